@@ -1,0 +1,191 @@
+"""What every TikTok endpoint shares: body reading with a limit, bearer tokens, the `{data,
+error}` envelope, the flat OAuth error, and notes for the journal."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_server.domain.errors import MALFORMED_PARAMETERS, ApiError, OAuthError
+from mock_server.state import SandboxState
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def sandbox(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+def note(request: Request, **fields: str | None) -> None:
+    """Tell the journal about this request (client_key, error_code, rule)."""
+    notes = request.scope.setdefault("sandbox_notes", {})
+    notes.update({k: v for k, v in fields.items() if v is not None})
+
+
+def base_url(request: Request) -> str:
+    configured = sandbox(request).options.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing more than `limit` bytes without buffering them."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def new_log_id(request: Request) -> str:
+    state = sandbox(request)
+    with state.lock:
+        return state.world.ids.log_id(state.now())
+
+
+def _json(body: dict[str, Any], status: int, log_id: str) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"x-tt-logid": log_id})
+
+
+def envelope(request: Request, data: dict[str, Any] | None, *, with_data: bool = True) -> Response:
+    """A success in TikTok's envelope (ref 4.1); cancel answers without `data` (ref 12)."""
+    log_id = new_log_id(request)
+    note(request, error_code="ok")
+    body: dict[str, Any] = {"data": data or {}} if with_data else {}
+    body["error"] = {"code": "ok", "message": "", "log_id": log_id}
+    return _json(body, 200, log_id)
+
+
+def api_error(request: Request, error: ApiError) -> Response:
+    """A failure in the envelope, with `data: {}` as recorded responses carry it."""
+    log_id = new_log_id(request)
+    note(request, error_code=error.code, rule=error.rule)
+    body = {"data": {}, "error": {"code": error.code, "message": error.message, "log_id": log_id}}
+    return _json(body, error.http_status, log_id)
+
+
+def oauth_status(error: str, mode: str) -> int:
+    """ref 2.6: the status of OAuth errors is undocumented; 200 is what was observed."""
+    if mode == "observed":
+        return 200
+    return {"invalid_client": 401, "server_error": 500, "temporarily_unavailable": 503}.get(
+        error, 400
+    )
+
+
+def oauth_error(request: Request, error: OAuthError, status: int | None = None) -> Response:
+    log_id = new_log_id(request)
+    note(request, error_code=error.error, rule=error.rule)
+    if status is None:
+        status = oauth_status(error.error, sandbox(request).scenario.oauth_error_status)
+    body = {"error": error.error, "error_description": error.description, "log_id": log_id}
+    return _json(body, status, log_id)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def tiktok_endpoint(invalid_code: str) -> Callable[[Handler], Handler]:
+    """Wrap an envelope endpoint: domain errors and oversized bodies become TikTok errors.
+
+    `invalid_code` is the endpoint family's bad-input code: `invalid_params` on Display and
+    user endpoints, `invalid_param` on posting endpoints (ref 4.2).
+    """
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return api_error(request, exc)
+            except BodyTooLarge:
+                return api_error(
+                    request,
+                    ApiError(
+                        invalid_code,
+                        "The request body is too large.",
+                        rule="body_too_large",
+                        http_status=413,
+                    ),
+                )
+
+        return endpoint
+
+    return wrap
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+async def read_form(request: Request) -> Form:
+    """ref 2.4: OAuth endpoints take a form body; the first value of a repeated key wins."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("", FORM_TYPE):
+        raise OAuthError("invalid_request", MALFORMED_PARAMETERS, rule="oauth_content_type")
+    try:
+        body = await read_body(request, sandbox(request).options.max_body_bytes)
+    except BodyTooLarge as exc:
+        raise OAuthError("invalid_request", MALFORMED_PARAMETERS, rule="body_too_large") from exc
+    try:
+        return parse_form(body)
+    except ValueError as exc:
+        raise OAuthError(
+            "invalid_request", MALFORMED_PARAMETERS, rule="oauth_form_encoding"
+        ) from exc
+
+
+class Form(dict[str, str]):
+    """A parsed form: the first value of each key, and every value through `getlist`."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._pairs = pairs
+        for key, value in pairs:
+            self.setdefault(key, value)
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self._pairs if k == key]
+
+
+def parse_form(body: bytes) -> Form:
+    """Parse `application/x-www-form-urlencoded`; ValueError when it is not UTF-8."""
+    try:
+        return Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError as exc:
+        raise ValueError("the form body is not UTF-8") from exc
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """A JSON object body for the control API; ValueError says what is wrong."""
+    body = await read_body(request, limit)
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data

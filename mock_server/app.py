@@ -1,0 +1,98 @@
+"""The ASGI application: TikTok's paths, the control API, and errors in TikTok's shapes."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_server.api import authorize, oauth, user
+from mock_server.api.http import api_error, oauth_error
+from mock_server.control import dashboard
+from mock_server.control.routes import error_json
+from mock_server.control.routes import routes as control_routes
+from mock_server.domain.errors import ApiError, OAuthError
+from mock_server.middleware import ControlGuard, JournalMiddleware
+from mock_server.runtime.clock import Clock
+from mock_server.scenario import Scenario
+from mock_server.state import SandboxState, ServerOptions
+
+
+def tiktok_routes() -> list[Route]:
+    return [
+        Route("/v2/auth/authorize/", authorize.authorize, methods=["GET", "POST"]),
+        Route("/v2/oauth/token/", oauth.token, methods=["POST"]),
+        Route("/v2/oauth/revoke/", oauth.revoke, methods=["POST"]),
+        Route("/v2/user/info/", user.info, methods=["GET"]),
+    ]
+
+
+def _family(path: str) -> str:
+    if path.startswith("/_sandbox"):
+        return "control"
+    if path.startswith("/v2/oauth/") or path.startswith("/v2/auth/"):
+        return "oauth"
+    if path.startswith("/v2/post/"):
+        return "posting"
+    return "display"
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths (404) and wrong methods (405), each in its family's error shape."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    family = _family(request.url.path)
+    what = (
+        f"{request.method} is not allowed on {request.url.path}"
+        if status == 405
+        else f"no endpoint at {request.url.path}"
+    )
+    if family == "control":
+        return error_json(status, "not_found" if status == 404 else "method_not_allowed", what)
+    if family == "oauth":
+        return oauth_error(
+            request, OAuthError("invalid_request", what, rule=f"http_{status}"), status=status
+        )
+    code = "invalid_param" if family == "posting" else "invalid_params"
+    return api_error(request, ApiError(code, what, rule=f"http_{status}", http_status=status))
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the sandbox: TikTok's 500 shape, never a stack trace."""
+    if _family(request.url.path) == "oauth":
+        return oauth_error(
+            request, OAuthError("server_error", "Internal error.", rule="sandbox_bug")
+        )
+    return api_error(request, ApiError("internal_error", rule="sandbox_bug"))
+
+
+def build_app(state: SandboxState) -> Starlette:
+    routes = [
+        *tiktok_routes(),
+        *control_routes(),
+        Route("/_sandbox", dashboard.dashboard, methods=["GET"]),
+        Route("/_sandbox/", dashboard.dashboard, methods=["GET"]),
+        Route("/_sandbox/avatars/{uid}.svg", dashboard.avatar, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(ControlGuard, state=state),
+            Middleware(JournalMiddleware, state=state),
+        ],
+        exception_handlers={404: http_error, 405: http_error, Exception: internal_error},
+    )
+    app.state.sandbox = state
+    return app
+
+
+def create_app(
+    scenario: Scenario | str = "default",
+    seed: int | None = None,
+    clock: Clock | None = None,
+    options: ServerOptions | None = None,
+) -> Starlette:
+    """The public factory: an ASGI app emulating TikTok, with its own fresh state."""
+    return build_app(SandboxState(scenario, seed=seed, clock=clock, options=options))

@@ -1,0 +1,137 @@
+"""The `tiktok-sandbox` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from mock_server.domain.ids import open_id
+from mock_server.sandbox import bind_socket
+from mock_server.scenario import ScenarioError, builtin_names, load_scenario
+from mock_server.state import SandboxState, ServerOptions
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [list(map(str, headers))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def startup_summary(state: SandboxState, base_url: str) -> str:
+    world = state.world
+    apps = _table(
+        ["app", "client_key", "client_secret", "stage", "redirect_uris"],
+        [
+            [a.name, a.client_key, a.client_secret, a.stage, " ".join(a.redirect_uris)]
+            for a in world.apps.values()
+        ],
+    )
+    first_key = next(iter(world.apps), None)
+    creators = _table(
+        ["creator", "nickname", "account", "max duration", "open_id (" + (first_key or "-") + ")"],
+        [
+            [
+                c.username,
+                c.nickname,
+                c.account,
+                f"{c.max_video_post_duration_sec} s",
+                open_id(first_key, c.uid) if first_key else "-",
+            ]
+            for c in world.creators.values()
+        ],
+    )
+    return (
+        f"tiktok-sandbox: scenario {state.scenario.name!r}, seed {state.seed}\n\n"
+        f"  API base URL   {base_url}   (use instead of https://open.tiktokapis.com)\n"
+        f"  authorize URL  {base_url}/v2/auth/authorize/\n"
+        f"  dashboard      {base_url}/_sandbox/\n"
+        f"  clock          {state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}\n\n"
+        f"{apps}\n\n{creators}\n"
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+        options = ServerOptions(
+            admin_token=args.admin_token or os.environ.get("TIKTOK_SANDBOX_ADMIN_TOKEN") or None,
+            public_base_url=args.public_url,
+        )
+        state = SandboxState(scenario, seed=args.seed, options=options)
+    except ScenarioError as exc:
+        print(f"tiktok-sandbox: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"tiktok-sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    from mock_server.app import build_app
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = args.public_url or f"http://{host}:{sock.getsockname()[1]}"
+    print(startup_summary(state, base), flush=True)
+    config = uvicorn.Config(
+        build_app(state), log_level=args.log_level, lifespan="off", access_log=args.access_log
+    )
+    # uvicorn handles SIGINT and SIGTERM: it stops accepting, finishes in-flight requests, exits.
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def scenarios(_: argparse.Namespace) -> int:
+    names = builtin_names()
+    width = max(map(len, names), default=0)
+    for name in names:
+        print(f"{name.ljust(width)}  {' '.join(load_scenario(name).description.split())}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="tiktok-sandbox", description="A local, offline emulator of TikTok's APIs."
+    )
+    sub = root.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("serve", help="run the sandbox as an HTTP server")
+    run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
+    run.add_argument("--scenario", default="default", help="scenario name or YAML path")
+    run.add_argument("--seed", type=int, default=None, help="seed for ids, tokens and data")
+    run.add_argument(
+        "--admin-token",
+        default=None,
+        help="let non-loopback clients use /_sandbox/ with this token "
+        "(header X-Sandbox-Admin-Token); also TIKTOK_SANDBOX_ADMIN_TOKEN",
+    )
+    run.add_argument(
+        "--public-url", default=None, help="base URL to put in returned URLs when behind a proxy"
+    )
+    run.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    run.add_argument("--access-log", action="store_true", help="log every request")
+    run.set_defaults(func=serve)
+    lst = sub.add_parser("scenarios", help="list the built-in scenarios")
+    lst.set_defaults(func=scenarios)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

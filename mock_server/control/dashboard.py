@@ -1,0 +1,132 @@
+"""`GET /_sandbox/`: an HTML view of apps, creators, grants, the clock and the journal."""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from mock_server.api.http import base_url, sandbox
+from mock_server.control.render import grant_json
+from mock_server.domain.caps import effective_active_creator_cap
+from mock_server.pages import avatar_svg, layout, table
+from mock_server.population import posts_last_24h
+
+
+async def dashboard(request: Request) -> Response:
+    state = sandbox(request)
+    base = base_url(request)
+    with state.lock:
+        now = state.now()
+        world = state.world
+        apps = table(
+            [
+                "name",
+                "client_key",
+                "client_secret",
+                "stage",
+                "scopes",
+                "redirect URIs",
+                "active creators 24 h",
+            ],
+            [
+                [
+                    a.name,
+                    a.client_key,
+                    a.client_secret,
+                    a.stage,
+                    ", ".join(a.scopes),
+                    " ".join(a.redirect_uris),
+                    f"{len(a.active_creators.active(now))} / "
+                    f"{effective_active_creator_cap(a.stage, a.active_creator_cap) or '-'}",
+                ]
+                for a in world.apps.values()
+            ],
+        )
+        creators = table(
+            [
+                "username",
+                "nickname",
+                "account",
+                "comments/duet/stitch off",
+                "max duration",
+                "banned",
+                "app version",
+                "posts 24 h / cap",
+            ],
+            [
+                [
+                    c.username,
+                    c.nickname,
+                    c.account,
+                    "/".join(
+                        "yes" if f else "no"
+                        for f in (c.comment_disabled, c.duet_disabled, c.stitch_disabled)
+                    ),
+                    f"{c.max_video_post_duration_sec} s",
+                    "yes" if c.banned else "no",
+                    c.app_version,
+                    f"{posts_last_24h(c, now)} / {c.daily_post_cap}",
+                ]
+                for c in world.creators.values()
+            ],
+        )
+        grants = table(
+            ["app", "creator", "scopes", "refresh expires", "state"],
+            [
+                [
+                    g["client_key"],
+                    g["creator"],
+                    ", ".join(g["scopes"]),
+                    g["refresh_expires_at"],
+                    "revoked" if g["revoked"] else "active" if g["active"] else "expired",
+                ]
+                for g in (grant_json(world, grant, now) for grant in world.grants.values())
+            ],
+        )
+        first = next(iter(world.apps.values()), None)
+        example = ""
+        if first is not None and first.redirect_uris and ":*" not in first.redirect_uris[0]:
+            link = (
+                f"{base}/v2/auth/authorize/?client_key={first.client_key}"
+                f"&scope=user.info.basic&redirect_uri={first.redirect_uris[0]}"
+                "&state=demo&response_type=code"
+            )
+            example = f"<p>Try the consent page: <a href='{escape(link)}'>{escape(link)}</a></p>"
+    entries = state.journal.entries(limit=50)
+    journal = table(
+        ["#", "time", "request", "status", "app", "code", "rule"],
+        [
+            [
+                e.seq,
+                e.time,
+                f"{e.method} {e.path}",
+                e.status,
+                e.client_key or "",
+                e.error_code or "",
+                e.rule or "",
+            ]
+            for e in entries
+        ],
+    )
+    clock = f"{state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}"
+    body = (
+        f"<h1>tiktok-sandbox</h1><p class=muted>Scenario <b>{escape(state.scenario.name)}</b>, "
+        f"seed {state.seed}, clock {escape(clock)}. API base URL <code>{escape(base)}</code>.</p>"
+        f"{example}<h2>Apps</h2>{apps}<h2>Creators</h2>{creators}<h2>Grants</h2>{grants}"
+        f"<h2>Journal (newest first)</h2>{journal}"
+    )
+    return HTMLResponse(layout("tiktok-sandbox dashboard", body))
+
+
+async def avatar(request: Request) -> Response:
+    state = sandbox(request)
+    uid = request.path_params["uid"]
+    size_text = request.query_params.get("size", "168")
+    size = int(size_text) if size_text.isdigit() and 0 < int(size_text) <= 2048 else 168
+    with state.lock:
+        creator = state.world.creator_by_uid(uid)
+    if creator is None:
+        return Response("no such avatar", status_code=404, media_type="text/plain")
+    return Response(avatar_svg(creator, size), media_type="image/svg+xml")

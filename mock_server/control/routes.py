@@ -1,0 +1,445 @@
+"""`/_sandbox/...`: the control API (documented in docs/control-api.md).
+
+Handlers parse JSON, call the same domain and population functions the scenarios use, and
+answer JSON. Errors are `{"error": {"code", "message"}}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mock_server.api.http import note, read_json_object, sandbox
+from mock_server.control.render import app_json, creator_json, grant_json
+from mock_server.domain import oauth
+from mock_server.domain.errors import OAuthError
+from mock_server.domain.models import Creator
+from mock_server.domain.oauth import AuthorizeError
+from mock_server.domain.scopes import parse_scope_list
+from mock_server.domain.settings import SettingError
+from mock_server.population import add_app, add_creator, update_app, update_creator
+from mock_server.runtime.clock import parse_instant
+from mock_server.scenario import ScenarioError, builtin_names, load_scenario
+from mock_server.state import SandboxState
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_json(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def control(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Adapt a handler returning JSON-able data; map the sandbox's errors to 4xx answers."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            result = await handler(request)
+        except ControlError as exc:
+            note(request, error_code=exc.code)
+            return error_json(exc.status, exc.code, exc.message)
+        except (SettingError, ScenarioError, ValueError) as exc:
+            note(request, error_code="invalid_request")
+            return error_json(400, "invalid_request", str(exc))
+        return result if isinstance(result, Response) else JSONResponse(result)
+
+    return endpoint
+
+
+async def body(request: Request) -> dict[str, Any]:
+    return await read_json_object(request, sandbox(request).options.max_body_bytes)
+
+
+def _keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    extra = sorted(set(data) - set(allowed))
+    if extra:
+        raise ControlError(
+            400,
+            "invalid_request",
+            f"unknown field(s) {', '.join(extra)}; expected {', '.join(allowed)}",
+        )
+
+
+def _app(state: SandboxState, client_key: str) -> Any:
+    app = state.world.apps.get(client_key)
+    if app is None:
+        raise ControlError(404, "not_found", f"no app with client_key {client_key!r}")
+    return app
+
+
+def _creator(state: SandboxState, username: str) -> Creator:
+    creator = state.world.creators.get(username)
+    if creator is None:
+        raise ControlError(404, "not_found", f"no creator with username {username!r}")
+    return creator
+
+
+def _client_key_param(state: SandboxState, request: Request) -> str | None:
+    key = request.query_params.get("client_key")
+    if key is not None:
+        _app(state, key)
+    return key
+
+
+# -- health, reset, seed, scenarios ---------------------------------------------------------
+
+
+async def health(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    return {
+        "status": "ok",
+        "scenario": state.scenario.name,
+        "seed": state.seed,
+        "now": state.clock.isoformat(),
+        "frozen": state.clock.frozen,
+    }
+
+
+async def reset(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    data = await body(request)
+    _keys(data, ("scenario", "seed"))
+    seed = data.get("seed")
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise ControlError(
+            400, "invalid_request", f"seed: expected a non-negative integer, got {seed!r}"
+        )
+    scenario = data.get("scenario")
+    if scenario is not None and not isinstance(scenario, str):
+        raise ControlError(
+            400, "invalid_request", f"scenario: expected a name or path, got {scenario!r}"
+        )
+    state.reset(scenario=load_scenario(scenario) if scenario else None, seed=seed)
+    return await health(request)
+
+
+async def seed(request: Request) -> dict[str, Any]:
+    data = await body(request)
+    _keys(data, ("seed",))
+    if "seed" not in data:
+        raise ControlError(400, "invalid_request", "seed: required")
+    return await reset(request)
+
+
+async def scenarios(request: Request) -> dict[str, Any]:
+    items = []
+    for name in builtin_names():
+        s = load_scenario(name)
+        items.append({"name": name, "description": s.description, "reproduces": s.reproduces})
+    return {"scenarios": items}
+
+
+# -- apps and creators ----------------------------------------------------------------------
+
+
+async def list_apps(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    with state.lock:
+        now = state.now()
+        return {"apps": [app_json(a, now) for a in state.world.apps.values()]}
+
+
+async def create_app(request: Request) -> Response:
+    """Create an app, and optionally new creators with it, all or nothing."""
+    state = sandbox(request)
+    data = await body(request)
+    creators = data.pop("creators", [])
+    if not isinstance(creators, list):
+        raise ControlError(400, "invalid_request", "creators: expected a list of creator settings")
+    with state.lock:
+        now = state.now()
+        world = state.world
+        added: list[Creator] = []
+        try:
+            for i, settings in enumerate(creators):
+                added.append(add_creator(world, state.faker, settings, f"creators[{i}]", now))
+            app = add_app(world, data, "app")
+        except Exception:
+            for creator in added:
+                world.creators.pop(creator.username, None)
+            raise
+        payload = {
+            "app": app_json(app, now),
+            "creators": [creator_json(world, c, app.client_key, now) for c in added],
+        }
+    return JSONResponse(payload, status_code=201)
+
+
+async def get_app(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    with state.lock:
+        return app_json(_app(state, request.path_params["client_key"]), state.now())
+
+
+async def patch_app(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    data = await body(request)
+    with state.lock:
+        app = _app(state, request.path_params["client_key"])
+        update_app(state.world, app, data, "app")
+        return app_json(app, state.now())
+
+
+async def list_creators(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    with state.lock:
+        key = _client_key_param(state, request)
+        now = state.now()
+        world = state.world
+        return {"creators": [creator_json(world, c, key, now) for c in world.creators.values()]}
+
+
+async def create_creator(request: Request) -> Response:
+    state = sandbox(request)
+    data = await body(request)
+    with state.lock:
+        now = state.now()
+        creator = add_creator(state.world, state.faker, data, "creator", now)
+        return JSONResponse(creator_json(state.world, creator, None, now), status_code=201)
+
+
+async def get_creator(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    with state.lock:
+        key = _client_key_param(state, request)
+        creator = _creator(state, request.path_params["username"])
+        return creator_json(state.world, creator, key, state.now())
+
+
+async def patch_creator(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    data = await body(request)
+    with state.lock:
+        creator = _creator(state, request.path_params["username"])
+        now = state.now()
+        update_creator(creator, data, "creator", now)
+        return creator_json(state.world, creator, None, now)
+
+
+async def list_grants(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    with state.lock:
+        key = _client_key_param(state, request)
+        now = state.now()
+        grants = [g for g in state.world.grants.values() if key is None or g.client_key == key]
+        return {"grants": [grant_json(state.world, g, now) for g in grants]}
+
+
+# -- clock ----------------------------------------------------------------------------------
+
+
+def clock_json(state: SandboxState) -> dict[str, Any]:
+    return {"now": state.clock.isoformat(), "frozen": state.clock.frozen}
+
+
+async def get_clock(request: Request) -> dict[str, Any]:
+    return clock_json(sandbox(request))
+
+
+async def post_clock(request: Request) -> dict[str, Any]:
+    """Apply `set`, then `freeze`, then `advance_seconds`, whichever are given."""
+    state = sandbox(request)
+    data = await body(request)
+    _keys(data, ("advance_seconds", "set", "freeze"))
+    advance = data.get("advance_seconds")
+    if advance is not None and (
+        type(advance) not in (int, float) or advance < 0 or advance != advance
+    ):
+        raise ControlError(
+            400,
+            "invalid_request",
+            f"advance_seconds: expected a non-negative number, got {advance!r}",
+        )
+    freeze = data.get("freeze")
+    if freeze is not None and type(freeze) is not bool:
+        raise ControlError(
+            400, "invalid_request", f"freeze: expected true or false, got {freeze!r}"
+        )
+    target = None
+    if data.get("set") is not None:
+        if not isinstance(data["set"], str):
+            raise ControlError(400, "invalid_request", "set: expected an ISO 8601 string")
+        target = parse_instant(data["set"])
+    with state.lock:
+        if target is not None:
+            state.clock.set(target)
+        if freeze is True:
+            state.clock.freeze()
+        elif freeze is False:
+            state.clock.unfreeze()
+        if advance:
+            state.clock.advance(float(advance))
+        return clock_json(state)
+
+
+# -- journal --------------------------------------------------------------------------------
+
+
+async def journal(request: Request) -> Any:
+    state = sandbox(request)
+    if request.method == "DELETE":
+        state.journal.clear()
+        return {"entries": []}
+    limit_text = request.query_params.get("limit", "100")
+    if not limit_text.isdigit():
+        raise ControlError(
+            400, "invalid_request", f"limit: expected a whole number, got {limit_text!r}"
+        )
+    entries = state.journal.entries(
+        client_key=request.query_params.get("client_key"),
+        path=request.query_params.get("path"),
+        limit=int(limit_text),
+    )
+    return {"entries": [e.to_json() for e in entries], "capacity": state.journal.capacity}
+
+
+# -- authorization without a browser --------------------------------------------------------
+
+_AUTHORIZE_FIELDS = (
+    "client_key",
+    "username",
+    "open_id",
+    "scopes",
+    "redirect_uri",
+    "code_challenge",
+    "state",
+)
+
+
+def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
+    """Issue the code the consent page would issue for (app, creator, scopes)."""
+    _keys(data, _AUTHORIZE_FIELDS)
+    for key in ("client_key", "username", "open_id", "redirect_uri", "code_challenge", "state"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ControlError(400, "invalid_request", f"{key}: expected a string")
+    scopes = data.get("scopes")
+    if isinstance(scopes, str):
+        scopes = parse_scope_list(scopes)
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise ControlError(400, "invalid_request", "scopes: expected a list of scope names")
+    app = _app(state, data.get("client_key") or "")
+    world = state.world
+    if data.get("username"):
+        creator = _creator(state, data["username"])
+    elif data.get("open_id"):
+        found = world.creator_by_open_id(app.client_key, data["open_id"])
+        if found is None:
+            raise ControlError(404, "not_found", f"no creator with open_id {data['open_id']!r}")
+        creator = found
+    else:
+        raise ControlError(400, "invalid_request", "username or open_id: one is required")
+    redirect_uri = data.get("redirect_uri") or (app.redirect_uris[0] if app.redirect_uris else "")
+    if ":*" in redirect_uri:
+        raise ControlError(
+            400,
+            "invalid_request",
+            "redirect_uri: required when the app's first URI uses the wildcard port",
+        )
+    params = {
+        "client_key": app.client_key,
+        "scope": ",".join(scopes),
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+    }
+    if data.get("code_challenge"):
+        params |= {"code_challenge": data["code_challenge"], "code_challenge_method": "S256"}
+    if data.get("state") is not None:
+        params["state"] = data["state"]
+    try:
+        checked = oauth.check_authorize(world, params)
+        code = oauth.approve(world, checked, creator, None, state.now())
+    except AuthorizeError as exc:
+        status = 403 if exc.error == "access_denied" else 400
+        err = {"code": exc.error, "message": exc.description, "rule": exc.rule}
+        if exc.error_type:
+            err["error_type"] = exc.error_type
+        raise _Refused(status, err) from exc
+    return checked, code
+
+
+class _Refused(ControlError):
+    def __init__(self, status: int, error: dict[str, str]) -> None:
+        super().__init__(status, error["code"], error["message"])
+        self.error = error
+
+
+async def authorize(request: Request) -> Any:
+    state = sandbox(request)
+    data = await body(request)
+    try:
+        with state.lock:
+            checked, code = _authorize(state, data)
+    except _Refused as exc:
+        note(request, error_code=exc.code, rule=exc.error["rule"])
+        return JSONResponse({"error": exc.error}, status_code=exc.status)
+    note(request, client_key=checked.app.client_key)
+    return {
+        "code": code.code,
+        "redirect_uri": checked.redirect_uri,
+        "scopes": list(code.scopes),
+        "state": checked.state,
+    }
+
+
+async def tokens(request: Request) -> Any:
+    """The token pair the app would get by exchanging the code (same rules, one call)."""
+    state = sandbox(request)
+    data = await body(request)
+    if data.get("code_challenge"):
+        raise ControlError(400, "invalid_request", "code_challenge: not used here (no verifier)")
+    try:
+        with state.lock:
+            checked, code = _authorize(state, data)
+            form = {
+                "client_key": checked.app.client_key,
+                "client_secret": checked.app.client_secret,
+                "code": code.code,
+                "redirect_uri": checked.redirect_uri,
+            }
+            now = state.now()
+            pair = oauth.exchange_code(state.world, form, now)
+            result = pair.body(now)
+    except _Refused as exc:
+        note(request, error_code=exc.code, rule=exc.error["rule"])
+        return JSONResponse({"error": exc.error}, status_code=exc.status)
+    except OAuthError as exc:  # pragma: no cover - a fresh code always exchanges
+        raise ControlError(500, exc.error, exc.description) from exc
+    note(request, client_key=checked.app.client_key)
+    return result
+
+
+def routes() -> list[Route]:
+    def r(path: str, handler: Handler, methods: list[str]) -> Route:
+        return Route(path, control(handler), methods=methods)
+
+    return [
+        r("/_sandbox/health", health, ["GET"]),
+        r("/_sandbox/reset", reset, ["POST"]),
+        r("/_sandbox/seed", seed, ["POST"]),
+        r("/_sandbox/scenarios", scenarios, ["GET"]),
+        r("/_sandbox/apps", list_apps, ["GET"]),
+        r("/_sandbox/apps", create_app, ["POST"]),
+        r("/_sandbox/apps/{client_key}", get_app, ["GET"]),
+        r("/_sandbox/apps/{client_key}", patch_app, ["PATCH"]),
+        r("/_sandbox/creators", list_creators, ["GET"]),
+        r("/_sandbox/creators", create_creator, ["POST"]),
+        r("/_sandbox/creators/{username}", get_creator, ["GET"]),
+        r("/_sandbox/creators/{username}", patch_creator, ["PATCH"]),
+        r("/_sandbox/grants", list_grants, ["GET"]),
+        r("/_sandbox/clock", get_clock, ["GET"]),
+        r("/_sandbox/clock", post_clock, ["POST"]),
+        r("/_sandbox/journal", journal, ["GET", "DELETE"]),
+        r("/_sandbox/authorize", authorize, ["POST"]),
+        r("/_sandbox/tokens", tokens, ["POST"]),
+    ]

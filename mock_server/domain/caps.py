@@ -1,0 +1,47 @@
+"""Rolling 24 h counters behind TikTok's posting caps (ref 15.1, 15.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_SECONDS = 24 * 3600
+
+# ref 15.1: an unaudited client may have at most 5 distinct posting users in 24 h.
+UNAUDITED_ACTIVE_CREATOR_CAP = 5
+
+
+@dataclass
+class ActiveCreatorWindow:
+    """Which creators posted through one app, and when they last did, over a rolling 24 h."""
+
+    last_post: dict[str, float] = field(default_factory=dict)
+
+    def _prune(self, now: float) -> None:
+        stale = [uid for uid, at in self.last_post.items() if at <= now - DAY_SECONDS]
+        for uid in stale:
+            del self.last_post[uid]
+
+    def active(self, now: float) -> set[str]:
+        self._prune(now)
+        return set(self.last_post)
+
+    def admits(self, creator_uid: str, now: float, cap: int | None) -> bool:
+        """Whether `creator_uid` may post now without making the app exceed `cap` creators."""
+        if cap is None:
+            return True
+        active = self.active(now)
+        return creator_uid in active or len(active) < cap
+
+    def record(self, creator_uid: str, now: float) -> None:
+        self.last_post[creator_uid] = now
+
+
+def effective_active_creator_cap(stage: str, configured: int | None) -> int | None:
+    """The cap that applies to an app: its configured cap, and never above 5 before audit."""
+    if stage in ("sandbox", "unaudited"):
+        return (
+            UNAUDITED_ACTIVE_CREATOR_CAP
+            if configured is None
+            else min(configured, UNAUDITED_ACTIVE_CREATOR_CAP)
+        )
+    return configured

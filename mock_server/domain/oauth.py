@@ -1,0 +1,424 @@
+"""Login Kit rules: the authorize request, consent, code exchange, refresh, revoke (ref 2, 15.3).
+
+Each function takes the `World`, the request's parameters and the instant `now`, and either
+returns what TikTok would hand back or raises `OAuthError` / `ApiError` naming the rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mock_server.domain.errors import (
+    BAD_CLIENT,
+    MISSING_PARAMETER,
+    MISSING_SECRET,
+    PKCE_MISMATCH,
+    REDIRECT_URI_MISMATCH,
+    ApiError,
+    OAuthError,
+)
+from mock_server.domain.ids import open_id
+from mock_server.domain.models import (
+    CLIENT_TOKEN_SECONDS,
+    AccessToken,
+    App,
+    AuthCode,
+    ClientToken,
+    Creator,
+    Grant,
+    RefreshToken,
+)
+from mock_server.domain.redirects import find_registered
+from mock_server.domain.scopes import REQUIRED_SCOPES, SCOPES, parse_scope_list
+from mock_server.domain.world import World
+
+# Recorded error_description strings (docs/fidelity.md).
+REFRESH_INVALID = "Refresh token is invalid or expired."
+REVOKE_INVALID = "Access token is invalid or expired."
+
+# ref 2.1: the PKCE verifier alphabet and length.
+CODE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+
+
+class AuthorizeError(OAuthError):
+    """An authorize failure; `redirectable` says whether it may be sent to the redirect_uri.
+
+    Errors about the client or the redirect URI itself are shown on TikTok's page, never
+    redirected (RFC 6749 4.1.2.1); the rest go back to the app as `?error=...`.
+    """
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        redirectable: bool,
+        rule: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(error, description, rule=rule, error_type=error_type)
+        self.redirectable = redirectable
+
+
+@dataclass(frozen=True)
+class AuthorizeRequest:
+    app: App
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str | None
+    code_challenge: str | None
+
+
+def _page_error(error: str, error_type: str, description: str) -> AuthorizeError:
+    return AuthorizeError(
+        error,
+        description,
+        redirectable=False,
+        rule=f"authorize_{error_type}",
+        error_type=error_type,
+    )
+
+
+def check_authorize(world: World, params: Mapping[str, str]) -> AuthorizeRequest:
+    """Validate `GET /v2/auth/authorize/` parameters (ref 2.1, 2.3).
+
+    Every failure here stays on TikTok's own page with `error` and `error_type` (what TikTok's
+    authorize page shows); only the person's decision is redirected back to the app.
+    """
+    app = world.apps.get(params.get("client_key", ""))
+    if app is None:
+        raise _page_error("unauthorized_client", "client_key", "client_key is missing or unknown.")
+    redirect_uri = params.get("redirect_uri", "")
+    if not redirect_uri or find_registered(app.redirect_uris, redirect_uri) is None:
+        raise _page_error(
+            "invalid_request",
+            "redirect_uri",
+            "redirect_uri is missing or does not match a redirect URI registered for the app.",
+        )
+    if params.get("response_type") != "code":
+        raise _page_error(
+            "unsupported_response_type", "response_type", "response_type must be code."
+        )
+    scopes = parse_scope_list(params.get("scope", ""))
+    unknown = [s for s in scopes if s not in SCOPES]
+    unapproved = [s for s in scopes if s in SCOPES and s not in app.scopes]
+    if not scopes or unknown or unapproved:
+        detail = (
+            "scope is required."
+            if not scopes
+            else f"Unknown scope: {','.join(unknown)}."
+            if unknown
+            else f"The app is not approved for scope: {','.join(unapproved)}."
+        )
+        raise _page_error("invalid_scope", "scope", detail)
+    challenge = params.get("code_challenge") or None
+    if challenge is not None and params.get("code_challenge_method") not in (None, "", "S256"):
+        raise _page_error(
+            "invalid_request", "code_challenge_method", "code_challenge_method must be S256."
+        )
+    if challenge is None and app.pkce_required:
+        raise _page_error("invalid_request", "code_challenge", "code_challenge is required.")
+    return AuthorizeRequest(app, redirect_uri, tuple(scopes), params.get("state"), challenge)
+
+
+def approve(
+    world: World,
+    request: AuthorizeRequest,
+    creator: Creator,
+    granted: list[str] | None,
+    now: float,
+) -> AuthCode:
+    """The person approved as `creator`, granting `granted` (None: all requested scopes)."""
+    app = request.app
+    if app.stage == "sandbox" and creator.username not in app.target_users:
+        # ref 2.2, 15.3 (3p): only target users may authorize a sandbox app.
+        raise AuthorizeError(
+            "access_denied",
+            "This account is not a target user of the sandbox app.",
+            redirectable=True,
+            rule="sandbox_target_user",
+            error_type="non_sandbox_target",
+        )
+    wanted = set(request.scopes if granted is None else granted) | (
+        REQUIRED_SCOPES & set(request.scopes)
+    )
+    scopes = tuple(s for s in request.scopes if s in wanted)
+    if not scopes:
+        raise AuthorizeError(
+            "access_denied",
+            "The user granted none of the requested scopes.",
+            redirectable=True,
+            rule="consent_no_scope",
+        )
+    code = AuthCode(
+        code=world.ids.auth_code(),
+        client_key=app.client_key,
+        creator_uid=creator.uid,
+        scopes=scopes,
+        redirect_uri=request.redirect_uri,
+        code_challenge=request.code_challenge,
+        expires_at=now + app.auth_code_ttl_seconds,
+    )
+    world.codes[code.code] = code
+    world.note_issued(now)
+    return code
+
+
+def deny() -> AuthorizeError:
+    return AuthorizeError(
+        "access_denied",
+        "The user denied the authorization request.",
+        redirectable=True,
+        rule="consent_denied",
+    )
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a successful user-token call hands back (ref 2.4)."""
+
+    access: AccessToken
+    refresh: RefreshToken
+    grant: Grant
+    open_id: str
+
+    def body(self, now: float) -> dict[str, object]:
+        return {
+            "access_token": self.access.token,
+            "expires_in": remaining(self.access.expires_at, now),
+            "open_id": self.open_id,
+            "refresh_expires_in": remaining(self.refresh.expires_at, now),
+            "refresh_token": self.refresh.token,
+            "scope": ",".join(self.grant.scopes),
+            "token_type": "Bearer",
+        }
+
+
+def remaining(expires_at: float, now: float) -> int:
+    """Remaining lifetime in whole seconds, never negative (ref 2.4, doc-2026)."""
+    return max(0, int(expires_at - now))
+
+
+def _required(form: Mapping[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not form.get(n)]
+    if missing:
+        raise OAuthError(
+            "invalid_request",
+            f"{MISSING_PARAMETER} ({', '.join(missing)})",
+            rule="token_missing_parameter",
+        )
+    return [form[n] for n in names]
+
+
+def authenticate_client(world: World, form: Mapping[str, str]) -> App:
+    (client_key,) = _required(form, "client_key")
+    if not form.get("client_secret"):
+        raise OAuthError("invalid_request", MISSING_SECRET, rule="token_missing_parameter")
+    app = world.apps.get(client_key)
+    if app is None or not hmac.compare_digest(app.client_secret, form["client_secret"]):
+        raise OAuthError("invalid_client", BAD_CLIENT, rule="client_authentication")
+    return app
+
+
+def pkce_matches(challenge: str, verifier: str) -> bool:
+    """TikTok's hex SHA-256 form (ref 2.1, desktop doc) or RFC 7636's base64url form."""
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    as_hex = digest.hex()
+    as_b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.compare_digest(challenge.lower(), as_hex) or hmac.compare_digest(challenge, as_b64)
+
+
+def _issue_pair(world: World, app: App, grant: Grant, now: float) -> TokenGrant:
+    access = AccessToken(
+        world.ids.access_token(), grant.grant_id, now + app.lifetimes.access_seconds
+    )
+    refresh = RefreshToken(world.ids.refresh_token(), grant.grant_id, grant.refresh_expires_at)
+    world.access_tokens[access.token] = access
+    world.refresh_tokens[refresh.token] = refresh
+    world.note_issued(now)
+    return TokenGrant(access, refresh, grant, open_id(app.client_key, grant.creator_uid))
+
+
+def exchange_code(world: World, form: Mapping[str, str], now: float) -> TokenGrant:
+    """`grant_type=authorization_code` (ref 2.4): single-use, short-lived, redirect must match."""
+    app = authenticate_client(world, form)
+    code_value, redirect_uri = _required(form, "code", "redirect_uri")
+    code = world.codes.get(code_value)
+    if code is None or code.client_key != app.client_key:
+        raise OAuthError(
+            "invalid_grant", "Authorization code is invalid.", rule="auth_code_unknown"
+        )
+    if code.used:
+        raise OAuthError(
+            "invalid_grant", "Authorization code has been used.", rule="auth_code_single_use"
+        )
+    if code.expires_at <= now:
+        raise OAuthError(
+            "invalid_grant", "Authorization code is expired.", rule="auth_code_expired"
+        )
+    if redirect_uri != code.redirect_uri:
+        # Recorded as invalid_request, not RFC 6749's invalid_grant (docs/fidelity.md).
+        raise OAuthError("invalid_request", REDIRECT_URI_MISMATCH, rule="token_redirect_uri")
+    if code.code_challenge is not None:
+        verifier = form.get("code_verifier", "")
+        if not CODE_VERIFIER.match(verifier) or not pkce_matches(code.code_challenge, verifier):
+            raise OAuthError("invalid_request", PKCE_MISMATCH, rule="pkce_verifier")
+    code.used = True
+    grant = Grant(
+        grant_id=world.ids.token_hex(16),
+        client_key=app.client_key,
+        creator_uid=code.creator_uid,
+        scopes=code.scopes,
+        created_at=now,
+        refresh_expires_at=now + app.lifetimes.refresh_seconds,
+    )
+    world.grants[grant.grant_id] = grant
+    return _issue_pair(world, app, grant, now)
+
+
+def refresh(world: World, form: Mapping[str, str], now: float) -> TokenGrant:
+    """`grant_type=refresh_token` (ref 2.4): rotates, and the old refresh token stops working.
+
+    The new refresh token keeps the grant's original expiry, so `refresh_expires_in` counts
+    down across refreshes ("remaining lifetime", doc-2026).
+    """
+    app = authenticate_client(world, form)
+    (value,) = _required(form, "refresh_token")
+    token = world.refresh_tokens.get(value)
+    grant = world.grants.get(token.grant_id) if token else None
+    if token is None or grant is None or grant.client_key != app.client_key:
+        raise OAuthError("invalid_grant", REFRESH_INVALID, rule="refresh_unknown")
+    if token.superseded:
+        raise OAuthError("invalid_grant", REFRESH_INVALID, rule="refresh_rotated")
+    if grant.revoked:
+        raise OAuthError("invalid_grant", REFRESH_INVALID, rule="refresh_revoked")
+    if token.expires_at <= now:
+        raise OAuthError("invalid_grant", REFRESH_INVALID, rule="refresh_expired")
+    access = AccessToken(
+        world.ids.access_token(), grant.grant_id, now + app.lifetimes.access_seconds
+    )
+    world.access_tokens[access.token] = access
+    if app.rotate_refresh_tokens:
+        token.superseded = True
+        token = RefreshToken(world.ids.refresh_token(), grant.grant_id, token.expires_at)
+        world.refresh_tokens[token.token] = token
+    world.note_issued(now)
+    return TokenGrant(access, token, grant, open_id(app.client_key, grant.creator_uid))
+
+
+def client_credentials(world: World, form: Mapping[str, str], now: float) -> dict[str, object]:
+    """`grant_type=client_credentials` (ref 2.4): only access_token, expires_in, token_type."""
+    app = authenticate_client(world, form)
+    token = ClientToken(world.ids.client_token(), app.client_key, now + CLIENT_TOKEN_SECONDS)
+    world.client_tokens[token.token] = token
+    world.note_issued(now)
+    return {
+        "access_token": token.token,
+        "expires_in": remaining(token.expires_at, now),
+        "token_type": "Bearer",
+    }
+
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+def token(world: World, form: Mapping[str, str], now: float) -> dict[str, object]:
+    """`POST /v2/oauth/token/` dispatched on grant_type."""
+    grant_type = form.get("grant_type", "")
+    if not grant_type:
+        raise OAuthError(
+            "invalid_request", f"{MISSING_PARAMETER} (grant_type)", rule="token_missing_parameter"
+        )
+    if grant_type == "authorization_code":
+        return exchange_code(world, form, now).body(now)
+    if grant_type == "refresh_token":
+        return refresh(world, form, now).body(now)
+    if grant_type == "client_credentials":
+        return client_credentials(world, form, now)
+    raise OAuthError(
+        "unsupported_grant_type",
+        f"grant_type must be one of {', '.join(GRANT_TYPES)}.",
+        rule="token_grant_type",
+    )
+
+
+def revoke(world: World, form: Mapping[str, str], now: float) -> Grant:
+    """`POST /v2/oauth/revoke/` (ref 2.5): the app loses the user's authorization entirely.
+
+    An unknown, expired or already revoked token is `invalid_grant`, as recorded (not RFC
+    7009's silent success).
+    """
+    app = authenticate_client(world, form)
+    (value,) = _required(form, "token")
+    found = world.access_tokens.get(value) or world.refresh_tokens.get(value)
+    grant = world.grants.get(found.grant_id) if found else None
+    if found is None or grant is None or grant.revoked or found.expires_at <= now:
+        raise OAuthError("invalid_grant", REVOKE_INVALID, rule="revoke_unknown_token")
+    if grant.client_key != app.client_key:
+        raise OAuthError("invalid_grant", REVOKE_INVALID, rule="revoke_other_client")
+    revoke_grants_of(world, app.client_key, grant.creator_uid, now)
+    return grant
+
+
+def revoke_grants_of(world: World, client_key: str, creator_uid: str, now: float) -> None:
+    """Every grant the creator gave this app ends now (what "Manage app permissions" does)."""
+    for grant in world.grants.values():
+        if (
+            grant.client_key == client_key
+            and grant.creator_uid == creator_uid
+            and not grant.revoked
+        ):
+            grant.revoked_at = now
+
+
+@dataclass(frozen=True)
+class Session:
+    """A resolved user access token: who is calling, for which app, with which scopes."""
+
+    token: str
+    app: App
+    creator: Creator
+    grant: Grant
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.grant.scopes)
+
+
+INVALID_TOKEN = "access_token_invalid"
+
+
+def resolve_access_token(world: World, value: str | None, now: float) -> Session:
+    """Resolve a bearer token; anything but a live user token is `access_token_invalid` (401)."""
+    if not value:
+        raise ApiError(INVALID_TOKEN, rule="token_missing")
+    token = world.access_tokens.get(value)
+    if token is None:
+        rule = "client_token_on_user_endpoint" if value in world.client_tokens else "token_unknown"
+        raise ApiError(INVALID_TOKEN, rule=rule)
+    grant = world.grants[token.grant_id]
+    if grant.revoked:
+        raise ApiError(INVALID_TOKEN, rule="token_revoked")
+    if token.expires_at <= now:
+        raise ApiError(INVALID_TOKEN, "The access token has expired.", rule="token_expired")
+    app = world.apps.get(grant.client_key)
+    creator = world.creator_by_uid(grant.creator_uid)
+    if app is None or creator is None:
+        raise ApiError(INVALID_TOKEN, rule="token_orphaned")
+    return Session(value, app, creator, grant)
+
+
+def require_scope(session: Session, needed: frozenset[str], rule: str) -> None:
+    """ref 4.2: the token lacks every scope that would allow the endpoint."""
+    if not session.scopes & needed:
+        raise ApiError(
+            "scope_not_authorized",
+            f"The user did not authorize the scope required for completing this request "
+            f"({' or '.join(sorted(needed))}).",
+            rule=rule,
+        )

@@ -1,0 +1,58 @@
+"""Per-endpoint rate limits with a one-minute sliding window on the sandbox clock (ref 4.3)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+
+WINDOW_SECONDS = 60.0
+
+# ref 4.3: requests per minute, per user access token, by endpoint name.
+RATE_LIMITS: dict[str, int] = {
+    "video_init": 6,
+    "inbox_video_init": 6,
+    "content_init": 6,
+    "creator_info": 20,
+    "status_fetch": 30,
+    "user_info": 600,
+    "video_query": 600,
+    "video_list": 600,
+}
+
+
+class SlidingWindowLimiter:
+    """Admits a request when fewer than `limit` were admitted in the last 60 s."""
+
+    def __init__(self, window: float = WINDOW_SECONDS) -> None:
+        self.window = window
+        self._hits: dict[Hashable, deque[float]] = {}
+        self._admitted_since_sweep = 0
+
+    def admit(self, key: Hashable, limit: int, now: float) -> bool:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= limit:
+            return False
+        hits.append(now)
+        self._admitted_since_sweep += 1
+        if self._admitted_since_sweep >= 10_000:
+            self._sweep(now)
+        return True
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys with no hit in the window, so memory follows live tokens only."""
+        self._admitted_since_sweep = 0
+        for key in [
+            k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window
+        ]:
+            del self._hits[key]
+
+
+def check_rate(limiter: SlidingWindowLimiter, endpoint: str, token: str, now: float) -> None:
+    """ref 4.3: over the endpoint's per-token limit is `rate_limit_exceeded` (429)."""
+    from mock_server.domain.errors import ApiError
+
+    limit = RATE_LIMITS.get(endpoint)
+    if limit is not None and not limiter.admit((endpoint, token), limit, now):
+        raise ApiError("rate_limit_exceeded", rule=f"rate_limit_{endpoint}")

@@ -1,0 +1,55 @@
+"""The whole state of one sandbox: TikTok as seen by every app in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mock_server.domain.ids import IdFactory, open_id
+from mock_server.domain.models import (
+    AccessToken,
+    App,
+    AuthCode,
+    ClientToken,
+    Creator,
+    Grant,
+    RefreshToken,
+)
+from mock_server.domain.ratelimit import SlidingWindowLimiter
+
+# How many issued codes and tokens may pile up before expired ones are swept away.
+_SWEEP_EVERY = 2_000
+
+
+@dataclass
+class World:
+    ids: IdFactory
+    apps: dict[str, App] = field(default_factory=dict)
+    creators: dict[str, Creator] = field(default_factory=dict)  # by username
+    codes: dict[str, AuthCode] = field(default_factory=dict)
+    grants: dict[str, Grant] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    client_tokens: dict[str, ClientToken] = field(default_factory=dict)
+    limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
+    _issued_since_sweep: int = 0
+
+    def creator_by_uid(self, uid: str) -> Creator | None:
+        return next((c for c in self.creators.values() if c.uid == uid), None)
+
+    def creator_by_open_id(self, client_key: str, oid: str) -> Creator | None:
+        return next((c for c in self.creators.values() if open_id(client_key, c.uid) == oid), None)
+
+    def note_issued(self, now: float) -> None:
+        """Count an issued code or token; every so often drop what can never be used again."""
+        self._issued_since_sweep += 1
+        if self._issued_since_sweep >= _SWEEP_EVERY:
+            self._issued_since_sweep = 0
+            self.sweep(now)
+
+    def sweep(self, now: float) -> None:
+        self.codes = {k: c for k, c in self.codes.items() if c.expires_at > now and not c.used}
+        self.access_tokens = {k: t for k, t in self.access_tokens.items() if t.expires_at > now}
+        self.refresh_tokens = {
+            k: t for k, t in self.refresh_tokens.items() if t.expires_at > now and not t.superseded
+        }
+        self.client_tokens = {k: t for k, t in self.client_tokens.items() if t.expires_at > now}

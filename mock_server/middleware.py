@@ -1,0 +1,180 @@
+"""ASGI middleware: the request journal, and the loopback guard of the control API."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.runtime.clock import format_instant
+from mock_server.runtime.journal import BODY_PREVIEW_BYTES, JournalEntry, preview
+from mock_server.state import SandboxState
+
+_KEPT_HEADERS = ("content-type", "content-length", "content-range", "user-agent")
+
+
+def _redact(value: str) -> str:
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} {token[:12]}..." if token else value[:12]
+
+
+def _journaled(scope: Scope) -> bool:
+    path: str = scope["path"]
+    if path.startswith("/_sandbox"):
+        # Control reads and the dashboard are not the app's traffic; control changes are.
+        return scope["method"] not in ("GET", "HEAD") and not path.startswith("/_sandbox/avatars")
+    return True
+
+
+class JournalMiddleware:
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _journaled(scope):
+            await self.app(scope, receive, send)
+            return
+        request_head = bytearray()
+        request_size = 0
+        response_head = bytearray()
+        status = 500
+        started = format_instant(self.state.now())
+
+        async def recording_receive() -> Message:
+            nonlocal request_size
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                request_size += len(chunk)
+                if len(request_head) < BODY_PREVIEW_BYTES:
+                    request_head.extend(chunk[: BODY_PREVIEW_BYTES - len(request_head)])
+            return message
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif (
+                message["type"] == "http.response.body" and len(response_head) < BODY_PREVIEW_BYTES
+            ):
+                response_head.extend(
+                    message.get("body", b"")[: BODY_PREVIEW_BYTES - len(response_head)]
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            self._record(
+                scope, started, status, bytes(request_head), request_size, bytes(response_head)
+            )
+
+    def _record(
+        self,
+        scope: Scope,
+        started: str,
+        status: int,
+        request_body: bytes,
+        request_size: int,
+        response_body: bytes,
+    ) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        kept = {k: headers[k] for k in _KEPT_HEADERS if k in headers}
+        if "authorization" in headers:
+            kept["authorization"] = _redact(headers["authorization"])
+        notes: dict[str, Any] = scope.get("sandbox_notes", {})
+        error_code = notes.get("error_code")
+        if error_code is None:
+            error_code = _code_from_body(response_body)
+        self.state.journal.add(
+            JournalEntry(
+                seq=self.state.journal.next_seq(),
+                time=started,
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                status=status,
+                client_key=notes.get("client_key"),
+                error_code=error_code,
+                rule=notes.get("rule"),
+                request_headers=kept,
+                request_body=preview(request_body, request_size),
+                response_body=preview(response_body),
+                request_bytes=request_size,
+            )
+        )
+
+
+def _code_from_body(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            return error.get("code")
+        if isinstance(error, str):
+            return error
+    return None
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class ControlGuard:
+    """`/_sandbox/` answers loopback clients; others only with the configured admin token."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith("/_sandbox")
+            and not (scope["path"].startswith("/_sandbox/avatars/") or self._allowed(scope))
+        ):
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "forbidden",
+                        "message": "the control API answers loopback clients only, or "
+                        "requests carrying the admin token (X-Sandbox-Admin-Token)",
+                    }
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        client = scope.get("client")
+        if is_loopback(client[0] if client else None):
+            return True
+        token = self.state.options.admin_token
+        if not token:
+            return False
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-sandbox-admin-token", b"").decode("latin-1")
+        return hmac.compare_digest(given, token)

@@ -1,0 +1,135 @@
+"""Turns settings (from a scenario file or the control API) into apps and creators in a World.
+
+Faker, seeded from the sandbox seed, fills whatever creator details the settings leave out, so
+the same seed always gives the same people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from faker import Faker
+
+from mock_server.domain.caps import DAY_SECONDS
+from mock_server.domain.ids import IdFactory
+from mock_server.domain.models import App, Creator
+from mock_server.domain.scopes import SCOPES
+from mock_server.domain.settings import (
+    APP_SETTINGS,
+    CREATOR_SETTINGS,
+    SettingError,
+    check_app_consistency,
+    check_settings,
+)
+from mock_server.domain.world import World
+
+AVATAR_COLORS = ("#fe2c55", "#25f4ee", "#7b61ff", "#ff9f1c", "#2ec4b6", "#e71d36", "#3a86ff")
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback/"
+
+
+def new_faker(seed: int) -> Faker:
+    faker = Faker()
+    faker.seed_instance(seed)
+    return faker
+
+
+def add_creator(
+    world: World, faker: Faker, settings: Mapping[str, Any], where: str, now: float
+) -> Creator:
+    values = check_settings(settings, CREATOR_SETTINGS, where)
+    username = values.pop("username", None) or _free_username(world, faker)
+    if username in world.creators:
+        raise SettingError(f"{where}.username", "a username not already taken", username)
+    posts_last_24h = values.pop("posts_last_24h", 0)
+    creator = Creator(
+        uid=world.ids.creator_uid(),
+        username=username,
+        nickname=values.pop("nickname", None) or faker.name(),
+        bio_description=values.pop("bio_description", None) or faker.sentence(nb_words=8),
+        follower_count=values.pop("follower_count", faker.random_int(0, 250_000)),
+        following_count=values.pop("following_count", faker.random_int(0, 2_000)),
+        likes_count=values.pop("likes_count", faker.random_int(0, 5_000_000)),
+        video_count=values.pop("video_count", faker.random_int(0, 800)),
+        avatar_color=values.pop("avatar_color", faker.random_element(AVATAR_COLORS)),
+        **values,
+    )
+    set_posts_last_24h(creator, posts_last_24h, now)
+    world.creators[username] = creator
+    return creator
+
+
+def _free_username(world: World, faker: Faker) -> str:
+    base = re.sub(r"[^A-Za-z0-9._]", "", faker.user_name())[:18] or "creator"
+    name, n = base, 1
+    while name in world.creators or len(name) < 2:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def set_posts_last_24h(creator: Creator, count: int, now: float) -> None:
+    """Make the creator's rolling 24 h post history hold exactly `count` posts made `now`."""
+    creator.post_times = [t for t in creator.post_times if t <= now - DAY_SECONDS]
+    creator.post_times.extend([now] * count)
+
+
+def posts_last_24h(creator: Creator, now: float) -> int:
+    return sum(1 for t in creator.post_times if now - DAY_SECONDS < t <= now)
+
+
+def update_creator(creator: Creator, settings: Mapping[str, Any], where: str, now: float) -> None:
+    values = check_settings(settings, CREATOR_SETTINGS, where, updating=True)
+    if "posts_last_24h" in values:
+        set_posts_last_24h(creator, values.pop("posts_last_24h"), now)
+    for key, value in values.items():
+        setattr(creator, key, value)
+
+
+def app_defaults(ids: IdFactory, values: Mapping[str, Any], index: int) -> dict[str, Any]:
+    stage = values.get("stage", "audited")
+    return {
+        "name": f"Sandbox app {index}",
+        "stage": stage,
+        "scopes": list(SCOPES),
+        "redirect_uris": [DEFAULT_REDIRECT_URI],
+        "client_key": values.get("client_key") or ids.client_key(stage),
+        "client_secret": values.get("client_secret") or ids.client_secret(),
+    }
+
+
+def add_app(world: World, settings: Mapping[str, Any], where: str) -> App:
+    values = check_settings(settings, APP_SETTINGS, where)
+    values = {**app_defaults(world.ids, values, len(world.apps) + 1), **values}
+    if values["client_key"] in world.apps:
+        raise SettingError(
+            f"{where}.client_key", "a client_key not already taken", values["client_key"]
+        )
+    check_app_consistency(values, where, set(world.creators))
+    app = App(**values)
+    world.apps[app.client_key] = app
+    return app
+
+
+def update_app(world: World, app: App, settings: Mapping[str, Any], where: str) -> None:
+    values = check_settings(settings, APP_SETTINGS, where, updating=True)
+    merged = {key: getattr(app, key) for key in APP_SETTINGS} | values
+    check_app_consistency(merged, where, set(world.creators))
+    for key, value in values.items():
+        setattr(app, key, value)
+
+
+def populate(
+    world: World,
+    faker: Faker,
+    apps: Sequence[Mapping[str, Any]],
+    creators: Sequence[Mapping[str, Any]],
+    now: float,
+    source: str,
+) -> None:
+    """Creators first (sandbox apps name them as target users), then apps."""
+    for i, settings in enumerate(creators):
+        add_creator(world, faker, settings, f"{source}: creators[{i}]", now)
+    for i, settings in enumerate(apps):
+        add_app(world, settings, f"{source}: apps[{i}]")

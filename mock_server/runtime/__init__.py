@@ -1,0 +1,1 @@
+"""Runtime seams: clock, journal and other things with side effects."""

@@ -1,0 +1,119 @@
+"""The sandbox clock: the only place in the emulator that reads wall-clock time.
+
+Everything time-based (token expiry, rate-limit windows, caps, upload URL expiry) asks a
+`Clock` for `now()`. The clock runs on real time by default and can be frozen, set or advanced,
+so a 24 h behaviour is tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+def _system_time() -> float:
+    return time.time()
+
+
+class Clock:
+    """Real time shifted by an offset, optionally frozen.
+
+    >>> clock = Clock.frozen_at(datetime(2026, 1, 1, tzinfo=UTC))
+    >>> clock.advance(3600)
+    >>> clock.isoformat()
+    '2026-01-01T01:00:00Z'
+    """
+
+    def __init__(self, source: Callable[[], float] = _system_time) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+
+    @classmethod
+    def frozen_at(cls, when: datetime | float, source: Callable[[], float] = _system_time) -> Clock:
+        clock = cls(source)
+        clock.freeze()
+        clock.set(when)
+        return clock
+
+    def now(self) -> float:
+        """Seconds since the epoch, on the sandbox's timeline."""
+        with self._lock:
+            if self._frozen_at is not None:
+                return self._frozen_at
+            return self._source() + self._offset
+
+    def now_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=UTC)
+
+    def isoformat(self) -> str:
+        return format_instant(self.now())
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self) -> None:
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = self._source() + self._offset
+
+    def unfreeze(self) -> None:
+        """Resume real time from the frozen instant (no jump)."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - self._source()
+                self._frozen_at = None
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the sandbox clock only moves forward")
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+
+    def set(self, when: datetime | float) -> None:
+        """Jump to an instant; backwards jumps are allowed (a test may rewind a scenario)."""
+        target = when.timestamp() if isinstance(when, datetime) else float(when)
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at = target
+            else:
+                self._offset = target - self._source()
+
+
+def format_instant(ts: float) -> str:
+    """ISO 8601 in UTC with a `Z`, without fractional seconds when there are none."""
+    moment = datetime.fromtimestamp(ts, tz=UTC)
+    text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_instant(text: str) -> float:
+    """Parse ISO 8601; a naive time is read as UTC. Raises ValueError with the offending text."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"not an ISO 8601 instant: {text!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+ClockState = tuple[float, float | None]
+
+
+def snapshot(clock: Clock) -> ClockState:
+    """The clock's setting (offset from real time, frozen instant), to restore on reset."""
+    with clock._lock:
+        return (clock._offset, clock._frozen_at)
+
+
+def restore(clock: Clock, state: ClockState) -> None:
+    with clock._lock:
+        clock._offset, clock._frozen_at = state

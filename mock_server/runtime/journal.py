@@ -1,0 +1,83 @@
+"""The request journal: a bounded, newest-first record of what the sandbox was asked and said."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DEFAULT_CAPACITY = 1000
+# Bodies are kept for reading, not for archiving: anything longer is cut (and said so).
+BODY_PREVIEW_BYTES = 4096
+
+
+@dataclass
+class JournalEntry:
+    seq: int
+    time: str
+    method: str
+    path: str
+    query: str
+    status: int
+    client_key: str | None = None
+    error_code: str | None = None
+    rule: str | None = None
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str = ""
+    response_body: str = ""
+    request_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def preview(body: bytes, total: int | None = None) -> str:
+    """A printable prefix of a body; binary and long bodies are summarised, not stored."""
+    total = len(body) if total is None else total
+    head = body[:BODY_PREVIEW_BYTES]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{total} bytes of binary data>"
+    if total > len(head):
+        text += f"... <{total - len(head)} more bytes>"
+    return text
+
+
+class Journal:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def add(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._seq = 0
+
+    def entries(
+        self,
+        *,
+        client_key: str | None = None,
+        path: str | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Newest first; `path` matches as a prefix."""
+        with self._lock:
+            items = list(reversed(self._entries))
+        if client_key is not None:
+            items = [e for e in items if e.client_key == client_key]
+        if path is not None:
+            items = [e for e in items if e.path.startswith(path)]
+        return items if limit is None else items[:limit]

@@ -1,0 +1,153 @@
+"""The in-process Python API: a sandbox as an object, reached by transport or real server.
+
+sandbox = Sandbox("default", seed=1, clock=Clock.frozen_at(datetime(2026, 1, 1, tzinfo=UTC)))
+with sandbox.client() as http:                     # in-process, no port, no thread
+    http.get("/_sandbox/health")
+with sandbox.serve() as server:                    # a real server on a free port
+    httpx.get(f"{server.url}/_sandbox/health")
+sandbox.clock.advance(7200)                        # both views share one state
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from mock_server.app import build_app
+from mock_server.domain import oauth
+from mock_server.runtime.clock import Clock
+from mock_server.scenario import Scenario, load_scenario
+from mock_server.state import SandboxState, ServerOptions
+from mock_server.transport import SyncASGITransport, async_transport
+
+IN_PROCESS_URL = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    host: str
+    port: int
+
+
+class Sandbox:
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "default",
+        *,
+        seed: int | None = None,
+        clock: Clock | None = None,
+        options: ServerOptions | None = None,
+    ) -> None:
+        loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.state = SandboxState(loaded, seed=seed, clock=clock, options=options)
+        self.app = build_app(self.state)
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
+
+    def reset(self, scenario: str | Path | Scenario | None = None, seed: int | None = None) -> None:
+        """Back to the scenario's initial state, or to another scenario or seed."""
+        loaded = load_scenario(scenario) if isinstance(scenario, str | Path) else scenario
+        self.state.reset(loaded, seed)
+
+    # -- in-process ---------------------------------------------------------------------------
+
+    def transport(self) -> httpx.BaseTransport:
+        return SyncASGITransport(self.app)
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        return async_transport(self.app)
+
+    def client(self, base_url: str = IN_PROCESS_URL, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(transport=self.transport(), base_url=base_url, **kwargs)
+
+    def async_client(self, base_url: str = IN_PROCESS_URL, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self.async_transport(), base_url=base_url, **kwargs)
+
+    # -- a real server ------------------------------------------------------------------------
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
+        """Run this sandbox (same state) as a uvicorn server on a thread until the block ends."""
+        sock = bind_socket(host, port)
+        bound = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            daemon=True,
+            name=f"tiktok-sandbox:{bound}",
+        )
+        thread.start()
+        try:
+            while not server.started:
+                if not thread.is_alive():
+                    raise RuntimeError("the sandbox server stopped during start-up")
+                thread.join(0.01)
+            yield RunningServer(f"http://{host}:{bound}", host, bound)
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sock.close()
+
+    # -- shortcuts for tests ------------------------------------------------------------------
+
+    def issue_code(
+        self, client_key: str, username: str, scopes: list[str], redirect_uri: str | None = None
+    ) -> str:
+        """What `POST /_sandbox/authorize` does, as a call."""
+        with self.state.lock:
+            world = self.state.world
+            app = world.apps[client_key]
+            params = {
+                "client_key": client_key,
+                "scope": ",".join(scopes),
+                "redirect_uri": redirect_uri or app.redirect_uris[0],
+                "response_type": "code",
+            }
+            checked = oauth.check_authorize(world, params)
+            code = oauth.approve(world, checked, world.creators[username], None, self.clock.now())
+            return code.code
+
+    def issue_tokens(
+        self, client_key: str, username: str, scopes: list[str], redirect_uri: str | None = None
+    ) -> dict[str, Any]:
+        """A token pair as `/v2/oauth/token/` would return it for a fresh authorization."""
+        code = self.issue_code(client_key, username, scopes, redirect_uri)
+        with self.state.lock:
+            world = self.state.world
+            app = world.apps[client_key]
+            form = {
+                "client_key": client_key,
+                "client_secret": app.client_secret,
+                "code": code,
+                "redirect_uri": world.codes[code].redirect_uri,
+            }
+            now = self.clock.now()
+            return oauth.exchange_code(world, form, now).body(now)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock

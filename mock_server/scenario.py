@@ -1,0 +1,147 @@
+"""Scenario files: YAML that declares apps, creators and the clock, validated on load.
+
+A scenario is named by its file stem (`default` is `scenarios/default.yaml`, embedded in the
+package) or given as a path. Errors name the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mock_server.domain.settings import SettingError
+from mock_server.runtime.clock import parse_instant
+
+DEFAULT_SCENARIO = "default"
+OAUTH_ERROR_STATUSES = ("observed", "rfc")
+_TOP_LEVEL = ("name", "description", "reproduces", "seed", "clock", "oauth", "apps", "creators")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; the message says where and what was expected."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    source: str
+    reproduces: str = ""
+    seed: int = 0
+    clock_start: float | None = None
+    clock_frozen: bool = False
+    oauth_error_status: str = "observed"
+    apps: tuple[Mapping[str, Any], ...] = ()
+    creators: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files("scenarios")))
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    text = str(name_or_path)
+    candidate = Path(text)
+    if candidate.suffix in (".yaml", ".yml") or "/" in text or "\\" in text:
+        if not candidate.is_file():
+            raise ScenarioError(f"{text}: no such scenario file")
+        return candidate
+    path = _builtin_dir() / f"{text}.yaml"
+    if not path.is_file():
+        raise ScenarioError(
+            f"unknown scenario {text!r}: expected a file path or one of "
+            + ", ".join(builtin_names())
+        )
+    return path
+
+
+def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
+    path = resolve(name_or_path)
+    source = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{source}: cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: not valid YAML: {exc}") from exc
+    return parse_scenario(data, source, default_name=path.stem)
+
+
+def _expect(cond: bool, source: str, key: str, expected: str, got: object) -> None:
+    if not cond:
+        raise ScenarioError(f"{source}: {key}: expected {expected}, got {got!r}")
+
+
+def parse_scenario(data: object, source: str, default_name: str = "scenario") -> Scenario:
+    """Check the shape of a scenario document (apps and creators are checked when built)."""
+    _expect(isinstance(data, dict), source, "(top level)", "a mapping", type(data).__name__)
+    assert isinstance(data, dict)
+    for key in data:
+        _expect(
+            key in _TOP_LEVEL, source, str(key), "a known key (" + ", ".join(_TOP_LEVEL) + ")", key
+        )
+    for key in ("name", "description", "reproduces"):
+        if key in data:
+            _expect(isinstance(data[key], str), source, key, "a string", data[key])
+    seed = data.get("seed", 0)
+    _expect(type(seed) is int and seed >= 0, source, "seed", "a non-negative integer", seed)
+    clock = data.get("clock") or {}
+    _expect(isinstance(clock, dict), source, "clock", "a mapping", clock)
+    for key in clock:
+        _expect(key in ("start", "frozen"), source, f"clock.{key}", "start or frozen", key)
+    start = None
+    if "start" in clock:
+        raw_start = clock["start"]
+        text = raw_start.isoformat() if hasattr(raw_start, "isoformat") else raw_start
+        try:
+            start = parse_instant(str(text))
+        except ValueError:
+            _expect(False, source, "clock.start", "an ISO 8601 instant", raw_start)
+    frozen = clock.get("frozen", False)
+    _expect(type(frozen) is bool, source, "clock.frozen", "true or false", frozen)
+    oauth = data.get("oauth") or {}
+    _expect(isinstance(oauth, dict), source, "oauth", "a mapping", oauth)
+    for key in oauth:
+        _expect(key == "error_status", source, f"oauth.{key}", "error_status", key)
+    status = oauth.get("error_status", "observed")
+    _expect(
+        status in OAUTH_ERROR_STATUSES,
+        source,
+        "oauth.error_status",
+        "one of " + ", ".join(OAUTH_ERROR_STATUSES),
+        status,
+    )
+    lists = {}
+    for key in ("apps", "creators"):
+        items = data.get(key) or []
+        _expect(isinstance(items, list), source, key, "a list", items)
+        for i, item in enumerate(items):
+            _expect(isinstance(item, dict), source, f"{key}[{i}]", "a mapping", item)
+        lists[key] = tuple(items)
+    return Scenario(
+        name=data.get("name", default_name),
+        description=data.get("description", ""),
+        source=source,
+        reproduces=data.get("reproduces", ""),
+        seed=seed,
+        clock_start=start,
+        clock_frozen=frozen,
+        oauth_error_status=status,
+        apps=lists["apps"],
+        creators=lists["creators"],
+        raw=data,
+    )
+
+
+def scenario_error(exc: SettingError) -> ScenarioError:
+    return ScenarioError(str(exc))

@@ -1,0 +1,88 @@
+"""One sandbox's mutable state: the scenario it came from, its World, clock, journal and seed.
+
+HTTP handlers and the Python API reach the World only through `SandboxState.lock`, so a
+sandbox shared by a real server thread and an in-process transport stays consistent, and
+counters (rate limits, caps) are exact under concurrency.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from faker import Faker
+
+from mock_server.domain.ids import IdFactory
+from mock_server.domain.settings import SettingError
+from mock_server.domain.world import World
+from mock_server.population import new_faker, populate
+from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
+from mock_server.runtime.journal import DEFAULT_CAPACITY, Journal
+from mock_server.scenario import Scenario, ScenarioError, load_scenario
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """Settings of the server rather than of the scenario."""
+
+    admin_token: str | None = None
+    public_base_url: str | None = None
+    journal_capacity: int = DEFAULT_CAPACITY
+    max_body_bytes: int = 1024 * 1024
+
+
+class SandboxState:
+    def __init__(
+        self,
+        scenario: Scenario | str = "default",
+        seed: int | None = None,
+        clock: Clock | None = None,
+        options: ServerOptions | None = None,
+    ) -> None:
+        self.options = options or ServerOptions()
+        self.lock = threading.RLock()
+        self.clock = clock or Clock()
+        self._initial_clock: ClockState = snapshot(self.clock)
+        self.journal = Journal(self.options.journal_capacity)
+        self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        self._seed_override = seed
+        self.world, self.faker = self._build()
+
+    @property
+    def seed(self) -> int:
+        return self.scenario.seed if self._seed_override is None else self._seed_override
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def _build(self) -> tuple[World, Faker]:
+        scenario = self.scenario
+        restore(self.clock, self._initial_clock)
+        if scenario.clock_frozen:
+            self.clock.freeze()
+        if scenario.clock_start is not None:
+            self.clock.set(scenario.clock_start)
+        world = World(ids=IdFactory(self.seed))
+        faker = new_faker(self.seed)
+        try:
+            populate(
+                world, faker, scenario.apps, scenario.creators, self.clock.now(), scenario.source
+            )
+        except SettingError as exc:
+            raise ScenarioError(str(exc)) from exc
+        return world, faker
+
+    def reset(self, scenario: Scenario | str | None = None, seed: int | None = None) -> None:
+        """Back to the scenario's initial state (optionally another scenario or seed)."""
+        with self.lock:
+            previous = (self.scenario, self._seed_override)
+            if scenario is not None:
+                self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
+            if seed is not None:
+                self._seed_override = seed
+            try:
+                self.world, self.faker = self._build()
+            except ScenarioError:
+                self.scenario, self._seed_override = previous
+                raise
+            self.journal.clear()

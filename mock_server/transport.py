@@ -1,0 +1,56 @@
+"""httpx transports that call the sandbox's ASGI app in-process: no port, no thread."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+
+import httpx
+from starlette.types import ASGIApp
+
+# httpx's ASGITransport reports this client address; the control API sees a loopback peer.
+CLIENT = ("127.0.0.1", 50000)
+
+
+def async_transport(app: ASGIApp) -> httpx.AsyncBaseTransport:
+    return httpx.ASGITransport(app=app, raise_app_exceptions=False, client=CLIENT)
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Drive the ASGI app from synchronous code by running each request on a private loop.
+
+    The request body is read first, the response body is read whole before returning (as
+    httpx's own ASGITransport does).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._inner = async_transport(app)
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        forwarded = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=body,
+            extensions=request.extensions,
+        )
+        response = await self._inner.handle_async_request(forwarded)
+        content = await response.aread()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=content,
+            extensions=response.extensions,
+            request=request,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._handle(request))
+        # Called from inside a running event loop (sync code in an async test): run the
+        # request on a loop of its own in a worker thread instead of nesting loops.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self._handle(request)).result()

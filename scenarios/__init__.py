@@ -1,0 +1,1 @@
+"""Scenario files shipped with tiktok-sandbox (`default.yaml` is the embedded default)."""

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import authorize, oauth, user
+from mock_server.api import authorize, oauth, posting, user
 from mock_server.api.http import api_error, oauth_error
 from mock_server.control import dashboard
 from mock_server.control.routes import error_json
@@ -27,6 +27,12 @@ def tiktok_routes() -> list[Route]:
         Route("/v2/oauth/token/", oauth.token, methods=["POST"]),
         Route("/v2/oauth/revoke/", oauth.revoke, methods=["POST"]),
         Route("/v2/user/info/", user.info, methods=["GET"]),
+        Route("/v2/post/publish/creator_info/query/", posting.creator_info, methods=["POST"]),
+        Route("/v2/post/publish/video/init/", posting.video_init, methods=["POST"]),
+        Route("/v2/post/publish/inbox/video/init/", posting.inbox_video_init, methods=["POST"]),
+        Route("/v2/post/publish/content/init/", posting.content_init, methods=["POST"]),
+        Route("/v2/post/publish/status/fetch/", posting.status_fetch, methods=["POST"]),
+        Route("/v2/post/publish/cancel/", posting.cancel, methods=["POST"]),
     ]
 
 

@@ -42,7 +42,7 @@ def add_creator(
     username = values.pop("username", None) or _free_username(world, faker)
     if username in world.creators:
         raise SettingError(f"{where}.username", "a username not already taken", username)
-    posts_last_24h = values.pop("posts_last_24h", 0)
+    counters = {k: values.pop(k) for k in COUNTERS if k in values}
     creator = Creator(
         uid=world.ids.creator_uid(),
         username=username,
@@ -55,7 +55,7 @@ def add_creator(
         avatar_color=values.pop("avatar_color", faker.random_element(AVATAR_COLORS)),
         **values,
     )
-    set_posts_last_24h(creator, posts_last_24h, now)
+    set_counters(creator, counters, now)
     world.creators[username] = creator
     return creator
 
@@ -69,20 +69,24 @@ def _free_username(world: World, faker: Faker) -> str:
     return name
 
 
-def set_posts_last_24h(creator: Creator, count: int, now: float) -> None:
-    """Make the creator's rolling 24 h post history hold exactly `count` posts made `now`."""
-    creator.post_times = [t for t in creator.post_times if t <= now - DAY_SECONDS]
-    creator.post_times.extend([now] * count)
+# Settings that are not stored as such but set a rolling 24 h history to a count.
+COUNTERS = ("posts_last_24h", "pending_shares")
 
 
-def posts_last_24h(creator: Creator, now: float) -> int:
-    return sum(1 for t in creator.post_times if now - DAY_SECONDS < t <= now)
+def set_counters(creator: Creator, counters: Mapping[str, int], now: float) -> None:
+    """`posts_last_24h`: the creator's Direct Posts in the last 24 h become exactly that many
+    (made `now`). `pending_shares`: that many inbox drafts are declared pending (made `now`), on
+    top of the drafts real publishes left pending."""
+    if "posts_last_24h" in counters:
+        creator.post_times = [t for t in creator.post_times if t <= now - DAY_SECONDS]
+        creator.post_times.extend([now] * counters["posts_last_24h"])
+    if "pending_shares" in counters:
+        creator.pending_share_times = [now] * counters["pending_shares"]
 
 
 def update_creator(creator: Creator, settings: Mapping[str, Any], where: str, now: float) -> None:
     values = check_settings(settings, CREATOR_SETTINGS, where, updating=True)
-    if "posts_last_24h" in values:
-        set_posts_last_24h(creator, values.pop("posts_last_24h"), now)
+    set_counters(creator, {k: values.pop(k) for k in COUNTERS if k in values}, now)
     for key, value in values.items():
         setattr(creator, key, value)
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from mock_server.domain.settings import SettingError
-from mock_server.runtime.clock import parse_instant
+from mock_server.runtime.clock import MAX_INSTANT, MIN_INSTANT, format_instant, parse_instant
 
 DEFAULT_SCENARIO = "default"
 OAUTH_ERROR_STATUSES = ("observed", "rfc")
@@ -107,6 +107,13 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
             start = parse_instant(str(text))
         except ValueError:
             _expect(False, source, "clock.start", "an ISO 8601 instant", raw_start)
+        _expect(
+            start is not None and MIN_INSTANT <= start <= MAX_INSTANT,
+            source,
+            "clock.start",
+            f"an instant between {format_instant(MIN_INSTANT)} and {format_instant(MAX_INSTANT)}",
+            raw_start,
+        )
     frozen = clock.get("frozen", False)
     _expect(type(frozen) is bool, source, "clock.frozen", "true or false", frozen)
     oauth = data.get("oauth") or {}

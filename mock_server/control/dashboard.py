@@ -10,8 +10,8 @@ from starlette.responses import HTMLResponse, Response
 from mock_server.api.http import base_url, sandbox
 from mock_server.control.render import grant_json
 from mock_server.domain.caps import effective_active_creator_cap
+from mock_server.domain.posting import posts_in_window
 from mock_server.pages import avatar_svg, layout, table
-from mock_server.population import posts_last_24h
 
 
 async def dashboard(request: Request) -> Response:
@@ -67,7 +67,7 @@ async def dashboard(request: Request) -> Response:
                     f"{c.max_video_post_duration_sec} s",
                     "yes" if c.banned else "no",
                     c.app_version,
-                    f"{posts_last_24h(c, now)} / {c.daily_post_cap}",
+                    f"{posts_in_window(c, now)} / {c.daily_post_cap}",
                 ]
                 for c in world.creators.values()
             ],

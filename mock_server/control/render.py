@@ -7,9 +7,10 @@ from typing import Any
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.ids import open_id
 from mock_server.domain.models import App, Creator, Grant
+from mock_server.domain.posting import pending_shares, posts_in_window
+from mock_server.domain.publishing import Publish
 from mock_server.domain.settings import APP_SETTINGS, CREATOR_SETTINGS
 from mock_server.domain.world import World
-from mock_server.population import posts_last_24h
 from mock_server.runtime.clock import format_instant
 
 
@@ -29,9 +30,12 @@ def creator_json(
     if client_key is not None:
         view["open_id"] = open_id(client_key, creator.uid)
     for key in CREATOR_SETTINGS:
-        view[key] = (
-            posts_last_24h(creator, now) if key == "posts_last_24h" else getattr(creator, key)
-        )
+        if key == "posts_last_24h":
+            view[key] = posts_in_window(creator, now)
+        elif key == "pending_shares":
+            view[key] = pending_shares(world, creator, now)
+        else:
+            view[key] = getattr(creator, key)
     if client_key is None:
         view["open_ids"] = {key: open_id(key, creator.uid) for key in world.apps}
     return view
@@ -50,3 +54,43 @@ def grant_json(world: World, grant: Grant, now: float) -> dict[str, Any]:
         "revoked": grant.revoked,
         "active": not grant.revoked and grant.refresh_expires_at > now,
     }
+
+
+def publish_json(world: World, publish: Publish, base_url: str) -> dict[str, Any]:
+    creator = world.creator_by_uid(publish.creator_uid)
+    view: dict[str, Any] = {
+        "publish_id": publish.publish_id,
+        "client_key": publish.client_key,
+        "creator": creator.username if creator else None,
+        "open_id": open_id(publish.client_key, publish.creator_uid),
+        "mode": publish.mode,
+        "media_type": publish.media_type,
+        "source": publish.source,
+        "status": publish.status,
+        "fail_reason": publish.fail_reason,
+        "privacy_level": publish.privacy_level,
+        "requested_privacy_level": publish.requested_privacy_level,
+        "post_info": publish.post_info,
+        "created_at": format_instant(publish.created_at),
+        "decided_by": publish.decided_by,
+        "uploaded_bytes": publish.uploaded_bytes,
+        "downloaded_bytes": publish.downloaded_bytes,
+        "publicaly_available_post_id": list(publish.post_ids),
+        "timeline": [{"status": s, "at": format_instant(at)} for s, at in publish.timeline],
+    }
+    if publish.source == "FILE_UPLOAD":
+        view |= {
+            "video_size": publish.video_size,
+            "chunk_size": publish.chunk_size,
+            "total_chunk_count": publish.total_chunk_count,
+            "upload_url": base_url + publish.upload_path,
+            "upload_expires_at": format_instant(publish.upload_expires_at or 0),
+        }
+    elif publish.media_type == "PHOTO":
+        view |= {
+            "photo_images": publish.photo_images,
+            "photo_cover_index": publish.photo_cover_index,
+        }
+    else:
+        view["video_url"] = publish.video_url
+    return view

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mock_server.api.http import note, read_json_object, sandbox
-from mock_server.control.render import app_json, creator_json, grant_json
+from mock_server.api.http import base_url, note, read_json_object, sandbox
+from mock_server.control.render import app_json, creator_json, grant_json, publish_json
 from mock_server.domain import oauth
 from mock_server.domain.errors import OAuthError
 from mock_server.domain.models import Creator
@@ -236,6 +236,35 @@ async def list_grants(request: Request) -> dict[str, Any]:
         return {"grants": [grant_json(state.world, g, now) for g in grants]}
 
 
+async def list_publishes(request: Request) -> dict[str, Any]:
+    """Newest first; filter by `client_key`, `creator` (username) and `status`."""
+    state = sandbox(request)
+    with state.lock:
+        key = _client_key_param(state, request)
+        creator = request.query_params.get("creator")
+        uid = _creator(state, creator).uid if creator else None
+        status = request.query_params.get("status")
+        world = state.world
+        items = [
+            publish_json(world, p, base_url(request))
+            for p in reversed(world.publishes.values())
+            if (key is None or p.client_key == key)
+            and (uid is None or p.creator_uid == uid)
+            and (status is None or p.status == status)
+        ]
+    return {"publishes": items}
+
+
+async def get_publish(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    publish_id = request.path_params["publish_id"]
+    with state.lock:
+        publish = state.world.publishes.get(publish_id)
+        if publish is None:
+            raise ControlError(404, "not_found", f"no publish with publish_id {publish_id!r}")
+        return publish_json(state.world, publish, base_url(request))
+
+
 # -- clock ----------------------------------------------------------------------------------
 
 
@@ -437,6 +466,8 @@ def routes() -> list[Route]:
         r("/_sandbox/creators/{username}", get_creator, ["GET"]),
         r("/_sandbox/creators/{username}", patch_creator, ["PATCH"]),
         r("/_sandbox/grants", list_grants, ["GET"]),
+        r("/_sandbox/publishes", list_publishes, ["GET"]),
+        r("/_sandbox/publishes/{publish_id}", get_publish, ["GET"]),
         r("/_sandbox/clock", get_clock, ["GET"]),
         r("/_sandbox/clock", post_clock, ["POST"]),
         r("/_sandbox/journal", journal, ["GET", "DELETE"]),

@@ -64,6 +64,13 @@ class IdFactory:
     def creator_uid(self) -> str:
         return self._digits(19)
 
+    def numeric_id(self) -> str:
+        """19 digits, the shape of TikTok's post and publish numbers (ref 7.3, 11)."""
+        return str(self._rng.randint(7 * 10**18, 8 * 10**18 - 1))
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
     def token_hex(self, n: int) -> str:
         return self._chars("0123456789abcdef", n)
 

@@ -84,6 +84,8 @@ class Creator:
     video_count: int = 0
     avatar_color: str = "#fe2c55"
     post_times: list[float] = field(default_factory=list)
+    # Inbox drafts declared by a scenario or the control API (real ones are publishes).
+    pending_share_times: list[float] = field(default_factory=list)
 
 
 @dataclass

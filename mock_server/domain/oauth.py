@@ -220,7 +220,7 @@ def authenticate_client(world: World, form: Mapping[str, str]) -> App:
     if not form.get("client_secret"):
         raise OAuthError("invalid_request", MISSING_SECRET, rule="token_missing_parameter")
     app = world.apps.get(client_key)
-    if app is None or not hmac.compare_digest(app.client_secret, form["client_secret"]):
+    if app is None or not _same(app.client_secret, form["client_secret"]):
         raise OAuthError("invalid_client", BAD_CLIENT, rule="client_authentication")
     return app
 
@@ -230,7 +230,12 @@ def pkce_matches(challenge: str, verifier: str) -> bool:
     digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
     as_hex = digest.hex()
     as_b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    return hmac.compare_digest(challenge.lower(), as_hex) or hmac.compare_digest(challenge, as_b64)
+    return _same(challenge.lower(), as_hex) or _same(challenge, as_b64)
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time equality for any text (hmac refuses non-ASCII str; forms may carry it)."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
 def _issue_pair(world: World, app: App, grant: Grant, now: float) -> TokenGrant:

@@ -40,6 +40,7 @@ ENDPOINT_SCOPES: dict[str, frozenset[str]] = {
     "creator_info": frozenset({"video.publish"}),
     "video_init": frozenset({"video.publish"}),
     "inbox_video_init": frozenset({"video.upload"}),
+    "content_init": frozenset({"video.upload", "video.publish"}),
     "content_init_direct": frozenset({"video.publish"}),
     "content_init_upload": frozenset({"video.upload"}),
     "status_fetch": frozenset({"video.upload", "video.publish"}),

@@ -131,6 +131,7 @@ CREATOR_SETTINGS: dict[str, Setting] = {
     "app_version": Setting("str", pattern=APP_VERSION, pattern_text="a version like 34.1.2"),
     "daily_post_cap": Setting("int", minimum=0),
     "posts_last_24h": Setting("int", minimum=0, maximum=1000),
+    "pending_shares": Setting("int", minimum=0, maximum=1000),
     "follower_count": Setting("int", minimum=0),
     "following_count": Setting("int", minimum=0),
     "likes_count": Setting("int", minimum=0),

@@ -14,6 +14,7 @@ from mock_server.domain.models import (
     Grant,
     RefreshToken,
 )
+from mock_server.domain.publishing import Publish
 from mock_server.domain.ratelimit import SlidingWindowLimiter
 
 # How many issued codes and tokens may pile up before expired ones are swept away.
@@ -30,6 +31,7 @@ class World:
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     client_tokens: dict[str, ClientToken] = field(default_factory=dict)
+    publishes: dict[str, Publish] = field(default_factory=dict)
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     _issued_since_sweep: int = 0
 

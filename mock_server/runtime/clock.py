@@ -7,6 +7,7 @@ so a 24 h behaviour is tested in milliseconds.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,21 @@ from datetime import UTC, datetime
 
 def _system_time() -> float:
     return time.time()
+
+
+# The instants the clock may show. Everything derived from `now` (expiries up to a year ahead,
+# log ids, ISO 8601 text) must stay representable, so the far end leaves centuries of room.
+MIN_INSTANT = 0.0  # 1970-01-01T00:00:00Z
+MAX_INSTANT = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
+
+
+def _check_instant(ts: float) -> float:
+    if not MIN_INSTANT <= ts <= MAX_INSTANT:  # also refuses NaN
+        raise ValueError(
+            f"the sandbox clock stays between {format_instant(MIN_INSTANT)} and "
+            f"{format_instant(MAX_INSTANT)}"
+        )
+    return ts
 
 
 class Clock:
@@ -69,17 +85,20 @@ class Clock:
                 self._frozen_at = None
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
+        if not seconds >= 0:  # also refuses NaN
             raise ValueError("the sandbox clock only moves forward")
         with self._lock:
+            start = self._source() + self._offset if self._frozen_at is None else self._frozen_at
+            # Compare before adding: a huge int would overflow a float.
+            target = _check_instant(start + seconds if seconds <= MAX_INSTANT else math.inf)
             if self._frozen_at is not None:
-                self._frozen_at += seconds
+                self._frozen_at = target
             else:
-                self._offset += seconds
+                self._offset += target - start
 
     def set(self, when: datetime | float) -> None:
         """Jump to an instant; backwards jumps are allowed (a test may rewind a scenario)."""
-        target = when.timestamp() if isinstance(when, datetime) else float(when)
+        target = _check_instant(when.timestamp() if isinstance(when, datetime) else float(when))
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = target

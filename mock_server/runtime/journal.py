@@ -38,8 +38,13 @@ def preview(body: bytes, total: int | None = None) -> str:
     head = body[:BODY_PREVIEW_BYTES]
     try:
         text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"<{total} bytes of binary data>"
+    except UnicodeDecodeError as exc:
+        # The cut may split the last character of a text body: that is still text.
+        cut_inside_a_character = total > len(head) and exc.start >= len(head) - 3
+        if not cut_inside_a_character or exc.reason != "unexpected end of data":
+            return f"<{total} bytes of binary data>"
+        head = head[: exc.start]
+        text = head.decode("utf-8")
     if total > len(head):
         text += f"... <{total - len(head)} more bytes>"
     return text

@@ -1,0 +1,277 @@
+"""The Content Posting endpoints (ref 6-12): parse TikTok's JSON, call the domain, answer in
+the envelope. Request-shape problems are `invalid_param` (ref 4.2: the posting pages' code)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_server.api.http import (
+    base_url,
+    bearer_token,
+    envelope,
+    note,
+    read_body,
+    sandbox,
+    tiktok_endpoint,
+)
+from mock_server.domain import posting
+from mock_server.domain.errors import ApiError
+from mock_server.domain.oauth import Session, require_scope, resolve_access_token
+from mock_server.domain.posting import InitRequest, PostInfo, SourceInfo
+from mock_server.domain.publishing import (
+    DIRECT_POST,
+    FILE_UPLOAD,
+    MEDIA_UPLOAD,
+    PHOTO,
+    PULL_FROM_URL,
+    VIDEO,
+    Publish,
+)
+from mock_server.domain.ratelimit import check_rate
+from mock_server.domain.scopes import ENDPOINT_SCOPES
+from mock_server.domain.users import avatar_url
+from mock_server.state import SandboxState
+
+JSON_TYPES = ("", "application/json", "text/json")
+
+
+def _bad(message: str, rule: str = "request_shape") -> ApiError:
+    return ApiError("invalid_param", message, rule=rule)
+
+
+async def json_body(request: Request, state: SandboxState) -> dict[str, Any]:
+    """ref 7: `Content-Type: application/json; charset=UTF-8`; an empty body is `{}`."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise _bad(f"Content-Type must be application/json, not {content_type}.", "content_type")
+    raw = await read_body(request, state.options.max_body_bytes)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad("The request body is not valid JSON.", "body_not_json") from exc
+    if not isinstance(data, dict):
+        raise _bad("The request body must be a JSON object.", "body_not_object")
+    return data
+
+
+# -- typed field readers: each names the field it refuses --------------------------------
+
+
+def _object(data: dict[str, Any], key: str, where: str, required: bool) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _bad(f"{where}{key} is required.")
+        return None
+    if not isinstance(value, dict):
+        raise _bad(f"{where}{key} must be an object.")
+    return value
+
+
+def _string(data: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _bad(f"{where}{key} is required.")
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"{where}{key} must be a string.")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str, where: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if type(value) is not bool:
+        raise _bad(f"{where}{key} must be a boolean.")
+    return value
+
+
+INT64_MAX = 2**63 - 1
+
+
+def _int(data: dict[str, Any], key: str, where: str, maximum: int = INT64_MAX) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    if type(value) is not int or not -maximum - 1 <= value <= maximum:
+        raise _bad(f"{where}{key} must be an integer.")
+    return value
+
+
+def _enum(data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> str:
+    value = _string(data, key, where, required=True)
+    if value not in allowed:
+        raise _bad(f"{where}{key} must be one of {', '.join(allowed)}.")
+    assert value is not None
+    return value
+
+
+def parse_post_info(data: dict[str, Any] | None) -> PostInfo:
+    if data is None:
+        return PostInfo()
+    w = "post_info."
+    return PostInfo(
+        privacy_level=_string(data, "privacy_level", w),
+        title=_string(data, "title", w),
+        description=_string(data, "description", w),
+        disable_duet=_bool(data, "disable_duet", w),
+        disable_stitch=_bool(data, "disable_stitch", w),
+        disable_comment=_bool(data, "disable_comment", w),
+        video_cover_timestamp_ms=_int(data, "video_cover_timestamp_ms", w, 2**31 - 1),
+        brand_content_toggle=_bool(data, "brand_content_toggle", w),
+        brand_organic_toggle=_bool(data, "brand_organic_toggle", w),
+        is_aigc=_bool(data, "is_aigc", w),
+        auto_add_music=_bool(data, "auto_add_music", w),
+    )
+
+
+def parse_video_source(data: dict[str, Any]) -> SourceInfo:
+    info = _object(data, "source_info", "", required=True)
+    assert info is not None
+    w = "source_info."
+    source = _enum(info, "source", w, (FILE_UPLOAD, PULL_FROM_URL))
+    if source == PULL_FROM_URL:
+        return SourceInfo(source, video_url=_string(info, "video_url", w, required=True))
+    return SourceInfo(
+        source,
+        video_size=_int(info, "video_size", w),
+        chunk_size=_int(info, "chunk_size", w),
+        total_chunk_count=_int(info, "total_chunk_count", w),
+    )
+
+
+def parse_photo_source(data: dict[str, Any]) -> SourceInfo:
+    info = _object(data, "source_info", "", required=True)
+    assert info is not None
+    w = "source_info."
+    source = _enum(info, "source", w, (PULL_FROM_URL,))
+    images = info.get("photo_images")
+    if not isinstance(images, list) or not all(isinstance(u, str) for u in images):
+        raise _bad("source_info.photo_images must be a list of URLs.")
+    cover = _int(info, "photo_cover_index", w, 2**31 - 1)
+    if cover is None:
+        raise _bad("source_info.photo_cover_index is required.")
+    return SourceInfo(source, photo_images=tuple(images), photo_cover_index=cover)
+
+
+def parse_video_init(data: dict[str, Any]) -> InitRequest:
+    """ref 7: `post_info` and `source_info`; unknown fields are ignored."""
+    post_info = parse_post_info(_object(data, "post_info", "", required=False))
+    return InitRequest("video_init", DIRECT_POST, VIDEO, parse_video_source(data), post_info)
+
+
+def parse_inbox_video_init(data: dict[str, Any]) -> InitRequest:
+    """ref 8: only `source_info` (a `post_info` sent anyway is ignored)."""
+    return InitRequest("inbox_video_init", MEDIA_UPLOAD, VIDEO, parse_video_source(data))
+
+
+def parse_content_init(data: dict[str, Any]) -> InitRequest:
+    """ref 9: photos, `post_mode` DIRECT_POST or MEDIA_UPLOAD, PULL_FROM_URL only."""
+    _enum(data, "media_type", "", (PHOTO,))
+    mode = _enum(data, "post_mode", "", (DIRECT_POST, MEDIA_UPLOAD))
+    post_info = parse_post_info(_object(data, "post_info", "", required=True))
+    return InitRequest("content_init", mode, PHOTO, parse_photo_source(data), post_info)
+
+
+# -- handlers ---------------------------------------------------------------------------
+
+
+def _session(request: Request, state: SandboxState, endpoint: str, scope_key: str) -> Session:
+    """Token, then scope, then the endpoint's rate limit (DESIGN: request flow)."""
+    now = state.now()
+    session = resolve_access_token(state.world, bearer_token(request), now)
+    note(request, client_key=session.app.client_key)
+    require_scope(session, ENDPOINT_SCOPES[scope_key], rule=f"{endpoint}_scope")
+    check_rate(state.world.limiter, endpoint, session.token, now)
+    return session
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def creator_info(request: Request) -> Response:
+    state = sandbox(request)
+    with state.lock:
+        session = _session(request, state, "creator_info", "creator_info")
+        data = posting.creator_info(
+            state.world, session, state.now(), avatar_url(base_url(request), session.creator, 168)
+        )
+    return envelope(request, data)
+
+
+def _init_response(request: Request, publish: Publish) -> Response:
+    note(request, rule=publish.decided_by)
+    data: dict[str, Any] = {"publish_id": publish.publish_id}
+    if publish.source == FILE_UPLOAD:
+        data["upload_url"] = base_url(request) + publish.upload_path
+    return envelope(request, data)
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def video_init(request: Request) -> Response:
+    state = sandbox(request)
+    with state.lock:
+        session = _session(request, state, "video_init", "video_init")
+    init = parse_video_init(await json_body(request, state))
+    with state.lock:
+        publish = posting.init_publish(state.world, session, init, state.now())
+    return _init_response(request, publish)
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def inbox_video_init(request: Request) -> Response:
+    state = sandbox(request)
+    with state.lock:
+        session = _session(request, state, "inbox_video_init", "inbox_video_init")
+    init = parse_inbox_video_init(await json_body(request, state))
+    with state.lock:
+        publish = posting.init_publish(state.world, session, init, state.now())
+    return _init_response(request, publish)
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def content_init(request: Request) -> Response:
+    state = sandbox(request)
+    with state.lock:
+        session = _session(request, state, "content_init", "content_init")
+    init = parse_content_init(await json_body(request, state))
+    with state.lock:
+        publish = posting.init_publish(state.world, session, init, state.now())
+    return _init_response(request, publish)
+
+
+def _publish_id(data: dict[str, Any]) -> str:
+    value = _string(data, "publish_id", "", required=True)
+    assert value is not None
+    return value
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def status_fetch(request: Request) -> Response:
+    state = sandbox(request)
+    with state.lock:
+        session = _session(request, state, "status_fetch", "status_fetch")
+    publish_id = _publish_id(await json_body(request, state))
+    with state.lock:
+        publish = posting.owned_publish(state.world, session, publish_id)
+        view = posting.status_view(publish)
+    return envelope(request, view)
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def cancel(request: Request) -> Response:
+    state = sandbox(request)
+    with state.lock:
+        session = _session(request, state, "cancel", "cancel")
+    publish_id = _publish_id(await json_body(request, state))
+    with state.lock:
+        posting.cancel(state.world, session, publish_id, state.now())
+    return envelope(request, None, with_data=False)  # ref 12: only `error`

@@ -1,0 +1,93 @@
+"""Publishes: what one `publish_id` is, from init to its final status (ref 7-12)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# ref 11: the status enum.
+PROCESSING_UPLOAD = "PROCESSING_UPLOAD"
+PROCESSING_DOWNLOAD = "PROCESSING_DOWNLOAD"
+SEND_TO_USER_INBOX = "SEND_TO_USER_INBOX"
+PUBLISH_COMPLETE = "PUBLISH_COMPLETE"
+FAILED = "FAILED"
+FINAL_STATUSES = frozenset({PUBLISH_COMPLETE, FAILED})
+
+DIRECT_POST = "DIRECT_POST"
+MEDIA_UPLOAD = "MEDIA_UPLOAD"
+FILE_UPLOAD = "FILE_UPLOAD"
+PULL_FROM_URL = "PULL_FROM_URL"
+VIDEO = "VIDEO"
+PHOTO = "PHOTO"
+
+# ref 6, 7.1: the privacy levels a creator's account allows.
+PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+PRIVACY_OPTIONS = {
+    "public": ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"),
+    "private": ("FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"),
+}
+
+UPLOAD_URL_SECONDS = 3600  # ref 7.3: upload_url is valid 1 hour after issue
+
+
+def publish_id_prefix(media_type: str, mode: str, source: str) -> str:
+    """ref 7.3, 8, 9: `v_pub_file~v2-1.`, `v_pub_url~v2.`, `v_inbox_file~v2.`,
+    `v_inbox_url~v2.`, `p_pub_url~v2.` (the doc shows the photo form for both modes)."""
+    if media_type == PHOTO:
+        return "p_pub_url~v2."
+    kind = "pub" if mode == DIRECT_POST else "inbox"
+    return (
+        f"v_{kind}_file~v2-1."
+        if (source == FILE_UPLOAD and kind == "pub")
+        else (f"v_{kind}_{'file' if source == FILE_UPLOAD else 'url'}~v2.")
+    )
+
+
+@dataclass
+class Publish:
+    publish_id: str
+    client_key: str
+    creator_uid: str
+    mode: str  # DIRECT_POST | MEDIA_UPLOAD
+    media_type: str  # VIDEO | PHOTO
+    source: str  # FILE_UPLOAD | PULL_FROM_URL
+    created_at: float
+    post_info: dict[str, Any] = field(default_factory=dict)
+    requested_privacy_level: str | None = None
+    privacy_level: str | None = None  # effective
+    video_size: int | None = None
+    chunk_size: int | None = None
+    total_chunk_count: int | None = None
+    video_url: str | None = None
+    photo_images: list[str] = field(default_factory=list)
+    photo_cover_index: int | None = None
+    upload_id: str | None = None
+    upload_token: str | None = None
+    upload_expires_at: float | None = None
+    status: str = PROCESSING_UPLOAD
+    timeline: list[tuple[str, float]] = field(default_factory=list)
+    fail_reason: str | None = None
+    uploaded_bytes: int = 0
+    downloaded_bytes: int = 0
+    post_ids: list[str] = field(default_factory=list)
+    decided_by: str = ""
+
+    def move_to(self, status: str, now: float, fail_reason: str | None = None) -> None:
+        self.status = status
+        self.timeline.append((status, now))
+        if fail_reason is not None:
+            self.fail_reason = fail_reason
+
+    @property
+    def upload_path(self) -> str:
+        """Path and query of this publish's `upload_url` on the sandbox (ref 1: opaque)."""
+        return f"/upload/?upload_id={self.upload_id}&upload_token={self.upload_token}"
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def pending_share(self) -> bool:
+        """An inbox draft the creator has not posted yet (ref 8: counts toward the cap)."""
+        return self.mode == MEDIA_UPLOAD and not self.final

@@ -66,10 +66,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    """A bug in the sandbox: TikTok's 500 shape, never a stack trace."""
-    if _family(request.url.path) == "oauth":
+    """A bug in the sandbox: the family's 500 shape, never a stack trace."""
+    family = _family(request.url.path)
+    if family == "control":
+        return error_json(500, "internal_error", "the sandbox failed; see its log")
+    if family == "oauth":
         return oauth_error(
-            request, OAuthError("server_error", "Internal error.", rule="sandbox_bug")
+            request, OAuthError("server_error", "Internal error.", rule="sandbox_bug"), status=500
         )
     return api_error(request, ApiError("internal_error", rule="sandbox_bug"))
 

@@ -13,12 +13,8 @@ from mock_server.runtime.clock import format_instant
 from mock_server.runtime.journal import BODY_PREVIEW_BYTES, JournalEntry, preview
 from mock_server.state import SandboxState
 
-_KEPT_HEADERS = ("content-type", "content-length", "content-range", "user-agent")
-
-
-def _redact(value: str) -> str:
-    scheme, _, token = value.partition(" ")
-    return f"{scheme} {token[:12]}..." if token else value[:12]
+# Kept whole (tokens included): the journal is a local, loopback-only record for replaying.
+_KEPT_HEADERS = ("authorization", "content-type", "content-length", "content-range", "user-agent")
 
 
 def _journaled(scope: Scope) -> bool:
@@ -84,8 +80,6 @@ class JournalMiddleware:
     ) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         kept = {k: headers[k] for k in _KEPT_HEADERS if k in headers}
-        if "authorization" in headers:
-            kept["authorization"] = _redact(headers["authorization"])
         notes: dict[str, Any] = scope.get("sandbox_notes", {})
         error_code = notes.get("error_code")
         if error_code is None:

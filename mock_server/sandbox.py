@@ -104,20 +104,25 @@ class Sandbox:
     # -- shortcuts for tests ------------------------------------------------------------------
 
     def issue_code(
-        self, client_key: str, username: str, scopes: list[str], redirect_uri: str | None = None
+        self,
+        client_key: str,
+        username: str,
+        scopes: list[str],
+        redirect_uri: str | None = None,
+        code_challenge: str | None = None,
     ) -> str:
-        """What `POST /_sandbox/authorize` does, as a call."""
+        """What `POST /_sandbox/authorize` does, as a call (refused the same way)."""
         with self.state.lock:
             world = self.state.world
-            app = world.apps[client_key]
-            params = {
-                "client_key": client_key,
-                "scope": ",".join(scopes),
-                "redirect_uri": redirect_uri or app.redirect_uris[0],
-                "response_type": "code",
-            }
-            checked = oauth.check_authorize(world, params)
-            code = oauth.approve(world, checked, world.creators[username], None, self.clock.now())
+            _, code = oauth.authorize_headless(
+                world,
+                world.apps[client_key],
+                world.creators[username],
+                scopes,
+                self.clock.now(),
+                redirect_uri=redirect_uri,
+                code_challenge=code_challenge,
+            )
             return code.code
 
     def issue_tokens(
@@ -127,10 +132,9 @@ class Sandbox:
         code = self.issue_code(client_key, username, scopes, redirect_uri)
         with self.state.lock:
             world = self.state.world
-            app = world.apps[client_key]
             form = {
                 "client_key": client_key,
-                "client_secret": app.client_secret,
+                "client_secret": world.apps[client_key].client_secret,
                 "code": code,
                 "redirect_uri": world.codes[code].redirect_uri,
             }

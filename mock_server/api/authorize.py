@@ -101,7 +101,7 @@ async def authorize(request: Request) -> Response:
             code = oauth.approve(state.world, checked, creator, granted, state.now())
         except AuthorizeError as exc:
             note(request, error_code=exc.error, rule=exc.rule)
-            return error_redirect(checked, exc)
+            return error_redirect(checked, exc) if exc.redirectable else error_page(request, exc)
     note(request, error_code="ok", rule="consent_approved")
     return redirect_back(
         checked.redirect_uri,

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mock_server.api.http import base_url, note, read_json_object, sandbox
+from mock_server.api.http import BodyTooLarge, base_url, note, read_json_object, sandbox
 from mock_server.control.render import app_json, creator_json, grant_json, publish_json
 from mock_server.domain import oauth
 from mock_server.domain.errors import OAuthError
@@ -49,6 +49,9 @@ def control(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except ControlError as exc:
             note(request, error_code=exc.code)
             return error_json(exc.status, exc.code, exc.message)
+        except BodyTooLarge:
+            note(request, error_code="body_too_large")
+            return error_json(413, "body_too_large", "the request body is over the size limit")
         except (SettingError, ScenarioError, ValueError) as exc:
             note(request, error_code="invalid_request")
             return error_json(400, "invalid_request", str(exc))
@@ -96,7 +99,10 @@ def _client_key_param(state: SandboxState, request: Request) -> str | None:
 
 
 async def health(request: Request) -> dict[str, Any]:
-    state = sandbox(request)
+    return _health(sandbox(request))
+
+
+def _health(state: SandboxState) -> dict[str, Any]:
     return {
         "status": "ok",
         "scenario": state.scenario.name,
@@ -107,8 +113,11 @@ async def health(request: Request) -> dict[str, Any]:
 
 
 async def reset(request: Request) -> dict[str, Any]:
+    return _reset(request, await body(request))
+
+
+def _reset(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     state = sandbox(request)
-    data = await body(request)
     _keys(data, ("scenario", "seed"))
     seed = data.get("seed")
     if seed is not None and (type(seed) is not int or seed < 0):
@@ -121,7 +130,7 @@ async def reset(request: Request) -> dict[str, Any]:
             400, "invalid_request", f"scenario: expected a name or path, got {scenario!r}"
         )
     state.reset(scenario=load_scenario(scenario) if scenario else None, seed=seed)
-    return await health(request)
+    return _health(state)
 
 
 async def seed(request: Request) -> dict[str, Any]:
@@ -129,7 +138,7 @@ async def seed(request: Request) -> dict[str, Any]:
     _keys(data, ("seed",))
     if "seed" not in data:
         raise ControlError(400, "invalid_request", "seed: required")
-    return await reset(request)
+    return _reset(request, data)
 
 
 async def scenarios(request: Request) -> dict[str, Any]:
@@ -358,43 +367,32 @@ def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise ControlError(400, "invalid_request", "scopes: expected a list of scope names")
     app = _app(state, data.get("client_key") or "")
-    world = state.world
     if data.get("username"):
         creator = _creator(state, data["username"])
     elif data.get("open_id"):
-        found = world.creator_by_open_id(app.client_key, data["open_id"])
+        found = state.world.creator_by_open_id(app.client_key, data["open_id"])
         if found is None:
             raise ControlError(404, "not_found", f"no creator with open_id {data['open_id']!r}")
         creator = found
     else:
         raise ControlError(400, "invalid_request", "username or open_id: one is required")
-    redirect_uri = data.get("redirect_uri") or (app.redirect_uris[0] if app.redirect_uris else "")
-    if ":*" in redirect_uri:
-        raise ControlError(
-            400,
-            "invalid_request",
-            "redirect_uri: required when the app's first URI uses the wildcard port",
-        )
-    params = {
-        "client_key": app.client_key,
-        "scope": ",".join(scopes),
-        "redirect_uri": redirect_uri,
-        "response_type": "code",
-    }
-    if data.get("code_challenge"):
-        params |= {"code_challenge": data["code_challenge"], "code_challenge_method": "S256"}
-    if data.get("state") is not None:
-        params["state"] = data["state"]
     try:
-        checked = oauth.check_authorize(world, params)
-        code = oauth.approve(world, checked, creator, None, state.now())
+        return oauth.authorize_headless(
+            state.world,
+            app,
+            creator,
+            scopes,
+            state.now(),
+            redirect_uri=data.get("redirect_uri") or None,
+            code_challenge=data.get("code_challenge"),
+            state=data.get("state"),
+        )
     except AuthorizeError as exc:
         status = 403 if exc.error == "access_denied" else 400
         err = {"code": exc.error, "message": exc.description, "rule": exc.rule}
         if exc.error_type:
             err["error_type"] = exc.error_type
         raise _Refused(status, err) from exc
-    return checked, code
 
 
 class _Refused(ControlError):

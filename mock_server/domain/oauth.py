@@ -46,10 +46,10 @@ CODE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
 class AuthorizeError(OAuthError):
-    """An authorize failure; `redirectable` says whether it may be sent to the redirect_uri.
+    """An authorize failure; `redirectable` says whether it goes back to the redirect_uri.
 
-    Errors about the client or the redirect URI itself are shown on TikTok's page, never
-    redirected (RFC 6749 4.1.2.1); the rest go back to the app as `?error=...`.
+    Problems with the request itself stay on TikTok's page (what TikTok's page does); only the
+    person's decision (deny, non-target user, nothing granted) is redirected as `?error=...`.
     """
 
     def __init__(
@@ -167,6 +167,40 @@ def approve(
     world.codes[code.code] = code
     world.note_issued(now)
     return code
+
+
+def authorize_headless(
+    world: World,
+    app: App,
+    creator: Creator,
+    scopes: list[str],
+    now: float,
+    *,
+    redirect_uri: str | None = None,
+    code_challenge: str | None = None,
+    state: str | None = None,
+) -> tuple[AuthorizeRequest, AuthCode]:
+    """The code the consent page would issue when `creator` approves every requested scope,
+    refused exactly as the page would refuse it."""
+    uri = redirect_uri or (app.redirect_uris[0] if app.redirect_uris else "")
+    if redirect_uri is None and ":*" in uri:
+        raise _page_error(
+            "invalid_request",
+            "redirect_uri",
+            "redirect_uri is required: the app's first redirect URI uses the wildcard port.",
+        )
+    params = {
+        "client_key": app.client_key,
+        "scope": ",".join(scopes),
+        "redirect_uri": uri,
+        "response_type": "code",
+    }
+    if code_challenge:
+        params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+    if state is not None:
+        params["state"] = state
+    checked = check_authorize(world, params)
+    return checked, approve(world, checked, creator, None, now)
 
 
 def deny() -> AuthorizeError:
@@ -410,7 +444,7 @@ def resolve_access_token(world: World, value: str | None, now: float) -> Session
     if grant.revoked:
         raise ApiError(INVALID_TOKEN, rule="token_revoked")
     if token.expires_at <= now:
-        raise ApiError(INVALID_TOKEN, "The access token has expired.", rule="token_expired")
+        raise ApiError(INVALID_TOKEN, rule="token_expired")
     app = world.apps.get(grant.client_key)
     creator = world.creator_by_uid(grant.creator_uid)
     if app is None or creator is None:
@@ -421,9 +455,4 @@ def resolve_access_token(world: World, value: str | None, now: float) -> Session
 def require_scope(session: Session, needed: frozenset[str], rule: str) -> None:
     """ref 4.2: the token lacks every scope that would allow the endpoint."""
     if not session.scopes & needed:
-        raise ApiError(
-            "scope_not_authorized",
-            f"The user did not authorize the scope required for completing this request "
-            f"({' or '.join(sorted(needed))}).",
-            rule=rule,
-        )
+        raise ApiError("scope_not_authorized", rule=rule)

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 MAX_REDIRECT_URIS = 10
 MAX_REDIRECT_URI_LENGTH = 512
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+# ref 2.3: desktop redirect URIs name exactly these hosts.
+REDIRECT_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 
 def _host_and_port(netloc: str) -> tuple[str, str | None]:
@@ -42,7 +44,7 @@ def registration_problem(uri: str, platform: str, loopback_http: bool) -> str | 
         return "must not contain a fragment (#)"
     host, port = _host_and_port(parts.netloc)
     if platform == "desktop":
-        if not is_loopback_host(host):
+        if host not in REDIRECT_LOOPBACK_HOSTS:
             return "desktop redirect URIs must use host localhost or 127.0.0.1"
         if port is None:
             return "desktop redirect URIs need a port (or the wildcard port *)"
@@ -53,7 +55,7 @@ def registration_problem(uri: str, platform: str, loopback_http: bool) -> str | 
         return "the wildcard port * is for desktop apps only"
     if parts.scheme == "https":
         return None
-    if loopback_http and is_loopback_host(host):
+    if loopback_http and host in REDIRECT_LOOPBACK_HOSTS:
         return None
     return "web redirect URIs must start with https (http is allowed for loopback hosts only)"
 

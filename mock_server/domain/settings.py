@@ -35,7 +35,7 @@ class SettingError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    kind: str  # "str" | "bool" | "int" | "choice" | "list" | "optional_str"
+    kind: str  # str | bool | int | optional_int | choice | list | optional_str
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
@@ -49,7 +49,9 @@ class Setting:
             if type(value) is not bool:
                 raise SettingError(key, "true or false", value)
             return value
-        if self.kind == "int":
+        if self.kind == "optional_int" and value is None:
+            return None
+        if self.kind in ("int", "optional_int"):
             if type(value) is not int:
                 raise SettingError(key, "an integer", value)
             if self.minimum is not None and value < self.minimum:
@@ -112,7 +114,7 @@ APP_SETTINGS: dict[str, Setting] = {
     "verified_url_prefixes": Setting("list"),
     "allow_loopback_http_media": Setting("bool"),
     "webhook_url": Setting("optional_str"),
-    "active_creator_cap": Setting("int", minimum=0),
+    "active_creator_cap": Setting("optional_int", minimum=0),
 }
 
 CREATOR_SETTINGS: dict[str, Setting] = {

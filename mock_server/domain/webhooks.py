@@ -1,0 +1,126 @@
+"""Webhook events, TikTok's signature, and the retry schedule (ref 14).
+
+The domain decides what is sent, when, and with which body; `runtime.webhooks` does the
+sending. A delivery's body is fixed when the event happens, so every retry (and every
+duplicate) carries the identical bytes; only the signature's timestamp changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+# ref 14.1: retried with exponential backoff for up to 72 hours, then dropped.
+RETRY_WINDOW_SECONDS = 72 * 3600
+FIRST_RETRY_SECONDS = 30.0
+MAX_RETRY_INTERVAL_SECONDS = 6 * 3600.0
+DELIVERY_LOG_SIZE = 1000  # per app
+
+PENDING, DELIVERED, DROPPED = "pending", "delivered", "dropped"
+
+# ref 14.3: `publish_type` is INBOX_SHARE for uploads; the Direct Post value is a guess.
+PUBLISH_TYPES = {"MEDIA_UPLOAD": "INBOX_SHARE", "DIRECT_POST": "DIRECT_PUBLISH"}
+
+
+@dataclass
+class Attempt:
+    at: float
+    signature: str
+    status_code: int | None = None
+    error: str | None = None
+    response_body: str = ""
+
+
+@dataclass
+class Delivery:
+    delivery_id: str
+    client_key: str
+    event: str
+    url: str
+    body: bytes
+    created_at: float
+    next_attempt_at: float | None
+    status: str = PENDING
+    attempts: list[Attempt] = field(default_factory=list)
+    in_flight: bool = False
+
+
+def event_body(
+    client_key: str, event: str, user_openid: str, content: dict[str, Any], now: float
+) -> bytes:
+    """ref 14.2: the envelope; `content` is JSON serialised as a string."""
+    envelope = {
+        "client_key": client_key,
+        "event": event,
+        "create_time": int(now),
+        "user_openid": user_openid,
+        "content": json.dumps(content, separators=(",", ":")),
+    }
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def signature_header(client_secret: str, timestamp: int, body: bytes) -> str:
+    """ref 14.4: `t=<unix>,s=<hex HMAC-SHA256(client_secret, "<t>.<body>")>`."""
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(client_secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},s={digest}"
+
+
+def retry_delay(attempts_made: int) -> float:
+    """Exponential backoff: 30 s, 60 s, 2 min ... capped at 6 h between attempts."""
+    return min(FIRST_RETRY_SECONDS * 2 ** (attempts_made - 1), MAX_RETRY_INTERVAL_SECONDS)
+
+
+def record_attempt(delivery: Delivery, attempt: Attempt) -> None:
+    """ref 14.1: only HTTP 200 counts as delivered; otherwise retry until 72 h have passed."""
+    delivery.attempts.append(attempt)
+    delivery.in_flight = False
+    if attempt.status_code == 200:
+        delivery.status, delivery.next_attempt_at = DELIVERED, None
+        return
+    next_at = attempt.at + retry_delay(len(delivery.attempts))
+    if next_at > delivery.created_at + RETRY_WINDOW_SECONDS:
+        delivery.status, delivery.next_attempt_at = DROPPED, None
+    else:
+        delivery.next_attempt_at = next_at
+
+
+@dataclass
+class Outbox:
+    """Every app's deliveries, newest last, bounded per app."""
+
+    by_app: dict[str, deque[Delivery]] = field(default_factory=dict)
+
+    def add(self, delivery: Delivery) -> None:
+        log = self.by_app.setdefault(delivery.client_key, deque(maxlen=DELIVERY_LOG_SIZE))
+        log.append(delivery)
+
+    def all(self, client_key: str | None = None) -> list[Delivery]:
+        if client_key is not None:
+            return list(self.by_app.get(client_key, ()))
+        return [d for log in self.by_app.values() for d in log]
+
+    def due(self, now: float) -> list[Delivery]:
+        return sorted(
+            (
+                d
+                for d in self.all()
+                if d.status == PENDING
+                and not d.in_flight
+                and d.next_attempt_at is not None
+                and d.next_attempt_at <= now
+            ),
+            key=lambda d: (d.next_attempt_at or 0.0, d.delivery_id),
+        )
+
+    def next_due_at(self) -> float | None:
+        times = [
+            d.next_attempt_at
+            for d in self.all()
+            if d.status == PENDING and d.next_attempt_at is not None
+        ]
+        return min(times, default=None)

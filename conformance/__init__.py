@@ -1,0 +1,1 @@
+"""Conformance suite for TikTok-compatible Content Posting API servers."""

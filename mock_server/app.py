@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import authorize, oauth, posting, user
+from mock_server.api import authorize, oauth, posting, upload, user
 from mock_server.api.http import api_error, oauth_error
 from mock_server.control import dashboard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
 from mock_server.domain.errors import ApiError, OAuthError
-from mock_server.middleware import ControlGuard, JournalMiddleware
+from mock_server.middleware import ControlGuard, JournalMiddleware, PumpMiddleware
 from mock_server.runtime.clock import Clock
 from mock_server.scenario import Scenario
 from mock_server.state import SandboxState, ServerOptions
@@ -33,6 +33,7 @@ def tiktok_routes() -> list[Route]:
         Route("/v2/post/publish/content/init/", posting.content_init, methods=["POST"]),
         Route("/v2/post/publish/status/fetch/", posting.status_fetch, methods=["POST"]),
         Route("/v2/post/publish/cancel/", posting.cancel, methods=["POST"]),
+        Route("/upload/", upload.put_chunk, methods=["PUT"]),
     ]
 
 
@@ -90,6 +91,7 @@ def build_app(state: SandboxState) -> Starlette:
         middleware=[
             Middleware(ControlGuard, state=state),
             Middleware(JournalMiddleware, state=state),
+            Middleware(PumpMiddleware, state=state),
         ],
         exception_handlers={404: http_error, 405: http_error, Exception: internal_error},
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 
@@ -59,6 +61,24 @@ def startup_summary(state: SandboxState, base_url: str) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # uvicorn, once stopped by SIGINT or SIGTERM, restores the handlers it found and raises the
+    # signal again, which by default kills the process (SIGTERM) or prints a KeyboardInterrupt
+    # traceback (SIGINT). The handlers it finds are these, so a stop by signal exits with 0, as
+    # does one arriving before uvicorn takes over.
+    signums = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, _exit_cleanly) for signum in signums}
+    try:
+        return _serve(args)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _serve(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
         options = ServerOptions(
@@ -71,10 +91,10 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     try:
         sock = bind_socket(args.host, args.port)
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+        reason = getattr(exc, "strerror", None) or str(exc)
         print(
-            f"tiktok-sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-            file=sys.stderr,
+            f"tiktok-sandbox: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr
         )
         return 1
     from mock_server.app import build_app

@@ -7,6 +7,7 @@ import ipaddress
 import json
 from typing import Any
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.runtime.clock import format_instant
@@ -171,4 +172,24 @@ class ControlGuard:
             return False
         headers = dict(scope["headers"])
         given = headers.get(b"x-sandbox-admin-token", b"").decode("latin-1")
-        return hmac.compare_digest(given, token)
+        return hmac.compare_digest(given.encode("latin-1"), token.encode("utf-8"))
+
+
+class PumpMiddleware:
+    """Lets sandbox time act before each request (due lifecycle steps run first), and, when
+    no background ticker does it, delivers due webhooks after each response."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.state.tick()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if not self.state.background_dispatch:
+                await anyio.to_thread.run_sync(self.state.dispatch_webhooks)

@@ -15,6 +15,7 @@ from faker import Faker
 from mock_server.domain.caps import DAY_SECONDS
 from mock_server.domain.ids import IdFactory
 from mock_server.domain.models import App, Creator
+from mock_server.domain.outcomes import FAIL_REASONS, Injection
 from mock_server.domain.scopes import SCOPES
 from mock_server.domain.settings import (
     APP_SETTINGS,
@@ -137,3 +138,35 @@ def populate(
         add_creator(world, faker, settings, f"{source}: creators[{i}]", now)
     for i, settings in enumerate(apps):
         add_app(world, settings, f"{source}: apps[{i}]")
+
+
+INJECTION_KEYS = ("fail_reason", "client_key", "creator", "count")
+
+
+def injection_from(data: object, world: World, where: str) -> Injection:
+    """An injected processing outcome from a scenario or the control API.
+
+    `{"fail_reason": "internal", "client_key": K?, "creator": username?, "count": N | null}`:
+    the next N (default 1; null for every) matching publishes fail with that reason.
+    """
+    if not isinstance(data, Mapping):
+        raise SettingError(where, "a mapping with fail_reason", data)
+    for key in data:
+        if key not in INJECTION_KEYS:
+            raise SettingError(
+                f"{where}.{key}", "one of " + ", ".join(INJECTION_KEYS), show_got=False
+            )
+    reason = data.get("fail_reason")
+    if reason not in FAIL_REASONS:
+        raise SettingError(f"{where}.fail_reason", "one of " + ", ".join(FAIL_REASONS), reason)
+    client_key = data.get("client_key")
+    if client_key is not None and client_key not in world.apps:
+        raise SettingError(f"{where}.client_key", "the client_key of an app", client_key)
+    username = data.get("creator")
+    creator = world.creators.get(username) if isinstance(username, str) else None
+    if username is not None and creator is None:
+        raise SettingError(f"{where}.creator", "the username of a creator", username)
+    count = data.get("count", 1)
+    if count is not None and (type(count) is not int or count < 1):
+        raise SettingError(f"{where}.count", "a positive integer or null (every publish)", count)
+    return Injection(reason, client_key, creator.uid if creator else None, count)

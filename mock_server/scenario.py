@@ -15,11 +15,23 @@ from typing import Any
 import yaml
 
 from mock_server.domain.settings import SettingError
+from mock_server.domain.timing import DEFAULT_PROFILE, TIMING_PROFILES, Timing, timing_from
 from mock_server.runtime.clock import MAX_INSTANT, MIN_INSTANT, format_instant, parse_instant
 
 DEFAULT_SCENARIO = "default"
 OAUTH_ERROR_STATUSES = ("observed", "rfc")
-_TOP_LEVEL = ("name", "description", "reproduces", "seed", "clock", "oauth", "apps", "creators")
+_TOP_LEVEL = (
+    "name",
+    "description",
+    "reproduces",
+    "seed",
+    "clock",
+    "oauth",
+    "timing",
+    "inject_failures",
+    "apps",
+    "creators",
+)
 
 
 class ScenarioError(ValueError):
@@ -36,6 +48,8 @@ class Scenario:
     clock_start: float | None = None
     clock_frozen: bool = False
     oauth_error_status: str = "observed"
+    timing: Timing = TIMING_PROFILES[DEFAULT_PROFILE]
+    inject_failures: tuple[Mapping[str, Any], ...] = ()
     apps: tuple[Mapping[str, Any], ...] = ()
     creators: tuple[Mapping[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -128,8 +142,12 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         "one of " + ", ".join(OAUTH_ERROR_STATUSES),
         status,
     )
+    try:
+        timing = timing_from(data.get("timing"), "timing")
+    except ValueError as exc:
+        raise ScenarioError(f"{source}: {exc}") from exc
     lists = {}
-    for key in ("apps", "creators"):
+    for key in ("apps", "creators", "inject_failures"):
         items = data.get(key) or []
         _expect(isinstance(items, list), source, key, "a list", items)
         for i, item in enumerate(items):
@@ -144,6 +162,8 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         clock_start=start,
         clock_frozen=frozen,
         oauth_error_status=status,
+        timing=timing,
+        inject_failures=lists["inject_failures"],
         apps=lists["apps"],
         creators=lists["creators"],
         raw=data,

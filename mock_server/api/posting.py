@@ -53,7 +53,7 @@ async def json_body(request: Request, state: SandboxState) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _bad("The request body is not valid JSON.", "body_not_json") from exc
     if not isinstance(data, dict):
         raise _bad("The request body must be a JSON object.", "body_not_object")
@@ -209,6 +209,8 @@ async def creator_info(request: Request) -> Response:
 
 def _init_response(request: Request, publish: Publish) -> Response:
     note(request, rule=publish.decided_by)
+    if publish.source == PULL_FROM_URL:
+        sandbox(request).downloads.start(publish.publish_id)
     data: dict[str, Any] = {"publish_id": publish.publish_id}
     if publish.source == FILE_UPLOAD:
         data["upload_url"] = base_url(request) + publish.upload_path
@@ -262,7 +264,7 @@ async def status_fetch(request: Request) -> Response:
     publish_id = _publish_id(await json_body(request, state))
     with state.lock:
         publish = posting.owned_publish(state.world, session, publish_id)
-        view = posting.status_view(publish)
+        view = posting.status_view(state.world, publish, state.now())
     return envelope(request, view)
 
 

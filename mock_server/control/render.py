@@ -74,8 +74,12 @@ def publish_json(world: World, publish: Publish, base_url: str) -> dict[str, Any
         "created_at": format_instant(publish.created_at),
         "decided_by": publish.decided_by,
         "uploaded_bytes": publish.uploaded_bytes,
-        "downloaded_bytes": publish.downloaded_bytes,
-        "publicaly_available_post_id": list(publish.post_ids),
+        "received_bytes": publish.received_bytes,
+        "media_bytes": publish.media_bytes,
+        "check_result": publish.check_result,
+        "injected_fail_reason": publish.injected_fail_reason,
+        "public": publish.public,
+        "post_ids": list(publish.post_ids),
         "timeline": [{"status": s, "at": format_instant(at)} for s, at in publish.timeline],
     }
     if publish.source == "FILE_UPLOAD":

@@ -317,7 +317,7 @@ async def post_clock(request: Request) -> dict[str, Any]:
         elif freeze is False:
             state.clock.unfreeze()
         if advance:
-            state.clock.advance(float(advance))
+            state.clock.advance(advance)
         return clock_json(state)
 
 
@@ -404,6 +404,8 @@ class _Refused(ControlError):
 async def authorize(request: Request) -> Any:
     state = sandbox(request)
     data = await body(request)
+    if isinstance(data.get("client_key"), str):
+        note(request, client_key=data["client_key"])
     try:
         with state.lock:
             checked, code = _authorize(state, data)

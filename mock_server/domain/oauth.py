@@ -23,6 +23,7 @@ from mock_server.domain.errors import (
     OAuthError,
 )
 from mock_server.domain.ids import open_id
+from mock_server.domain.lifecycle import auth_removed
 from mock_server.domain.models import (
     CLIENT_TOKEN_SECONDS,
     AccessToken,
@@ -169,6 +170,9 @@ def approve(
     return code
 
 
+HEADLESS_WILDCARD_PORT = 8765
+
+
 def authorize_headless(
     world: World,
     app: App,
@@ -183,12 +187,9 @@ def authorize_headless(
     """The code the consent page would issue when `creator` approves every requested scope,
     refused exactly as the page would refuse it."""
     uri = redirect_uri or (app.redirect_uris[0] if app.redirect_uris else "")
-    if redirect_uri is None and ":*" in uri:
-        raise _page_error(
-            "invalid_request",
-            "redirect_uri",
-            "redirect_uri is required: the app's first redirect URI uses the wildcard port.",
-        )
+    if not redirect_uri and ":*/" in uri:
+        # A desktop URI with the wildcard port: stand in a concrete port, as a real app would.
+        uri = uri.replace(":*/", f":{HEADLESS_WILDCARD_PORT}/", 1)
     params = {
         "client_key": app.client_key,
         "scope": ",".join(scopes),
@@ -401,6 +402,8 @@ def revoke(world: World, form: Mapping[str, str], now: float) -> Grant:
     if grant.client_key != app.client_key:
         raise OAuthError("invalid_grant", REVOKE_INVALID, rule="revoke_other_client")
     revoke_grants_of(world, app.client_key, grant.creator_uid, now)
+    # ref 2.5, 14.3: reason 5, "developer revoked authorization" (that revoke fires it: guess).
+    auth_removed(world, app.client_key, grant.creator_uid, reason=5, at=now)
     return grant
 
 

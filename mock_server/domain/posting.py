@@ -7,14 +7,17 @@ named function, so the journal can say which one decided.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from mock_server.domain.caps import DAY_SECONDS, effective_active_creator_cap
 from mock_server.domain.errors import ApiError
+from mock_server.domain.lifecycle import downloaded_bytes, fail
 from mock_server.domain.models import App, Creator
 from mock_server.domain.oauth import Session, require_scope
+from mock_server.domain.outcomes import take_injected
 from mock_server.domain.publishing import (
     DIRECT_POST,
     FAILED,
@@ -359,8 +362,18 @@ def url_is_verified(app: App, url: str) -> bool:
         return False
     if any(url.startswith(prefix) for prefix in app.verified_url_prefixes):
         return True
+    if _is_ip(host):
+        return False  # ref 10.4: properties are domains; an IP host only matches a URL prefix
     domains = [d.lower().rstrip(".") for d in app.verified_domains]
     return parts.scheme == "https" and any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def posts_in_window(creator: Creator, now: float) -> int:
@@ -468,10 +481,15 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
             else ""
         ),
     )
+    publish.injected_fail_reason = take_injected(
+        world.injections, session.app.client_key, session.creator.uid
+    )
     if source.source == FILE_UPLOAD:
         publish.upload_id = world.ids.numeric_id()
         publish.upload_token = world.ids.uuid()
         publish.upload_expires_at = now + UPLOAD_URL_SECONDS
+        publish.media_bytes = source.video_size or 0
+        world.uploads[publish.upload_id] = publish.publish_id
         publish.move_to(PROCESSING_UPLOAD, now)
     else:
         publish.move_to(PROCESSING_DOWNLOAD, now)
@@ -495,23 +513,30 @@ def owned_publish(world: World, session: Session, publish_id: str) -> Publish:
     return publish
 
 
-def status_view(publish: Publish) -> dict[str, object]:
-    """ref 11: `status`, `fail_reason`, `publicaly_available_post_id` and byte progress."""
+def status_view(world: World, publish: Publish, now: float) -> dict[str, object]:
+    """ref 11: `status`, `fail_reason`, `publicaly_available_post_id` and byte progress.
+
+    Post ids are listed only while the post is publicly available.
+    """
     view: dict[str, object] = {"status": publish.status}
     if publish.status == FAILED:
         view["fail_reason"] = publish.fail_reason
-    view["publicaly_available_post_id"] = [int(p) for p in publish.post_ids]
+    view["publicaly_available_post_id"] = (
+        [int(p) for p in publish.post_ids] if publish.public else []
+    )
     if publish.source == FILE_UPLOAD:
         view["uploaded_bytes"] = publish.uploaded_bytes
     else:
-        view["downloaded_bytes"] = publish.downloaded_bytes
+        view["downloaded_bytes"] = downloaded_bytes(world, publish, now)
     return view
 
 
 def cancel(world: World, session: Session, publish_id: str, now: float) -> Publish:
-    """ref 12: only an ongoing PULL_FROM_URL download can be cancelled (best effort)."""
+    """ref 12: only a PULL_FROM_URL download still under way on the sandbox clock can be
+    cancelled; once the media is in (processing), it is too late."""
     publish = owned_publish(world, session, publish_id)
-    if publish.source != PULL_FROM_URL or publish.status != PROCESSING_DOWNLOAD:
+    downloading = publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None
+    if publish.source != PULL_FROM_URL or not downloading:
         raise ApiError("publish_not_cancellable", rule="publish_not_cancellable")
-    publish.move_to(FAILED, now, fail_reason="publish_cancelled")
+    fail(world, publish, "publish_cancelled", now)
     return publish

@@ -68,9 +68,19 @@ class Publish:
     timeline: list[tuple[str, float]] = field(default_factory=list)
     fail_reason: str | None = None
     uploaded_bytes: int = 0
-    downloaded_bytes: int = 0
     post_ids: list[str] = field(default_factory=list)
+    public: bool = False
     decided_by: str = ""
+    # Media: bytes received for real, total size, when they were all in on the sandbox clock,
+    # what the media check found, and a processing outcome injected by a scenario or test.
+    received_bytes: int = 0
+    media_bytes: int = 0
+    arrived_at: float | None = None
+    check_result: str | None = None
+    injected_fail_reason: str | None = None
+    # Chunked upload progress (ref 10.2): (first byte, last byte, sha256) per received chunk.
+    chunks: list[tuple[int, int, str]] = field(default_factory=list)
+    chunk_in_flight: bool = False
 
     def move_to(self, status: str, now: float, fail_reason: str | None = None) -> None:
         self.status = status

@@ -14,8 +14,12 @@ from mock_server.domain.models import (
     Grant,
     RefreshToken,
 )
+from mock_server.domain.outcomes import Injection
 from mock_server.domain.publishing import Publish
 from mock_server.domain.ratelimit import SlidingWindowLimiter
+from mock_server.domain.schedule import Schedule
+from mock_server.domain.timing import DEFAULT_PROFILE, TIMING_PROFILES, Timing
+from mock_server.domain.webhooks import Outbox
 
 # How many issued codes and tokens may pile up before expired ones are swept away.
 _SWEEP_EVERY = 2_000
@@ -32,6 +36,11 @@ class World:
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     client_tokens: dict[str, ClientToken] = field(default_factory=dict)
     publishes: dict[str, Publish] = field(default_factory=dict)
+    uploads: dict[str, str] = field(default_factory=dict)  # upload_id -> publish_id
+    timing: Timing = field(default_factory=lambda: TIMING_PROFILES[DEFAULT_PROFILE])
+    schedule: Schedule = field(default_factory=Schedule)
+    outbox: Outbox = field(default_factory=Outbox)
+    injections: list[Injection] = field(default_factory=list)
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     _issued_since_sweep: int = 0
 

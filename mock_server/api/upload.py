@@ -1,0 +1,110 @@
+"""`PUT {upload_url}`: chunked media transfer for FILE_UPLOAD publishes (ref 10.1-10.3).
+
+206 for an accepted chunk with more to come, 201 when the last byte is in, 400 for malformed
+or inconsistent headers, 403 once the URL has expired, 404 for an unknown upload, 416 for a
+range that does not follow the progress so far. Every answer carries the progress in
+`Content-Range: bytes 0-{last byte received}/{total}` (`bytes */{total}` before any byte).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mock_server.api.http import new_log_id, note, sandbox
+from mock_server.domain import lifecycle
+from mock_server.domain.media_rules import video_fail_reason
+from mock_server.domain.publishing import Publish
+from mock_server.domain.upload import ChunkRefused, check_chunk, progress_header
+from mock_server.runtime.media import probe_video
+from mock_server.runtime.spool import ChunkLengthMismatch
+
+
+def _answer(
+    request: Request, status: int, publish: Publish | None, message: str = "", rule: str = ""
+) -> Response:
+    """The PUT answer: an empty body on success; on failure TikTok's error object (the
+    reference does not document PUT bodies; see docs/fidelity.md)."""
+    headers = {}
+    if publish is not None and publish.video_size:
+        headers["Content-Range"] = progress_header(publish)
+    if status in (201, 206):
+        note(request, error_code="ok", rule=rule or f"chunk_{status}")
+        return Response(status_code=status, headers=headers)
+    log_id = new_log_id(request)
+    note(request, error_code="invalid_file_upload", rule=rule)
+    body = {"error": {"code": "invalid_file_upload", "message": message, "log_id": log_id}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def put_chunk(request: Request) -> Response:
+    state = sandbox(request)
+    upload_id = request.query_params.get("upload_id", "")
+    token = request.query_params.get("upload_token", "")
+    with state.lock:
+        now = state.now()
+        world = state.world
+        publish = world.publishes.get(world.uploads.get(upload_id, ""))
+        if publish is None or publish.upload_token != token:
+            return _answer(
+                request, 404, None, "No upload task for this upload_url.", "upload_unknown"
+            )
+        note(request, client_key=publish.client_key)
+        try:
+            plan = check_chunk(publish, request.headers, now)
+        except ChunkRefused as refused:
+            return _answer(request, refused.status, publish, refused.message, refused.rule)
+        if plan.repeat is None:
+            publish.chunk_in_flight = True
+    length = plan.last - plan.first + 1
+    try:
+        if plan.repeat is not None:
+            digest = await state.spool.chunk_digest(request.stream(), length)
+        else:
+            digest = await state.spool.write_chunk(
+                publish.publish_id, plan.first, length, request.stream()
+            )
+    except ChunkLengthMismatch as exc:
+        with state.lock:
+            publish.chunk_in_flight = False
+        return _answer(
+            request,
+            400,
+            publish,
+            f"Content-Length is {length} but the body carried {exc.received} bytes.",
+            "body_length_mismatch",
+        )
+    if plan.repeat is not None:
+        # ref 10.3 allows retrying a chunk: the identical chunk again is answered as before.
+        if digest != plan.repeat:
+            return _answer(
+                request,
+                416,
+                publish,
+                "This range was already received with different bytes.",
+                "chunk_repeated_differently",
+            )
+        return _answer(
+            request,
+            201 if publish.uploaded_bytes == publish.video_size else 206,
+            publish,
+            rule="chunk_repeated_identically",
+        )
+    with state.lock:
+        publish.chunk_in_flight = False
+        publish.chunks.append((plan.first, plan.last, digest))
+        publish.uploaded_bytes = publish.received_bytes = plan.last + 1
+        complete = publish.uploaded_bytes == publish.video_size
+        max_seconds = _max_seconds(state, publish)
+    if not complete:
+        return _answer(request, 206, publish)
+    result = video_fail_reason(probe_video(state.spool.path(publish.publish_id)), max_seconds)
+    with state.lock:
+        if state.world is world:
+            lifecycle.upload_complete(world, publish, result, state.now())
+    return _answer(request, 201, publish)
+
+
+def _max_seconds(state: object, publish: Publish) -> int:
+    creator = state.world.creator_by_uid(publish.creator_uid)  # type: ignore[attr-defined]
+    return creator.max_video_post_duration_sec if creator else 600

@@ -1,0 +1,69 @@
+"""The webhook sender seam: how deliveries leave the sandbox.
+
+`HttpxWebhookSender` POSTs for real; `RecordingWebhookSender` keeps what would have been sent
+and answers with scripted statuses, for tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from mock_server.runtime.fetcher import FetchError, loopback_only_default, refuse_unless_loopback
+
+
+class WebhookSendError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SentWebhook:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class WebhookSender(Protocol):
+    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        """POST the body; return (status, a preview of the response body) or raise."""
+        ...
+
+
+class HttpxWebhookSender:
+    def __init__(self, timeout_seconds: float = 10.0, loopback_only: bool | None = None) -> None:
+        self.timeout = timeout_seconds
+        self.loopback_only = loopback_only_default() if loopback_only is None else loopback_only
+
+    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        try:
+            refuse_unless_loopback(url, self.loopback_only)
+        except FetchError as exc:
+            raise WebhookSendError(str(exc)) from exc
+        try:
+            response = httpx.post(
+                url,
+                content=body,
+                headers=dict(headers),
+                timeout=self.timeout,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            raise WebhookSendError(f"{type(exc).__name__}: {exc}") from exc
+        return response.status_code, response.text[:512]
+
+
+class RecordingWebhookSender:
+    """Records every send; answers with `statuses` in turn (then 200), or a callable's answer."""
+
+    def __init__(self, statuses: Iterable[int] | Callable[[SentWebhook], int] = ()) -> None:
+        self.sent: list[SentWebhook] = []
+        self._script = statuses if callable(statuses) else iter(list(statuses))
+
+    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        sent = SentWebhook(url, body, dict(headers))
+        self.sent.append(sent)
+        status = self._script(sent) if callable(self._script) else next(self._script, 200)
+        return status, ""

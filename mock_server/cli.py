@@ -12,6 +12,7 @@ from types import FrameType
 import uvicorn
 
 from mock_server.domain.ids import open_id
+from mock_server.runtime.ticker import Ticker
 from mock_server.sandbox import bind_socket
 from mock_server.scenario import ScenarioError, builtin_names, load_scenario
 from mock_server.state import SandboxState, ServerOptions
@@ -106,7 +107,9 @@ def _serve(args: argparse.Namespace) -> int:
         build_app(state), log_level=args.log_level, lifespan="off", access_log=args.access_log
     )
     # uvicorn handles SIGINT and SIGTERM: it stops accepting, finishes in-flight requests, exits.
-    uvicorn.Server(config).run(sockets=[sock])
+    with Ticker(state):
+        uvicorn.Server(config).run(sockets=[sock])
+    state.close()
     return 0
 
 

@@ -24,6 +24,9 @@ import uvicorn
 from mock_server.app import build_app
 from mock_server.domain import oauth
 from mock_server.runtime.clock import Clock
+from mock_server.runtime.fetcher import UrlFetcher
+from mock_server.runtime.ticker import Ticker
+from mock_server.runtime.webhooks import WebhookSender
 from mock_server.scenario import Scenario, load_scenario
 from mock_server.state import SandboxState, ServerOptions
 from mock_server.transport import SyncASGITransport, async_transport
@@ -46,14 +49,43 @@ class Sandbox:
         seed: int | None = None,
         clock: Clock | None = None,
         options: ServerOptions | None = None,
+        fetcher: UrlFetcher | None = None,
+        webhook_sender: WebhookSender | None = None,
     ) -> None:
         loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.state = SandboxState(loaded, seed=seed, clock=clock, options=options)
+        self.state = SandboxState(
+            loaded,
+            seed=seed,
+            clock=clock,
+            options=options,
+            fetcher=fetcher,
+            webhook_sender=webhook_sender,
+        )
         self.app = build_app(self.state)
 
     @property
     def clock(self) -> Clock:
         return self.state.clock
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward and let everything that fell due happen."""
+        self.state.clock.advance(seconds)
+        self.pump()
+
+    def pump(self) -> None:
+        """Run due lifecycle steps and deliver due webhooks now (a served sandbox's ticker
+        does this on its own)."""
+        self.state.pump()
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait (bounded) until every PULL_FROM_URL download under way has finished for real."""
+        done = self.state.downloads.settle(timeout)
+        self.pump()
+        return done
+
+    def close(self) -> None:
+        """Stop download workers and remove spooled media."""
+        self.state.close()
 
     def reset(self, scenario: str | Path | Scenario | None = None, seed: int | None = None) -> None:
         """Back to the scenario's initial state, or to another scenario or seed."""
@@ -89,13 +121,15 @@ class Sandbox:
             daemon=True,
             name=f"tiktok-sandbox:{bound}",
         )
+        ticker = Ticker(self.state)
         thread.start()
         try:
             while not server.started:
                 if not thread.is_alive():
                     raise RuntimeError("the sandbox server stopped during start-up")
                 thread.join(0.01)
-            yield RunningServer(f"http://{host}:{bound}", host, bound)
+            with ticker:
+                yield RunningServer(f"http://{host}:{bound}", host, bound)
         finally:
             server.should_exit = True
             thread.join(10)

@@ -7,9 +7,11 @@ from typing import Any
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.ids import open_id
 from mock_server.domain.models import App, Creator, Grant
+from mock_server.domain.outcomes import Injection
 from mock_server.domain.posting import pending_shares, posts_in_window
 from mock_server.domain.publishing import Publish
 from mock_server.domain.settings import APP_SETTINGS, CREATOR_SETTINGS
+from mock_server.domain.webhooks import Delivery
 from mock_server.domain.world import World
 from mock_server.runtime.clock import format_instant
 
@@ -98,3 +100,38 @@ def publish_json(world: World, publish: Publish, base_url: str) -> dict[str, Any
     else:
         view["video_url"] = publish.video_url
     return view
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery.delivery_id,
+        "client_key": delivery.client_key,
+        "event": delivery.event,
+        "url": delivery.url,
+        "status": delivery.status,
+        "created_at": format_instant(delivery.created_at),
+        "next_attempt_at": (
+            format_instant(delivery.next_attempt_at) if delivery.next_attempt_at else None
+        ),
+        "body": delivery.body.decode(),
+        "attempts": [
+            {
+                "at": format_instant(a.at),
+                "signature": a.signature,
+                "status_code": a.status_code,
+                "error": a.error,
+                "response_body": a.response_body,
+            }
+            for a in delivery.attempts
+        ],
+    }
+
+
+def injection_json(world: World, injection: Injection) -> dict[str, Any]:
+    creator = world.creator_by_uid(injection.creator_uid) if injection.creator_uid else None
+    return {
+        "fail_reason": injection.fail_reason,
+        "client_key": injection.client_key,
+        "creator": creator.username if creator else None,
+        "count": injection.remaining,
+    }

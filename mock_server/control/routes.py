@@ -9,19 +9,44 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mock_server.api.http import BodyTooLarge, base_url, note, read_json_object, sandbox
-from mock_server.control.render import app_json, creator_json, grant_json, publish_json
-from mock_server.domain import oauth
+from mock_server.api.http import (
+    FORM_TYPE,
+    BodyTooLarge,
+    base_url,
+    note,
+    parse_form,
+    read_body,
+    read_json_object,
+    sandbox,
+)
+from mock_server.control.render import (
+    app_json,
+    creator_json,
+    delivery_json,
+    grant_json,
+    injection_json,
+    publish_json,
+)
+from mock_server.domain import lifecycle, oauth
 from mock_server.domain.errors import OAuthError
 from mock_server.domain.models import Creator
 from mock_server.domain.oauth import AuthorizeError
+from mock_server.domain.outcomes import FAIL_REASONS
+from mock_server.domain.publishing import Publish
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
-from mock_server.population import add_app, add_creator, update_app, update_creator
+from mock_server.population import (
+    add_app,
+    add_creator,
+    injection_from,
+    update_app,
+    update_creator,
+)
 from mock_server.runtime.clock import parse_instant
 from mock_server.scenario import ScenarioError, builtin_names, load_scenario
 from mock_server.state import SandboxState
@@ -274,6 +299,116 @@ async def get_publish(request: Request) -> dict[str, Any]:
         return publish_json(state.world, publish, base_url(request))
 
 
+_ACTIONS = ("post_draft", "take_down", "restore", "revoke_app", "fail")
+
+
+def _apply_action(state: SandboxState, publish: Publish, data: dict[str, Any]) -> None:
+    """Creator-side events and injected outcomes (issue-fixed: action names)."""
+    world, now = state.world, state.now()
+    action = data.get("action")
+    if action == "post_draft":
+        level = data.get("privacy_level")
+        if level is not None and not isinstance(level, str):
+            raise ControlError(400, "invalid_request", "privacy_level: expected a string")
+        lifecycle.post_draft(world, publish, level, now)
+    elif action == "take_down":
+        lifecycle.take_down(world, publish, now)
+    elif action == "restore":
+        lifecycle.restore(world, publish, now)
+    elif action == "revoke_app":
+        # ref 14.3: reason 1, the user disconnected the app in the TikTok app.
+        oauth.revoke_grants_of(world, publish.client_key, publish.creator_uid, now)
+        lifecycle.auth_removed(world, publish.client_key, publish.creator_uid, 1, now)
+    elif action == "fail":
+        reason = data.get("fail_reason")
+        if reason not in FAIL_REASONS:
+            raise ControlError(
+                400, "invalid_request", "fail_reason: expected one of " + ", ".join(FAIL_REASONS)
+            )
+        lifecycle.fail(world, publish, reason, now)
+    else:
+        raise ControlError(400, "invalid_request", "action: expected one of " + ", ".join(_ACTIONS))
+
+
+async def publish_action(request: Request) -> Any:
+    """`POST /_sandbox/publishes/{publish_id}/actions`; a form post (the dashboard's buttons)
+    is answered with a redirect back to the dashboard."""
+    state = sandbox(request)
+    from_form = request.headers.get("content-type", "").startswith(FORM_TYPE)
+    if from_form:
+        data: dict[str, Any] = dict(
+            parse_form(await read_body(request, state.options.max_body_bytes))
+        )
+    else:
+        data = await body(request)
+    _keys(data, ("action", "fail_reason", "privacy_level"))
+    publish_id = request.path_params["publish_id"]
+    with state.lock:
+        publish = state.world.publishes.get(publish_id)
+        if publish is None:
+            raise ControlError(404, "not_found", f"no publish with publish_id {publish_id!r}")
+        note(request, client_key=publish.client_key, rule=str(data.get("action")))
+        try:
+            _apply_action(state, publish, data)
+        except lifecycle.IllegalTransition as exc:
+            raise ControlError(409, "conflict", str(exc)) from exc
+        view = publish_json(state.world, publish, base_url(request))
+    if from_form:
+        return RedirectResponse("/_sandbox/", status_code=303)
+    return view
+
+
+async def webhooks(request: Request) -> dict[str, Any]:
+    """The delivery log: every attempt with its answer, newest delivery first."""
+    state = sandbox(request)
+    with state.lock:
+        key = _client_key_param(state, request)
+        event = request.query_params.get("event")
+        items = [
+            delivery_json(d)
+            for d in reversed(state.world.outbox.all(key))
+            if event is None or d.event == event
+        ]
+    return {"deliveries": items}
+
+
+async def dispatch(request: Request) -> dict[str, Any]:
+    """Send the deliveries due now (a server also does this on its own every moment)."""
+    state = sandbox(request)
+    attempted = await anyio.to_thread.run_sync(state.dispatch_webhooks)
+    return {"attempted": attempted}
+
+
+async def outcomes(request: Request) -> Any:
+    """Injected processing outcomes: the next (or every) matching publish fails so."""
+    state = sandbox(request)
+    if request.method == "GET":
+        with state.lock:
+            return {"outcomes": [injection_json(state.world, i) for i in state.world.injections]}
+    if request.method == "DELETE":
+        with state.lock:
+            state.world.injections.clear()
+        return {"outcomes": []}
+    data = await body(request)
+    with state.lock:
+        injection = injection_from(data, state.world, "outcome")
+        state.world.injections.append(injection)
+        return JSONResponse(injection_json(state.world, injection), status_code=201)
+
+
+async def settle(request: Request) -> dict[str, Any]:
+    """Wait until every pull under way has finished for real (bounded), then run due steps."""
+    state = sandbox(request)
+    data = await body(request)
+    _keys(data, ("timeout_seconds",))
+    timeout = data.get("timeout_seconds", 30)
+    if type(timeout) not in (int, float) or not 0 <= timeout <= 600:
+        raise ControlError(400, "invalid_request", "timeout_seconds: expected 0 to 600")
+    settled = await anyio.to_thread.run_sync(state.downloads.settle, float(timeout))
+    state.tick()
+    return {"settled": settled, "in_flight": state.downloads.in_flight}
+
+
 # -- clock ----------------------------------------------------------------------------------
 
 
@@ -468,6 +603,11 @@ def routes() -> list[Route]:
         r("/_sandbox/grants", list_grants, ["GET"]),
         r("/_sandbox/publishes", list_publishes, ["GET"]),
         r("/_sandbox/publishes/{publish_id}", get_publish, ["GET"]),
+        r("/_sandbox/publishes/{publish_id}/actions", publish_action, ["POST"]),
+        r("/_sandbox/webhooks", webhooks, ["GET"]),
+        r("/_sandbox/webhooks/dispatch", dispatch, ["POST"]),
+        r("/_sandbox/outcomes", outcomes, ["GET", "POST", "DELETE"]),
+        r("/_sandbox/settle", settle, ["POST"]),
         r("/_sandbox/clock", get_clock, ["GET"]),
         r("/_sandbox/clock", post_clock, ["POST"]),
         r("/_sandbox/journal", journal, ["GET", "DELETE"]),

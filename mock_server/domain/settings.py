@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mock_server.domain.models import ACCOUNTS, PLATFORMS, STAGES, TOKEN_PROFILES
-from mock_server.domain.redirects import MAX_REDIRECT_URIS, registration_problem
+from mock_server.domain.redirects import MAX_REDIRECT_URIS, is_loopback_host, registration_problem
 from mock_server.domain.scopes import SCOPES
 
 USERNAME = re.compile(r"^[A-Za-z0-9._]{2,24}$")
@@ -197,8 +197,22 @@ def check_app_consistency(values: Mapping[str, Any], where: str, usernames: set[
         if problem:
             raise SettingError(f"{where}.verified_url_prefixes[{i}]", problem, prefix)
     hook = values.get("webhook_url")
-    if hook is not None and urlsplit(hook).scheme not in ("http", "https"):
-        raise SettingError(f"{where}.webhook_url", "an http(s) URL", hook)
+    if hook is not None and webhook_url_problem(hook):
+        raise SettingError(f"{where}.webhook_url", webhook_url_problem(hook) or "", hook)
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """ref 14.1: the callback must be HTTPS; the sandbox also takes http on loopback hosts."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "an absolute https URL"
+    if not host:
+        return "an absolute https URL"
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
+        return None
+    return "an https URL (http only for loopback hosts such as 127.0.0.1)"
 
 
 def url_prefix_problem(prefix: str, loopback_http: bool) -> str | None:

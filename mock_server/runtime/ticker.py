@@ -1,0 +1,41 @@
+"""A background ticker for a served sandbox: lets sandbox time act with no request coming in.
+
+Due lifecycle steps run and due webhooks are delivered every `interval` seconds of real time.
+In-process sandboxes have no ticker: each request (or `Sandbox.pump()`) does the same work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mock_server.state import SandboxState
+
+log = logging.getLogger("tiktok_sandbox")
+
+
+class Ticker:
+    def __init__(self, state: SandboxState, interval: float = 0.1) -> None:
+        self.state = state
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tiktok-sandbox-ticker", daemon=True)
+
+    def __enter__(self) -> Ticker:
+        self.state.background_dispatch = True
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.state.background_dispatch = False
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.state.pump()
+            except Exception:  # a failing tick must not stop later ones
+                log.exception("tiktok-sandbox: background tick failed")

@@ -123,6 +123,26 @@ def avatar_svg(creator: Creator, size: int) -> str:
 def table(headers: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{table_cell(c)}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+class Markup(str):
+    """HTML that `table` puts in a cell as it is (everything else is escaped)."""
+
+
+def table_cell(value: object) -> str:
+    return value if isinstance(value, Markup) else escape(str(value))
+
+
+def action_buttons(publish_id: str, actions: Iterable[str]) -> Markup:
+    """One small form per creator-side action, posting to the control API."""
+    path = escape(f"/_sandbox/publishes/{publish_id}/actions")
+    forms = "".join(
+        f"<form method=post action='{path}' style='display:inline'>"
+        f"<button name=action value='{escape(a)}' data-action='{escape(a)}'>"
+        f"{escape(a.replace('_', ' '))}</button></form>"
+        for a in actions
+    )
+    return Markup(forms)

@@ -1,4 +1,5 @@
-"""`GET /_sandbox/`: an HTML view of apps, creators, grants, the clock and the journal."""
+"""`GET /_sandbox/`: an HTML view of apps, creators, grants, publishes (with the creator-side
+actions as buttons), webhook deliveries, the clock and the journal."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from mock_server.api.http import base_url, sandbox
 from mock_server.control.render import grant_json
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.posting import posts_in_window
-from mock_server.pages import avatar_svg, layout, table
+from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
+from mock_server.domain.world import World
+from mock_server.pages import action_buttons, avatar_svg, layout, table
 
 
 async def dashboard(request: Request) -> Response:
@@ -94,6 +97,47 @@ async def dashboard(request: Request) -> Response:
                 "&state=demo&response_type=code"
             )
             example = f"<p>Try the consent page: <a href='{escape(link)}'>{escape(link)}</a></p>"
+        publishes = table(
+            [
+                "publish_id",
+                "app",
+                "creator",
+                "mode",
+                "source",
+                "status",
+                "privacy",
+                "post ids",
+                "actions",
+            ],
+            [
+                [
+                    p.publish_id,
+                    p.client_key,
+                    _username(world, p.creator_uid),
+                    p.mode,
+                    p.source,
+                    p.status + (f" ({p.fail_reason})" if p.fail_reason else ""),
+                    p.privacy_level or "",
+                    " ".join(p.post_ids) + (" public" if p.public else ""),
+                    action_buttons(p.publish_id, available_actions(p)),
+                ]
+                for p in list(reversed(world.publishes.values()))[:50]
+            ],
+        )
+        deliveries = table(
+            ["event", "app", "url", "status", "attempts", "last answer"],
+            [
+                [
+                    d.event,
+                    d.client_key,
+                    d.url,
+                    d.status,
+                    len(d.attempts),
+                    (d.attempts[-1].status_code or d.attempts[-1].error) if d.attempts else "",
+                ]
+                for d in list(reversed(world.outbox.all()))[:50]
+            ],
+        )
     entries = state.journal.entries(limit=50)
     journal = table(
         ["#", "time", "request", "status", "app", "code", "rule"],
@@ -115,9 +159,29 @@ async def dashboard(request: Request) -> Response:
         f"<h1>tiktok-sandbox</h1><p class=muted>Scenario <b>{escape(state.scenario.name)}</b>, "
         f"seed {state.seed}, clock {escape(clock)}. API base URL <code>{escape(base)}</code>.</p>"
         f"{example}<h2>Apps</h2>{apps}<h2>Creators</h2>{creators}<h2>Grants</h2>{grants}"
+        f"<h2>Publishes (newest first)</h2>{publishes}<h2>Webhook deliveries</h2>{deliveries}"
         f"<h2>Journal (newest first)</h2>{journal}"
     )
     return HTMLResponse(layout("tiktok-sandbox dashboard", body))
+
+
+def _username(world: World, uid: str) -> str:
+    creator = world.creator_by_uid(uid)
+    return creator.username if creator else ""
+
+
+def available_actions(publish: Publish) -> list[str]:
+    """The creator-side actions that the publish's state allows, for the dashboard."""
+    actions = []
+    if publish.status == SEND_TO_USER_INBOX:
+        actions.append("post_draft")
+    if publish.public:
+        actions.append("take_down")
+    elif publish.status == PUBLISH_COMPLETE:
+        actions.append("restore")
+    if not publish.final:
+        actions.append("revoke_app")
+    return actions
 
 
 async def avatar(request: Request) -> Response:

@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mock_server.api.http import note, oauth_error, read_form, sandbox
 from mock_server.domain import oauth
 from mock_server.domain.errors import OAuthError
+from mock_server.domain.world import World
+
+
+async def _call(
+    request: Request, operation: Callable[[World, Mapping[str, str], float], Any]
+) -> Any | Response:
+    """Read the form and run the domain operation; an OAuthError becomes the flat error."""
+    state = sandbox(request)
+    try:
+        form = await read_form(request)
+        note(request, client_key=form.get("client_key"))
+        with state.lock:
+            result = operation(state.world, form, state.now())
+    except OAuthError as exc:
+        return oauth_error(request, exc)
+    note(request, error_code="ok")
+    return result
 
 
 async def token(request: Request) -> Response:
-    state = sandbox(request)
-    try:
-        form = await read_form(request)
-        note(request, client_key=form.get("client_key"))
-        with state.lock:
-            body = oauth.token(state.world, form, state.now())
-    except OAuthError as exc:
-        return oauth_error(request, exc)
-    note(request, error_code="ok")
-    return JSONResponse(body)
+    result = await _call(request, oauth.token)
+    return result if isinstance(result, Response) else JSONResponse(result)
 
 
 async def revoke(request: Request) -> Response:
-    state = sandbox(request)
-    try:
-        form = await read_form(request)
-        note(request, client_key=form.get("client_key"))
-        with state.lock:
-            oauth.revoke(state.world, form, state.now())
-    except OAuthError as exc:
-        return oauth_error(request, exc)
-    note(request, error_code="ok")
-    return Response(status_code=200)  # ref 2.5: the success body is empty
+    result = await _call(request, oauth.revoke)
+    # ref 2.5: the success body is empty
+    return result if isinstance(result, Response) else Response(status_code=200)

@@ -4,12 +4,14 @@ the envelope. Request-shape problems are `invalid_param` (ref 4.2: the posting p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.api.http import (
+    Handler,
     base_url,
     bearer_token,
     envelope,
@@ -186,12 +188,12 @@ def parse_content_init(data: dict[str, Any]) -> InitRequest:
 # -- handlers ---------------------------------------------------------------------------
 
 
-def _session(request: Request, state: SandboxState, endpoint: str, scope_key: str) -> Session:
+def _session(request: Request, state: SandboxState, endpoint: str) -> Session:
     """Token, then scope, then the endpoint's rate limit (DESIGN: request flow)."""
     now = state.now()
     session = resolve_access_token(state.world, bearer_token(request), now)
     note(request, client_key=session.app.client_key)
-    require_scope(session, ENDPOINT_SCOPES[scope_key], rule=f"{endpoint}_scope")
+    require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
     check_rate(state.world.limiter, endpoint, session.token, now)
     return session
 
@@ -200,7 +202,7 @@ def _session(request: Request, state: SandboxState, endpoint: str, scope_key: st
 async def creator_info(request: Request) -> Response:
     state = sandbox(request)
     with state.lock:
-        session = _session(request, state, "creator_info", "creator_info")
+        session = _session(request, state, "creator_info")
         data = posting.creator_info(
             state.world, session, state.now(), avatar_url(base_url(request), session.creator, 168)
         )
@@ -217,37 +219,26 @@ def _init_response(request: Request, publish: Publish) -> Response:
     return envelope(request, data)
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
-async def video_init(request: Request) -> Response:
-    state = sandbox(request)
-    with state.lock:
-        session = _session(request, state, "video_init", "video_init")
-    init = parse_video_init(await json_body(request, state))
-    with state.lock:
-        publish = posting.init_publish(state.world, session, init, state.now())
-    return _init_response(request, publish)
+def _init_endpoint(endpoint: str, parse: Callable[[dict[str, Any]], InitRequest]) -> Handler:
+    """The three init endpoints differ only in their name (scope, rate limit) and parser."""
+
+    @tiktok_endpoint(invalid_code="invalid_param")
+    async def init(request: Request) -> Response:
+        state = sandbox(request)
+        with state.lock:
+            session = _session(request, state, endpoint)
+        request_model = parse(await json_body(request, state))
+        with state.lock:
+            publish = posting.init_publish(state.world, session, request_model, state.now())
+        return _init_response(request, publish)
+
+    init.__name__ = init.__qualname__ = endpoint
+    return init
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
-async def inbox_video_init(request: Request) -> Response:
-    state = sandbox(request)
-    with state.lock:
-        session = _session(request, state, "inbox_video_init", "inbox_video_init")
-    init = parse_inbox_video_init(await json_body(request, state))
-    with state.lock:
-        publish = posting.init_publish(state.world, session, init, state.now())
-    return _init_response(request, publish)
-
-
-@tiktok_endpoint(invalid_code="invalid_param")
-async def content_init(request: Request) -> Response:
-    state = sandbox(request)
-    with state.lock:
-        session = _session(request, state, "content_init", "content_init")
-    init = parse_content_init(await json_body(request, state))
-    with state.lock:
-        publish = posting.init_publish(state.world, session, init, state.now())
-    return _init_response(request, publish)
+video_init = _init_endpoint("video_init", parse_video_init)  # ref 7
+inbox_video_init = _init_endpoint("inbox_video_init", parse_inbox_video_init)  # ref 8
+content_init = _init_endpoint("content_init", parse_content_init)  # ref 9
 
 
 def _publish_id(data: dict[str, Any]) -> str:
@@ -256,12 +247,17 @@ def _publish_id(data: dict[str, Any]) -> str:
     return value
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
-async def status_fetch(request: Request) -> Response:
+async def _publish_request(request: Request, endpoint: str) -> tuple[SandboxState, Session, str]:
+    """Token, scope and rate limit, then the `publish_id` of the body (ref 11, 12)."""
     state = sandbox(request)
     with state.lock:
-        session = _session(request, state, "status_fetch", "status_fetch")
-    publish_id = _publish_id(await json_body(request, state))
+        session = _session(request, state, endpoint)
+    return state, session, _publish_id(await json_body(request, state))
+
+
+@tiktok_endpoint(invalid_code="invalid_param")
+async def status_fetch(request: Request) -> Response:
+    state, session, publish_id = await _publish_request(request, "status_fetch")
     with state.lock:
         publish = posting.owned_publish(state.world, session, publish_id)
         view = posting.status_view(state.world, publish, state.now())
@@ -270,10 +266,7 @@ async def status_fetch(request: Request) -> Response:
 
 @tiktok_endpoint(invalid_code="invalid_param")
 async def cancel(request: Request) -> Response:
-    state = sandbox(request)
-    with state.lock:
-        session = _session(request, state, "cancel", "cancel")
-    publish_id = _publish_id(await json_body(request, state))
+    state, session, publish_id = await _publish_request(request, "cancel")
     with state.lock:
         posting.cancel(state.world, session, publish_id, state.now())
     return envelope(request, None, with_data=False)  # ref 12: only `error`

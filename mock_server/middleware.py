@@ -96,6 +96,7 @@ class JournalMiddleware:
                 client_key=notes.get("client_key"),
                 error_code=error_code,
                 rule=notes.get("rule"),
+                fault=notes.get("fault"),
                 request_headers=kept,
                 request_body=preview(request_body, request_size),
                 response_body=preview(response_body),

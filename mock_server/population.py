@@ -13,6 +13,7 @@ from typing import Any
 from faker import Faker
 
 from mock_server.domain.caps import DAY_SECONDS
+from mock_server.domain.faults import FaultRule, parse_rule
 from mock_server.domain.ids import IdFactory
 from mock_server.domain.models import App, Creator
 from mock_server.domain.outcomes import FAIL_REASONS, Injection
@@ -170,3 +171,11 @@ def injection_from(data: object, world: World, where: str) -> Injection:
     if count is not None and (type(count) is not int or count < 1):
         raise SettingError(f"{where}.count", "a positive integer or null (every publish)", count)
     return Injection(reason, client_key, creator.uid if creator else None, count)
+
+
+def add_fault(world: World, data: object, where: str) -> FaultRule:
+    """Validate a fault rule (scenario `faults` item or control API body) and arm it."""
+    usernames = {name: creator.uid for name, creator in world.creators.items()}
+    rule = parse_rule(data, world.next_fault_id(), where, world.apps, usernames)
+    world.faults.append(rule)
+    return rule

@@ -23,6 +23,8 @@ import uvicorn
 
 from mock_server.app import build_app
 from mock_server.domain import oauth
+from mock_server.domain.settings import SettingError
+from mock_server.population import add_fault
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import UrlFetcher
 from mock_server.runtime.ticker import Ticker
@@ -82,6 +84,28 @@ class Sandbox:
         done = self.state.downloads.settle(timeout)
         self.pump()
         return done
+
+    def add_fault(self, **rule: Any) -> str:
+        """Arm a fault rule (the fields of `POST /_sandbox/faults`); returns its id.
+
+        sandbox.add_fault(endpoint="video_init", nth=2, status=503)
+        sandbox.add_fault(endpoint="upload", action="chunk_5xx", times=1)
+        """
+        with self.state.lock:
+            try:
+                return add_fault(self.state.world, rule, "fault").rule_id
+            except SettingError as exc:
+                raise ValueError(str(exc)) from exc
+
+    def remove_fault(self, fault_id: str) -> None:
+        with self.state.lock:
+            self.state.world.faults[:] = [
+                r for r in self.state.world.faults if r.rule_id != fault_id
+            ]
+
+    def clear_faults(self) -> None:
+        with self.state.lock:
+            self.state.world.faults.clear()
 
     def close(self) -> None:
         """Stop download workers and remove spooled media."""

@@ -29,6 +29,7 @@ _TOP_LEVEL = (
     "oauth",
     "timing",
     "inject_failures",
+    "faults",
     "apps",
     "creators",
 )
@@ -50,6 +51,7 @@ class Scenario:
     oauth_error_status: str = "observed"
     timing: Timing = TIMING_PROFILES[DEFAULT_PROFILE]
     inject_failures: tuple[Mapping[str, Any], ...] = ()
+    faults: tuple[Mapping[str, Any], ...] = ()
     apps: tuple[Mapping[str, Any], ...] = ()
     creators: tuple[Mapping[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -147,7 +149,7 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
     except ValueError as exc:
         raise ScenarioError(f"{source}: {exc}") from exc
     lists = {}
-    for key in ("apps", "creators", "inject_failures"):
+    for key in ("apps", "creators", "inject_failures", "faults"):
         items = data.get(key) or []
         _expect(isinstance(items, list), source, key, "a list", items)
         for i, item in enumerate(items):
@@ -164,6 +166,7 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         oauth_error_status=status,
         timing=timing,
         inject_failures=lists["inject_failures"],
+        faults=lists["faults"],
         apps=lists["apps"],
         creators=lists["creators"],
         raw=data,

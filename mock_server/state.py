@@ -7,6 +7,7 @@ counters (rate limits, caps) are exact under concurrency.
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from mock_server.domain.lifecycle import run_due
 from mock_server.domain.settings import SettingError
 from mock_server.domain.webhooks import Attempt, record_attempt, signature_header
 from mock_server.domain.world import World
-from mock_server.population import injection_from, new_faker, populate
+from mock_server.population import add_fault, injection_from, new_faker, populate
 from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
 from mock_server.runtime.downloads import Downloads
 from mock_server.runtime.fetcher import HttpxFetcher, UrlFetcher
@@ -87,6 +88,9 @@ class SandboxState:
                 injection_from(item, world, f"{scenario.source}: inject_failures[{i}]")
                 for i, item in enumerate(scenario.inject_failures)
             ]
+            world.fault_rng = random.Random(f"faults:{self.seed}")
+            for i, item in enumerate(scenario.faults):
+                add_fault(world, item, f"{scenario.source}: faults[{i}]")
         except SettingError as exc:
             raise ScenarioError(str(exc)) from exc
         return world, faker

@@ -9,10 +9,19 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
-from mock_server.domain.errors import MALFORMED_PARAMETERS, ApiError, OAuthError
+from mock_server.domain.errors import (
+    API_ERRORS,
+    MALFORMED_PARAMETERS,
+    OAUTH_ERRORS,
+    ApiError,
+    OAuthError,
+)
+from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
 from mock_server.state import SandboxState
 
 
@@ -120,6 +129,8 @@ def tiktok_endpoint(invalid_code: str) -> Callable[[Handler], Handler]:
                 return await handler(request)
             except ApiError as exc:
                 return api_error(request, exc)
+            except InjectedFault as fault:
+                return envelope_fault(request, fault.rule, invalid_code)
             except BodyTooLarge:
                 return api_error(
                     request,
@@ -189,3 +200,107 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")
     return data
+
+
+# -- injected faults --------------------------------------------------------------------------
+
+
+class InjectedFault(Exception):
+    """A fault rule decided this request's answer; `tiktok_endpoint` and the OAuth and upload
+    handlers render it in their family's shape."""
+
+    def __init__(self, rule: FaultRule) -> None:
+        super().__init__(rule.rule_id)
+        self.rule = rule
+
+
+async def apply_faults(
+    request: Request, endpoint: str, client_key: str | None, creator_uid: str | None
+) -> list[FaultRule]:
+    """Fire the fault rules for this request: sleep any injected latency, raise
+    InjectedFault for a rule that answers in the server's place, and return the upload rules
+    (chunk rejections and the like) for the upload handler to act out."""
+    state = sandbox(request)
+    with state.lock:
+        hits = fire(state.world.faults, state.world.fault_rng, endpoint, client_key, creator_uid)
+    if not hits:
+        return []
+    note(request, fault=",".join(h.rule.rule_id for h in hits))
+    delay = sum(h.latency_seconds for h in hits)
+    if delay:
+        await anyio.sleep(delay)  # injected latency is real time by design: it is what is tested
+    for hit in hits:
+        if hit.rule.action in ("error", "drop_connection", "truncate_body"):
+            raise InjectedFault(hit.rule)
+    return [h.rule for h in hits if h.rule.action in UPLOAD_ACTIONS]
+
+
+class TruncatedResponse(Response):
+    """Announces the whole body, sends only `keep` bytes and ends: on a real server the
+    client sees the connection close early (a dropped connection when `keep` is 0)."""
+
+    def __init__(
+        self,
+        content: bytes,
+        keep: int,
+        status_code: int = 200,
+        media_type: str = "application/json",
+    ) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type)
+        self.keep = keep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body[: self.keep]})
+
+
+def broken_answer(rule: FaultRule, body: bytes) -> Response:
+    body = body or b'{"error":{"code":"ok","message":"","log_id":""}}'
+    keep = 0 if rule.action == "drop_connection" else len(body) // 2
+    return TruncatedResponse(body, keep)
+
+
+def envelope_fault(request: Request, rule: FaultRule, invalid_code: str) -> Response:
+    """An injected failure on a `{data, error}` endpoint."""
+    if rule.action != "error":
+        body = json.dumps({"data": {}, "error": {"code": "ok", "message": "", "log_id": ""}})
+        return broken_answer(rule, body.encode())
+    status = rule.status or 500
+    code = rule.error_code if rule.error_code in API_ERRORS else _code_for(status, invalid_code)
+    return api_error(
+        request, ApiError(code, rule.message, rule=f"fault:{rule.rule_id}", http_status=status)
+    )
+
+
+def _code_for(status: int, invalid_code: str) -> str:
+    if status == 429:
+        return "rate_limit_exceeded"
+    if status == 401:
+        return "access_token_invalid"
+    if 400 <= status < 500:
+        return invalid_code
+    return "internal_error"
+
+
+def oauth_fault(request: Request, rule: FaultRule) -> Response:
+    if rule.action != "error":
+        return broken_answer(rule, b'{"access_token": "", "expires_in": 0}')
+    status = rule.status or 500
+    error = (
+        rule.error_code
+        if rule.error_code in OAUTH_ERRORS
+        else (
+            "server_error"
+            if status == 500
+            else "temporarily_unavailable"
+            if status >= 500
+            else "invalid_request"
+        )
+    )
+    return oauth_error(
+        request,
+        OAuthError(error, rule.message or "Injected fault.", rule=f"fault:{rule.rule_id}"),
+        status=status,
+    )

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from mock_server.api.http import (
     Handler,
+    apply_faults,
     base_url,
     bearer_token,
     envelope,
@@ -203,6 +204,8 @@ async def creator_info(request: Request) -> Response:
     state = sandbox(request)
     with state.lock:
         session = _session(request, state, "creator_info")
+    await apply_faults(request, "creator_info", session.app.client_key, session.creator.uid)
+    with state.lock:
         data = posting.creator_info(
             state.world, session, state.now(), avatar_url(base_url(request), session.creator, 168)
         )
@@ -227,6 +230,7 @@ def _init_endpoint(endpoint: str, parse: Callable[[dict[str, Any]], InitRequest]
         state = sandbox(request)
         with state.lock:
             session = _session(request, state, endpoint)
+        await apply_faults(request, endpoint, session.app.client_key, session.creator.uid)
         request_model = parse(await json_body(request, state))
         with state.lock:
             publish = posting.init_publish(state.world, session, request_model, state.now())
@@ -252,6 +256,7 @@ async def _publish_request(request: Request, endpoint: str) -> tuple[SandboxStat
     state = sandbox(request)
     with state.lock:
         session = _session(request, state, endpoint)
+    await apply_faults(request, endpoint, session.app.client_key, session.creator.uid)
     return state, session, _publish_id(await json_body(request, state))
 
 

@@ -11,11 +11,23 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_server.api.http import new_log_id, note, sandbox
+from mock_server.api.http import (
+    InjectedFault,
+    apply_faults,
+    broken_answer,
+    new_log_id,
+    note,
+    sandbox,
+)
 from mock_server.domain import lifecycle
 from mock_server.domain.media_rules import video_fail_reason
 from mock_server.domain.publishing import Publish
-from mock_server.domain.upload import ChunkRefused, check_chunk, progress_header
+from mock_server.domain.upload import (
+    ChunkRefused,
+    act_out_upload_fault,
+    check_chunk,
+    progress_header,
+)
 from mock_server.runtime.media import probe_video
 from mock_server.runtime.spool import ChunkLengthMismatch
 
@@ -42,7 +54,6 @@ async def put_chunk(request: Request) -> Response:
     upload_id = request.query_params.get("upload_id", "")
     token = request.query_params.get("upload_token", "")
     with state.lock:
-        now = state.now()
         world = state.world
         publish = world.publishes.get(world.uploads.get(upload_id, ""))
         if publish is None or publish.upload_token != token:
@@ -50,6 +61,11 @@ async def put_chunk(request: Request) -> Response:
                 request, 404, None, "No upload task for this upload_url.", "upload_unknown"
             )
         note(request, client_key=publish.client_key)
+    faulted = await _injected_faults(request, publish)
+    if faulted is not None:
+        return faulted
+    with state.lock:
+        now = state.now()
         try:
             plan = check_chunk(publish, request.headers, now)
         except ChunkRefused as refused:
@@ -103,6 +119,36 @@ async def put_chunk(request: Request) -> Response:
         if state.world is world:
             lifecycle.upload_complete(world, publish, result, state.now())
     return _answer(request, 201, publish)
+
+
+async def _injected_faults(request: Request, publish: Publish) -> Response | None:
+    """Act out the fault rules that fire on this PUT: an answer in the server's place, or a
+    change to the upload's state (lost progress, expired URL) before the chunk is judged."""
+    state = sandbox(request)
+    try:
+        rules = await apply_faults(request, "upload", publish.client_key, publish.creator_uid)
+    except InjectedFault as fault:
+        if fault.rule.action != "error":
+            return broken_answer(fault.rule, b"")
+        return _answer(
+            request,
+            fault.rule.status or 500,
+            publish,
+            fault.rule.message or "Injected fault.",
+            f"fault:{fault.rule.rule_id}",
+        )
+    with state.lock:
+        for rule in rules:
+            if rule.action == "chunk_5xx":
+                return _answer(
+                    request,
+                    rule.status or 503,
+                    publish,
+                    rule.message or "Injected fault: retry this chunk.",
+                    f"fault:{rule.rule_id}",
+                )
+            act_out_upload_fault(publish, rule.action, state.now())
+    return None
 
 
 def _max_seconds(state: object, publish: Publish) -> int:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.api.http import base_url, bearer_token, envelope, note, sandbox, tiktok_endpoint
+from mock_server.api.http import (
+    apply_faults,
+    base_url,
+    bearer_token,
+    envelope,
+    note,
+    sandbox,
+    tiktok_endpoint,
+)
 from mock_server.domain.oauth import require_scope, resolve_access_token
 from mock_server.domain.ratelimit import check_rate
 from mock_server.domain.scopes import ENDPOINT_SCOPES
@@ -21,6 +29,7 @@ async def info(request: Request) -> Response:
         note(request, client_key=session.app.client_key)
         require_scope(session, ENDPOINT_SCOPES["user_info"], rule="user_info_scope")
         check_rate(state.world.limiter, "user_info", session.token, now)
-        fields = parse_fields(request.query_params.get("fields"))
-        user = user_info(session.app, session.creator, session.scopes, fields, base_url(request))
+    await apply_faults(request, "user_info", session.app.client_key, session.creator.uid)
+    fields = parse_fields(request.query_params.get("fields"))
+    user = user_info(session.app, session.creator, session.scopes, fields, base_url(request))
     return envelope(request, {"user": user})

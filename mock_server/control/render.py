@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server.domain.caps import effective_active_creator_cap
+from mock_server.domain.faults import FaultRule
 from mock_server.domain.ids import open_id
 from mock_server.domain.models import App, Creator, Grant
 from mock_server.domain.outcomes import Injection
@@ -134,4 +135,24 @@ def injection_json(world: World, injection: Injection) -> dict[str, Any]:
         "client_key": injection.client_key,
         "creator": creator.username if creator else None,
         "count": injection.remaining,
+    }
+
+
+def fault_json(world: World, rule: FaultRule) -> dict[str, Any]:
+    creator = world.creator_by_uid(rule.creator_uid) if rule.creator_uid else None
+    return {
+        "id": rule.rule_id,
+        "action": rule.action,
+        "endpoint": rule.endpoint,
+        "client_key": rule.client_key,
+        "creator": creator.username if creator else None,
+        "nth": rule.nth,
+        "probability": rule.probability,
+        "times": rule.times,
+        "status": rule.status,
+        "error_code": rule.error_code,
+        "message": rule.message,
+        "latency": rule.latency,
+        "seen": rule.seen,
+        "fired": rule.fired,
     }

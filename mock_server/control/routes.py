@@ -28,6 +28,7 @@ from mock_server.control.render import (
     app_json,
     creator_json,
     delivery_json,
+    fault_json,
     grant_json,
     injection_json,
     publish_json,
@@ -43,6 +44,7 @@ from mock_server.domain.settings import SettingError
 from mock_server.population import (
     add_app,
     add_creator,
+    add_fault,
     injection_from,
     update_app,
     update_creator,
@@ -409,6 +411,31 @@ async def settle(request: Request) -> dict[str, Any]:
     return {"settled": settled, "in_flight": state.downloads.in_flight}
 
 
+async def faults(request: Request) -> Any:
+    """Fault rules: list, add (201), or remove all."""
+    state = sandbox(request)
+    if request.method == "POST":
+        data = await body(request)
+        with state.lock:
+            rule = add_fault(state.world, data, "fault")
+            return JSONResponse(fault_json(state.world, rule), status_code=201)
+    with state.lock:
+        if request.method == "DELETE":
+            state.world.faults.clear()
+        return {"faults": [fault_json(state.world, r) for r in state.world.faults]}
+
+
+async def delete_fault(request: Request) -> dict[str, Any]:
+    state = sandbox(request)
+    rule_id = request.path_params["fault_id"]
+    with state.lock:
+        kept = [r for r in state.world.faults if r.rule_id != rule_id]
+        if len(kept) == len(state.world.faults):
+            raise ControlError(404, "not_found", f"no fault rule {rule_id!r}")
+        state.world.faults[:] = kept
+        return {"faults": [fault_json(state.world, r) for r in kept]}
+
+
 # -- clock ----------------------------------------------------------------------------------
 
 
@@ -608,6 +635,8 @@ def routes() -> list[Route]:
         r("/_sandbox/webhooks/dispatch", dispatch, ["POST"]),
         r("/_sandbox/outcomes", outcomes, ["GET", "POST", "DELETE"]),
         r("/_sandbox/settle", settle, ["POST"]),
+        r("/_sandbox/faults", faults, ["GET", "POST", "DELETE"]),
+        r("/_sandbox/faults/{fault_id}", delete_fault, ["DELETE"]),
         r("/_sandbox/clock", get_clock, ["GET"]),
         r("/_sandbox/clock", post_clock, ["POST"]),
         r("/_sandbox/journal", journal, ["GET", "DELETE"]),

@@ -83,8 +83,14 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
         raise ChunkRefused(
             416, "Another chunk of this upload is being received.", "chunk_in_flight"
         )
-    if publish.status != PROCESSING_UPLOAD or publish.uploaded_bytes == publish.video_size:
+    if publish.uploaded_bytes == publish.video_size:
         raise ChunkRefused(416, "The upload is already complete.", "upload_complete")
+    if publish.status != PROCESSING_UPLOAD:
+        raise ChunkRefused(
+            416,
+            f"The publish takes no more media: it is {publish.status}.",
+            "publish_not_uploading",
+        )
     if first != publish.uploaded_bytes or last >= total:
         raise ChunkRefused(
             416,
@@ -101,3 +107,16 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
             "chunk_size_off_plan",
         )
     return ChunkPlan(first, last)
+
+
+def act_out_upload_fault(publish: Publish, action: str, now: float) -> None:
+    """Injected upload faults that change the upload's state before this PUT is judged:
+    `lose_progress` forgets the last received chunk (so this PUT meets a 416 with the earlier
+    progress), `expire_upload_url` ends the URL's hour now (403)."""
+    if action == "lose_progress" and publish.chunks:
+        publish.chunks.pop()
+        publish.uploaded_bytes = publish.received_bytes = (
+            publish.chunks[-1][1] + 1 if publish.chunks else 0
+        )
+    elif action == "expire_upload_url":
+        publish.upload_expires_at = now - 1

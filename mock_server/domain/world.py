@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
+from mock_server.domain.faults import FaultRule
 from mock_server.domain.ids import IdFactory, open_id
 from mock_server.domain.models import (
     AccessToken,
@@ -41,6 +43,14 @@ class World:
     schedule: Schedule = field(default_factory=Schedule)
     outbox: Outbox = field(default_factory=Outbox)
     injections: list[Injection] = field(default_factory=list)
+    faults: list[FaultRule] = field(default_factory=list)
+    fault_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    _fault_ids: int = 0
+
+    def next_fault_id(self) -> str:
+        self._fault_ids += 1
+        return f"fault-{self._fault_ids}"
+
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     _issued_since_sweep: int = 0
 

@@ -23,6 +23,7 @@ class JournalEntry:
     client_key: str | None = None
     error_code: str | None = None
     rule: str | None = None
+    fault: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     request_body: str = ""
     response_body: str = ""

@@ -11,7 +11,7 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.runtime.clock import format_instant
-from mock_server.runtime.journal import BODY_PREVIEW_BYTES, JournalEntry, preview
+from mock_server.runtime.journal import REPLAY_BYTES, Exchange, JournalEntry, preview
 from mock_server.state import SandboxState
 
 # Kept whole (tokens included): the journal is a local, loopback-only record for replaying.
@@ -38,8 +38,9 @@ class JournalMiddleware:
         request_head = bytearray()
         request_size = 0
         response_head = bytearray()
+        response_headers: dict[str, str] = {}
         status = 500
-        started = format_instant(self.state.now())
+        at = self.state.now()
 
         async def recording_receive() -> Message:
             nonlocal request_size
@@ -47,33 +48,42 @@ class JournalMiddleware:
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 request_size += len(chunk)
-                if len(request_head) < BODY_PREVIEW_BYTES:
-                    request_head.extend(chunk[: BODY_PREVIEW_BYTES - len(request_head)])
+                if len(request_head) <= REPLAY_BYTES:
+                    request_head.extend(chunk[: REPLAY_BYTES + 1 - len(request_head)])
             return message
 
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif (
-                message["type"] == "http.response.body" and len(response_head) < BODY_PREVIEW_BYTES
-            ):
+                for key, value in message.get("headers", []):
+                    name = key.decode("latin-1").lower()
+                    if name in _REPLAYED_RESPONSE_HEADERS:
+                        response_headers[name] = value.decode("latin-1")
+            elif message["type"] == "http.response.body" and len(response_head) <= REPLAY_BYTES:
                 response_head.extend(
-                    message.get("body", b"")[: BODY_PREVIEW_BYTES - len(response_head)]
+                    message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
                 )
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
+            exchange = Exchange(
+                at=at,
+                base_url=_base_url(scope),
+                request_body=bytes(request_head) if request_size <= REPLAY_BYTES else None,
+                response_body=bytes(response_head) if len(response_head) <= REPLAY_BYTES else None,
+                response_headers=response_headers,
+            )
             self._record(
-                scope, started, status, bytes(request_head), request_size, bytes(response_head)
+                scope, exchange, status, bytes(request_head), request_size, bytes(response_head)
             )
 
     def _record(
         self,
         scope: Scope,
-        started: str,
+        exchange: Exchange,
         status: int,
         request_body: bytes,
         request_size: int,
@@ -88,7 +98,7 @@ class JournalMiddleware:
         self.state.journal.add(
             JournalEntry(
                 seq=self.state.journal.next_seq(),
-                time=started,
+                time=format_instant(exchange.at),
                 method=scope["method"],
                 path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"),
@@ -101,8 +111,21 @@ class JournalMiddleware:
                 request_body=preview(request_body, request_size),
                 response_body=preview(response_body),
                 request_bytes=request_size,
+                exchange=exchange,
             )
         )
+
+
+_REPLAYED_RESPONSE_HEADERS = ("location", "content-range", "content-type")
+
+
+def _base_url(scope: Scope) -> str:
+    headers = dict(scope["headers"])
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not host and scope.get("server"):
+        server_host, server_port = scope["server"]
+        host = f"{server_host}:{server_port}"
+    return f"{scope.get('scheme', 'http')}://{host}"
 
 
 def _code_from_body(body: bytes) -> str | None:

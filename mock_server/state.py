@@ -78,12 +78,12 @@ class SandboxState:
             self.clock.freeze()
         if scenario.clock_start is not None:
             self.clock.set(scenario.clock_start)
+        # The instant the world was built: a journal replay starts its clock here.
+        self.built_at = self.clock.now()
         world = World(ids=IdFactory(self.seed), timing=scenario.timing)
         faker = new_faker(self.seed)
         try:
-            populate(
-                world, faker, scenario.apps, scenario.creators, self.clock.now(), scenario.source
-            )
+            populate(world, faker, scenario.apps, scenario.creators, self.built_at, scenario.source)
             world.injections = [
                 injection_from(item, world, f"{scenario.source}: inject_failures[{i}]")
                 for i, item in enumerate(scenario.inject_failures)

@@ -49,6 +49,7 @@ from mock_server.population import (
     update_app,
     update_creator,
 )
+from mock_server.runtime import replay
 from mock_server.runtime.clock import parse_instant
 from mock_server.scenario import ScenarioError, builtin_names, load_scenario
 from mock_server.state import SandboxState
@@ -504,6 +505,23 @@ async def journal(request: Request) -> Any:
     return {"entries": [e.to_json() for e in entries], "capacity": state.journal.capacity}
 
 
+async def journal_export(request: Request) -> Response:
+    """The journal as a pytest file replaying this run against a fresh sandbox."""
+    state = sandbox(request)
+    with state.lock:
+        key = _client_key_param(state, request)
+        try:
+            text = replay.export(state, key)
+        except replay.NotReplayable as exc:
+            raise ControlError(409, "not_replayable", str(exc)) from exc
+    name = f"test_replay_{state.scenario.name}_{key or 'all'}.py".replace("-", "_")
+    return Response(
+        text,
+        media_type="text/x-python",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 # -- authorization without a browser --------------------------------------------------------
 
 _AUTHORIZE_FIELDS = (
@@ -640,6 +658,7 @@ def routes() -> list[Route]:
         r("/_sandbox/clock", get_clock, ["GET"]),
         r("/_sandbox/clock", post_clock, ["POST"]),
         r("/_sandbox/journal", journal, ["GET", "DELETE"]),
+        r("/_sandbox/journal/export", journal_export, ["GET"]),
         r("/_sandbox/authorize", authorize, ["POST"]),
         r("/_sandbox/tokens", tokens, ["POST"]),
     ]

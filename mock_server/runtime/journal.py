@@ -10,6 +10,20 @@ from typing import Any
 DEFAULT_CAPACITY = 1000
 # Bodies are kept for reading, not for archiving: anything longer is cut (and said so).
 BODY_PREVIEW_BYTES = 4096
+# Bodies up to this size are also kept whole, so the entry can be replayed (journal export).
+REPLAY_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What a replay needs: the exact instant, the base URL, whole bodies (None when over
+    REPLAY_BYTES) and the response headers a replay compares."""
+
+    at: float
+    base_url: str
+    request_body: bytes | None
+    response_body: bytes | None
+    response_headers: dict[str, str]
 
 
 @dataclass
@@ -28,9 +42,12 @@ class JournalEntry:
     request_body: str = ""
     response_body: str = ""
     request_bytes: int = 0
+    exchange: Exchange | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        view = asdict(self)
+        view.pop("exchange")
+        return view
 
 
 def preview(body: bytes, total: int | None = None) -> str:
@@ -71,6 +88,11 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._seq = 0
+
+    def lost_entries(self) -> bool:
+        """Whether older entries were pushed out since the last clear (capacity reached)."""
+        with self._lock:
+            return bool(self._entries) and self._entries[0].seq > 1
 
     def entries(
         self,

@@ -148,9 +148,8 @@ class Posting:
     endpoint and the control calls the posting tests use. `close()` when done."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:8080") -> None:
-        self.sandbox = Sandbox("default", clock=Clock.frozen_at(POSTING_T0))
-        self.fetcher = HeldFetcher()
-        self.sandbox.state.fetcher = self.fetcher  # the pull seam (runtime/fetcher.py)
+        self.fetcher = HeldFetcher()  # the pull seam (runtime/fetcher.py)
+        self.sandbox = Sandbox("default", clock=Clock.frozen_at(POSTING_T0), fetcher=self.fetcher)
         self.http = self.sandbox.client(base_url=base_url)
 
     def close(self) -> None:

@@ -305,9 +305,9 @@ class PostCaps(RuleBasedStateMachine):
     def post_video(self, app: int, creator: int) -> None:
         self.post(app, creator, "video")
 
-    @rule(app=st.integers(0, 2), creator=st.integers(0, CREATORS - 1))
-    def post_to_the_unaudited_app(self, creator: int, app: int) -> None:
-        self.post(0, creator, "video" if app else "photo")
+    @rule(creator=st.integers(0, CREATORS - 1), photo=st.booleans())
+    def post_to_the_5_creator_app(self, creator: int, photo: bool) -> None:
+        self.post(0, creator, "photo" if photo else "video")
 
     @rule(app=st.integers(0, 2), creator=st.integers(0, CREATORS - 1))
     def post_photo(self, app: int, creator: int) -> None:
@@ -364,7 +364,7 @@ class PostCaps(RuleBasedStateMachine):
 
 
 PostCaps.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=80,
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

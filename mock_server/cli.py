@@ -113,7 +113,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def scenarios(_: argparse.Namespace) -> int:
+def scenarios(args: argparse.Namespace) -> int:
+    if args.markdown:
+        from mock_server.scenario_docs import render_catalog
+
+        sys.stdout.write(render_catalog())
+        return 0
     names = builtin_names()
     width = max(map(len, names), default=0)
     for name in names:
@@ -146,6 +151,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--access-log", action="store_true", help="log every request")
     run.set_defaults(func=serve)
     lst = sub.add_parser("scenarios", help="list the built-in scenarios")
+    lst.add_argument(
+        "--markdown", action="store_true", help="print the catalog as Markdown (docs/scenarios.md)"
+    )
     lst.set_defaults(func=scenarios)
     return root
 

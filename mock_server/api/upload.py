@@ -46,7 +46,7 @@ def _answer(
     log_id = new_log_id(request)
     note(request, error_code="invalid_file_upload", rule=rule)
     body = {"error": {"code": "invalid_file_upload", "message": message, "log_id": log_id}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers={**headers, "x-tt-logid": log_id})
 
 
 async def put_chunk(request: Request) -> Response:
@@ -102,7 +102,7 @@ async def put_chunk(request: Request) -> Response:
             )
         return _answer(
             request,
-            201 if publish.uploaded_bytes == publish.video_size else 206,
+            201 if plan.last + 1 == publish.video_size else 206,
             publish,
             rule="chunk_repeated_identically",
         )
@@ -115,6 +115,7 @@ async def put_chunk(request: Request) -> Response:
     if not complete:
         return _answer(request, 206, publish)
     result = video_fail_reason(probe_video(state.spool.path(publish.publish_id)), max_seconds)
+    state.spool.discard(publish.publish_id)  # checked: the bytes are not needed any more
     with state.lock:
         if state.world is world:
             lifecycle.upload_complete(world, publish, result, state.now())

@@ -62,7 +62,7 @@ class FaultRule:
     status: int | None = None
     error_code: str | None = None
     message: str | None = None
-    latency: dict[str, float] = field(default_factory=dict)
+    latency: dict[str, Any] = field(default_factory=dict)
     seen: int = 0
     fired: int = 0
 
@@ -106,10 +106,11 @@ def fire(
     return hits
 
 
-def draw_latency(spec: Mapping[str, float], rng: random.Random) -> float:
-    kind = spec.get("distribution", "fixed")
+def draw_latency(spec: Mapping[str, Any], rng: random.Random) -> float:
+    """Seconds of latency drawn from the rule's distribution (0 without one)."""
     if not spec:
         return 0.0
+    kind = spec.get("distribution", "fixed")
     if kind == "uniform":
         ms = rng.uniform(spec["min_ms"], spec["max_ms"])
     elif kind == "exponential":
@@ -131,9 +132,13 @@ def _number(data: Mapping[str, Any], key: str, where: str, lo: float, hi: float)
     return float(value)
 
 
-def _latency(data: Mapping[str, Any], where: str) -> dict[str, float]:
+def _latency(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The latency spec, always with its `distribution` named (draw_latency reads it)."""
     if "latency_ms" in data:
-        return {"ms": _number(data, "latency_ms", where, 0, MAX_LATENCY_MS)}
+        return {
+            "distribution": "fixed",
+            "ms": _number(data, "latency_ms", where, 0, MAX_LATENCY_MS),
+        }
     spec = data.get("latency")
     if spec is None:
         return {}
@@ -143,17 +148,19 @@ def _latency(data: Mapping[str, Any], where: str) -> dict[str, float]:
     w = f"{where}.latency"
     if kind == "uniform":
         lo = _number(spec, "min_ms", w, 0, MAX_LATENCY_MS)
-        return {"min_ms": lo, "max_ms": _number(spec, "max_ms", w, lo, MAX_LATENCY_MS)}
-    if kind == "exponential":
-        return {"mean_ms": _number(spec, "mean_ms", w, 0, MAX_LATENCY_MS)}
-    if kind == "normal":
-        return {
+        values = {"min_ms": lo, "max_ms": _number(spec, "max_ms", w, lo, MAX_LATENCY_MS)}
+    elif kind == "exponential":
+        values = {"mean_ms": _number(spec, "mean_ms", w, 0, MAX_LATENCY_MS)}
+    elif kind == "normal":
+        values = {
             "mean_ms": _number(spec, "mean_ms", w, 0, MAX_LATENCY_MS),
             "stddev_ms": _number(spec, "stddev_ms", w, 0, MAX_LATENCY_MS),
         }
-    if kind == "fixed":
-        return {"ms": _number(spec, "ms", w, 0, MAX_LATENCY_MS)}
-    raise SettingError(f"{w}.distribution", "one of " + ", ".join(DISTRIBUTIONS), kind)
+    elif kind == "fixed":
+        values = {"ms": _number(spec, "ms", w, 0, MAX_LATENCY_MS)}
+    else:
+        raise SettingError(f"{w}.distribution", "one of " + ", ".join(DISTRIBUTIONS), kind)
+    return {"distribution": kind, **values}
 
 
 def parse_rule(

@@ -137,6 +137,13 @@ def download_complete(
     world.schedule.add(publish.publish_id, "downloaded", done)
 
 
+def pull_started(world: World, publish: Publish, now: float) -> None:
+    """ref 10.4: a pull that is not done an hour (the profile's timeout) after it starts fails."""
+    world.schedule.add(
+        publish.publish_id, "pull_timeout", now + world.timing.download_timeout_seconds
+    )
+
+
 def download_failed(world: World, publish: Publish, now: float) -> None:
     """ref 10.4, 11: connection errors, redirects and timeouts are `*_pull_failed`."""
     if publish.status == PROCESSING_DOWNLOAD:
@@ -186,7 +193,17 @@ def _moderated(world: World, publish: Publish, at: float) -> None:
         make_public(world, publish, at)
 
 
-STEPS = {"downloaded": _downloaded, "processed": _processed, "moderated": _moderated}
+def _pull_timeout(world: World, publish: Publish, at: float) -> None:
+    if publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None:
+        download_failed(world, publish, at)
+
+
+STEPS = {
+    "downloaded": _downloaded,
+    "processed": _processed,
+    "moderated": _moderated,
+    "pull_timeout": _pull_timeout,
+}
 
 
 def run_due(world: World, now: float) -> int:
@@ -228,6 +245,10 @@ def restore(world: World, publish: Publish, at: float) -> None:
     publicly_available only when made public."""
     if publish.status != PUBLISH_COMPLETE or publish.public:
         raise IllegalTransition("only a completed post that is not public can be made public")
+    creator = world.creator_by_uid(publish.creator_uid)
+    if creator is None or creator.account != "public":
+        # ref 15.1: the owner first sets the account public, then the post to "Everyone".
+        raise IllegalTransition("the creator's account is private: make it public first")
     make_public(world, publish, at)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mock_server.domain.caps import DAY_SECONDS, effective_active_creator_cap
 from mock_server.domain.errors import ApiError
-from mock_server.domain.lifecycle import downloaded_bytes, fail
+from mock_server.domain.lifecycle import downloaded_bytes, fail, pull_started
 from mock_server.domain.models import App, Creator
 from mock_server.domain.oauth import Session, require_scope
 from mock_server.domain.outcomes import take_injected
@@ -353,19 +353,37 @@ def url_is_verified(app: App, url: str) -> bool:
     With `allow_loopback_http_media`, URL prefixes on loopback hosts may be http and hold an
     IP address: the sandbox's way to serve media from a local server.
     """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host or parts.username or parts.password:
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if not host or parts.username or parts.password or _has_dot_segment(parts.path):
         return False
     loopback = app.allow_loopback_http_media and is_loopback_host(host)
-    if parts.scheme != "https" and not (loopback and parts.scheme == "http"):
+    if parts.scheme.lower() != "https" and not (loopback and parts.scheme.lower() == "http"):
         return False
-    if any(url.startswith(prefix) for prefix in app.verified_url_prefixes):
+    normalized = _scheme_and_host_lowered(url)
+    if any(normalized.startswith(_scheme_and_host_lowered(p)) for p in app.verified_url_prefixes):
         return True
     if _is_ip(host):
         return False  # ref 10.4: properties are domains; an IP host only matches a URL prefix
     domains = [d.lower().rstrip(".") for d in app.verified_domains]
     return parts.scheme == "https" and any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _has_dot_segment(path: str) -> bool:
+    """`.` and `..` segments (also percent-encoded) would let a URL leave its prefix once a
+    client normalises it, so such URLs never count as verified."""
+    segments = unquote(path).replace("\\", "/").split("/")
+    return any(segment in (".", "..") for segment in segments)
+
+
+def _scheme_and_host_lowered(url: str) -> str:
+    """Scheme and host are case-insensitive; the path is compared as written."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
 
 
 def _is_ip(host: str) -> bool:
@@ -493,10 +511,12 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
         publish.move_to(PROCESSING_UPLOAD, now)
     else:
         publish.move_to(PROCESSING_DOWNLOAD, now)
+        pull_started(world, publish, now)
     if ctx.direct:
         session.app.active_creators.record(session.creator.uid, now)
         session.creator.post_times.append(now)
     world.publishes[publish.publish_id] = publish
+    world.forget_old_publishes()
     return publish
 
 

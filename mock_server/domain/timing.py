@@ -37,7 +37,8 @@ TIMING_PROFILES: dict[str, Timing] = {
     # For tests: everything is a second or two of sandbox time.
     "fast": Timing(1.0, 0.0, 1.0, 0.0, 3600.0),
     # For demos: the documented averages (ref 11) and 100 Mbps downloads (ref 10.4).
-    "realistic": Timing(5.0, 60.0, 30.0, 12_500_000.0, 3600.0),
+    # 512 MiB in 28 s (< 30 s), 1 GiB in 53 s (~1 min), 4 GiB in 203 s (> 2 min).
+    "realistic": Timing(3.0, 50.0, 30.0, 12_500_000.0, 3600.0),
 }
 DEFAULT_PROFILE = "fast"
 

@@ -48,7 +48,7 @@ def expected_length(publish: Publish, first: int) -> int:
 
 def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> ChunkPlan:
     """Check a PUT's headers against the upload's plan and progress."""
-    if publish.upload_expires_at is not None and now > publish.upload_expires_at:
+    if publish.upload_expires_at is not None and now >= publish.upload_expires_at:
         raise ChunkRefused(403, "The upload_url has expired (valid 1 hour).", "upload_url_expired")
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in VIDEO_CONTENT_TYPES:

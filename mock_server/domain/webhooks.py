@@ -96,8 +96,15 @@ class Outbox:
     by_app: dict[str, deque[Delivery]] = field(default_factory=dict)
 
     def add(self, delivery: Delivery) -> None:
-        log = self.by_app.setdefault(delivery.client_key, deque(maxlen=DELIVERY_LOG_SIZE))
+        """Keep the newest DELIVERY_LOG_SIZE deliveries per app, but never forget one that is
+        still pending: at-least-once delivery outranks the log's size."""
+        log = self.by_app.setdefault(delivery.client_key, deque())
         log.append(delivery)
+        while len(log) > DELIVERY_LOG_SIZE:
+            finished = next((d for d in log if d.status != PENDING), None)
+            if finished is None:
+                break
+            log.remove(finished)
 
     def all(self, client_key: str | None = None) -> list[Delivery]:
         if client_key is not None:

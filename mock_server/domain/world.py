@@ -23,6 +23,8 @@ from mock_server.domain.schedule import Schedule
 from mock_server.domain.timing import DEFAULT_PROFILE, TIMING_PROFILES, Timing
 from mock_server.domain.webhooks import Outbox
 
+# DESIGN principle 7: how many publishes one sandbox keeps (final ones are forgotten first).
+MAX_PUBLISHES = 10_000
 # How many issued codes and tokens may pile up before expired ones are swept away.
 _SWEEP_EVERY = 2_000
 
@@ -53,6 +55,16 @@ class World:
 
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     _issued_since_sweep: int = 0
+
+    def forget_old_publishes(self, keep: int = MAX_PUBLISHES) -> None:
+        """Bound what the sandbox keeps: past `keep` publishes, the oldest final ones go."""
+        excess = len(self.publishes) - keep
+        if excess <= 0:
+            return
+        for publish_id in [p.publish_id for p in self.publishes.values() if p.final][:excess]:
+            publish = self.publishes.pop(publish_id)
+            if publish.upload_id is not None:
+                self.uploads.pop(publish.upload_id, None)
 
     def creator_by_uid(self, uid: str) -> Creator | None:
         return next((c for c in self.creators.values() if c.uid == uid), None)

@@ -89,13 +89,17 @@ class Downloads:
                 if publish.media_type == PHOTO
                 else (FILE_FORMAT_CHECK_FAILED)
             )
+            self.state.spool.discard(publish.publish_id, parts=len(urls))
             self._report(world, publish, publish.received_bytes, result)
             return
         except FetchError:
+            self.state.spool.discard(publish.publish_id, parts=len(urls))
             with state.lock:
                 lifecycle.download_failed(world, publish, state.now())
             return
-        self._report(world, publish, total, self._check(publish, len(urls), max_seconds))
+        result = self._check(publish, len(urls), max_seconds)
+        self.state.spool.discard(publish.publish_id, parts=len(urls))
+        self._report(world, publish, total, result)
 
     def _fetch_all(self, publish: Publish, urls: list[str]) -> int:
         limit = MAX_PHOTO_BYTES if publish.media_type == PHOTO else MAX_VIDEO_BYTES

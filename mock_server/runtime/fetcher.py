@@ -45,7 +45,8 @@ def refuse_unless_loopback(url: str, loopback_only: bool) -> None:
 
 
 class HttpxFetcher:
-    """ref 10.4: https GET, any 3xx is a failure (no redirects), a non-2xx is a failure."""
+    """ref 10.4: a GET that must answer 200 with the media; any 3xx is a failure (no
+    redirects), and so is any other status."""
 
     def __init__(self, timeout_seconds: float = 60.0, loopback_only: bool | None = None) -> None:
         self.timeout = httpx.Timeout(timeout_seconds, connect=10.0)

@@ -98,8 +98,11 @@ def _container_name(container: Any, path: Path) -> str:
     if "mov" in names:
         # One demuxer reads MP4 and QuickTime; QuickTime's major brand is "qt  ", and old
         # QuickTime files have no ftyp box (so no brand) at all.
-        brand = container.metadata.get("major_brand", "").strip()
-        return "mov" if brand in ("", "qt") else "mp4"
+        brand = container.metadata.get("major_brand", "").strip().lower()
+        if brand in ("", "qt"):
+            return "mov"
+        # 3GPP/3GPP2 and Motion JPEG 2000 share the demuxer but are not MP4 (ref 13).
+        return "3gp" if brand.startswith(("3g", "mj2", "mjp2")) else "mp4"
     if "matroska" in names:
         # One demuxer reads Matroska and WebM; only the EBML DocType tells them apart.
         return "webm" if _ebml_doctype(path) == "webm" else "matroska"

@@ -7,7 +7,7 @@ package) or given as a path. Errors name the file, the key and what was expected
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,8 @@ class Scenario:
     apps: tuple[Mapping[str, Any], ...] = ()
     creators: tuple[Mapping[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # The built-in scenario's name when it came from scenarios/ (else None: a user's file).
+    builtin: str | None = None
 
 
 def _builtin_dir() -> Path:
@@ -90,7 +92,10 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
         raise ScenarioError(f"{source}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{source}: not valid YAML: {exc}") from exc
-    return parse_scenario(data, source, default_name=path.stem)
+    scenario = parse_scenario(data, source, default_name=path.stem)
+    if path.resolve().parent == _builtin_dir().resolve():
+        scenario = replace(scenario, builtin=path.stem)
+    return scenario
 
 
 def _expect(cond: bool, source: str, key: str, expected: str, got: object) -> None:

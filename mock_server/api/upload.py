@@ -8,7 +8,7 @@ range that does not follow the progress so far. Every answer carries the progres
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from mock_server.api.http import (
@@ -20,8 +20,12 @@ from mock_server.api.http import (
     sandbox,
 )
 from mock_server.domain import lifecycle
-from mock_server.domain.media_rules import video_fail_reason
-from mock_server.domain.publishing import Publish
+from mock_server.domain.media_rules import (
+    MAX_API_VIDEO_SECONDS,
+    duration_limit,
+    video_fail_reason,
+)
+from mock_server.domain.publishing import DIRECT_POST, Publish
 from mock_server.domain.upload import (
     ChunkRefused,
     act_out_upload_fault,
@@ -30,6 +34,7 @@ from mock_server.domain.upload import (
 )
 from mock_server.runtime.media import probe_video
 from mock_server.runtime.spool import ChunkLengthMismatch
+from mock_server.state import SandboxState
 
 
 def _answer(
@@ -80,6 +85,17 @@ async def put_chunk(request: Request) -> Response:
             digest = await state.spool.write_chunk(
                 publish.publish_id, plan.first, length, request.stream()
             )
+    except ClientDisconnect:
+        # The client went away mid-chunk: nothing of it is kept, and the chunk may be sent again.
+        with state.lock:
+            publish.chunk_in_flight = False
+        return _answer(
+            request,
+            400,
+            publish,
+            "The connection closed before the chunk ended.",
+            "client_disconnected",
+        )
     except ChunkLengthMismatch as exc:
         with state.lock:
             publish.chunk_in_flight = False
@@ -140,6 +156,9 @@ async def _injected_faults(request: Request, publish: Publish) -> Response | Non
         )
     with state.lock:
         for rule in rules:
+            if rule.action != "chunk_5xx":
+                act_out_upload_fault(publish, rule.action, state.now())
+        for rule in rules:
             if rule.action == "chunk_5xx":
                 return _answer(
                     request,
@@ -148,10 +167,10 @@ async def _injected_faults(request: Request, publish: Publish) -> Response | Non
                     rule.message or "Injected fault: retry this chunk.",
                     f"fault:{rule.rule_id}",
                 )
-            act_out_upload_fault(publish, rule.action, state.now())
     return None
 
 
-def _max_seconds(state: object, publish: Publish) -> int:
-    creator = state.world.creator_by_uid(publish.creator_uid)  # type: ignore[attr-defined]
-    return creator.max_video_post_duration_sec if creator else 600
+def _max_seconds(state: SandboxState, publish: Publish) -> int:
+    creator = state.world.creator_by_uid(publish.creator_uid)
+    creator_max = creator.max_video_post_duration_sec if creator else MAX_API_VIDEO_SECONDS
+    return duration_limit(publish.mode == DIRECT_POST, creator_max)

@@ -6,6 +6,7 @@ answer JSON. Errors are `{"error": {"code", "message"}}` with a 4xx status.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -514,7 +515,8 @@ async def journal_export(request: Request) -> Response:
             text = replay.export(state, key)
         except replay.NotReplayable as exc:
             raise ControlError(409, "not_replayable", str(exc)) from exc
-    name = f"test_replay_{state.scenario.name}_{key or 'all'}.py".replace("-", "_")
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", f"{state.scenario.name}_{key or 'all'}").strip("_")
+    name = f"test_replay_{stem or 'journal'}.py"
     return Response(
         text,
         media_type="text/x-python",

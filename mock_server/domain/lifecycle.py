@@ -98,6 +98,8 @@ def transition(
     target = TRANSITIONS[event].get(publish.status)
     if target is None:
         raise IllegalTransition(f"{event} is not possible from {publish.status}")
+    if target == FAILED and publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None:
+        publish.download_stopped_at = at  # progress stops where the download was cut off
     publish.move_to(target, at, fail_reason)
     if target == FAILED:
         _publish_event(world, publish, "post.publish.failed", at, reason=fail_reason)
@@ -157,7 +159,8 @@ def downloaded_bytes(world: World, publish: Publish, now: float) -> int:
     rate = world.timing.download_bytes_per_second
     if rate <= 0:
         return publish.received_bytes
-    return min(publish.received_bytes, int(rate * max(0.0, now - publish.created_at)))
+    until = now if publish.download_stopped_at is None else min(now, publish.download_stopped_at)
+    return min(publish.received_bytes, int(rate * max(0.0, until - publish.created_at)))
 
 
 # -- scheduled steps ----------------------------------------------------------------------

@@ -173,3 +173,9 @@ def photo_fail_reason(facts: ImageFacts) -> str | None:
     """TikTok's `fail_reason` for this photo, or None when it passes every rule."""
     failed = check_photo(facts)
     return failed.fail_reason if failed else None
+
+
+def duration_limit(direct_post: bool, max_video_post_duration_sec: int) -> int:
+    """ref 6, 13: Direct Post is held to the creator's maximum; an inbox draft only to the
+    API's 10 minutes (the creator trims it in the app)."""
+    return max_video_post_duration_sec if direct_post else MAX_API_VIDEO_SECONDS

@@ -336,6 +336,11 @@ def chunk_plan_problem(
         )
     if chunk_size > video_size:
         return "The chunk size is invalid: it is larger than video_size.", "chunk_over_size"
+    if video_size > MAX_CHUNK and total_chunk_count < 2:
+        return (
+            "The total chunk count is invalid: a video over 64 MB must be uploaded in chunks.",
+            "large_video_not_chunked",
+        )
     expected = video_size // chunk_size
     if total_chunk_count != expected:
         return (

@@ -76,6 +76,7 @@ class Publish:
     received_bytes: int = 0
     media_bytes: int = 0
     arrived_at: float | None = None
+    download_stopped_at: float | None = None
     check_result: str | None = None
     injected_fail_reason: str | None = None
     # Chunked upload progress (ref 10.2): (first byte, last byte, sha256) per received chunk.

@@ -17,7 +17,7 @@ import yaml
 
 from mock_server.runtime.clock import format_instant
 from mock_server.runtime.journal import JournalEntry
-from mock_server.scenario import Scenario, builtin_names
+from mock_server.scenario import Scenario
 
 # Headers a replayed request carries again (the rest are the client's own business).
 SENT_HEADERS = ("authorization", "content-type", "content-range")
@@ -83,11 +83,9 @@ def render(
     client_key: str | None,
 ) -> str:
     """The text of the pytest module."""
-    builtin = scenario.source.removesuffix(".yaml") in builtin_names() and (
-        scenario.source.endswith(".yaml")
-    )
+    builtin = scenario.builtin
     if builtin:
-        scenario_setup = f"SCENARIO = {scenario.source.removesuffix('.yaml')!r}"
+        scenario_setup = f"SCENARIO = {builtin!r}"
     else:
         text = yaml.safe_dump(dict(scenario.raw), sort_keys=False, allow_unicode=True)
         scenario_setup = (

@@ -56,12 +56,16 @@ class MediaSpool:
         mode = "r+b" if path.exists() else "w+b"
         with open(path, mode) as f:
             f.seek(offset)
-            async for piece in body:
-                received += len(piece)
-                if received > length:
-                    break
-                digest.update(piece)
-                f.write(piece)
+            try:
+                async for piece in body:
+                    received += len(piece)
+                    if received > length:
+                        break
+                    digest.update(piece)
+                    f.write(piece)
+            except BaseException:
+                f.truncate(offset)  # a body cut off mid-way leaves nothing behind
+                raise
             if received != length:
                 f.truncate(offset)
                 raise ChunkLengthMismatch(received)

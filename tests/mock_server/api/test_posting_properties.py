@@ -152,7 +152,8 @@ def test_a_privacy_level_outside_the_options_is_refused(
 
 @st.composite
 def valid_plans(draw: st.DrawFn) -> tuple[int, int, int]:
-    """ref 10.1: under 5 MB whole; otherwise chunks of 5-64 MB, count = floor(size / chunk)."""
+    """ref 10.1: under 5 MB whole; otherwise chunks of 5-64 MB, count = floor(size / chunk),
+    and a video over 64 MB in at least two chunks."""
     size = draw(
         st.one_of(
             st.integers(1, MAX_VIDEO),
@@ -161,10 +162,11 @@ def valid_plans(draw: st.DrawFn) -> tuple[int, int, int]:
     )
     if size < 5 * MIB:
         return size, size, 1
+    largest = min(64 * MIB, size if size <= 64 * MIB else size // 2)
     chunk = draw(
         st.one_of(
-            st.integers(5 * MIB, min(64 * MIB, size)),
-            st.sampled_from([5 * MIB, min(64 * MIB, size)]),
+            st.integers(5 * MIB, largest),
+            st.sampled_from([5 * MIB, largest]),
         )
     )
     return size, chunk, size // chunk
@@ -190,6 +192,8 @@ def broken_rules(size: int, chunk: int, count: int) -> list[str]:
             broken.append(r"chunk.size")
         if count != size // chunk:
             broken.append(r"total.chunk.count|floor")
+        if size > 64 * MIB and count < 2:
+            broken.append(r"total.chunk.count.*chunks")
     return broken
 
 

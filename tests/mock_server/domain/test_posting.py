@@ -46,14 +46,21 @@ def test_the_doc_example_is_a_valid_plan() -> None:
         (5 * MIB, 5 * MIB, 1),  # exactly 5 MB, whole
         (64 * MIB, 64 * MIB, 1),  # 5-64 MB may go up whole...
         (64 * MIB, 5 * MIB, 12),  # ...or chunked
-        (64 * MIB + 1, 64 * MIB, 1),  # the final chunk absorbs the trailing byte
-        (128 * MIB - 1, 64 * MIB, 1),  # final chunk just under 128 MB
+        (128 * MIB + 1, 64 * MIB, 2),  # the final chunk absorbs the trailing byte
+        (192 * MIB - 1, 64 * MIB, 2),  # final chunk just under 128 MB
         (4 * GIB, 64 * MIB, 64),  # the 4 GB maximum
         (4 * GIB, 5 * MIB, 819),  # the most chunks a valid plan can have
     ],
 )
 def test_valid_plans(video_size: int, chunk_size: int, count: int) -> None:
     assert chunk_plan_problem(video_size, chunk_size, count) is None
+
+
+@pytest.mark.parametrize("video_size", [64 * MIB + 1, 100 * MIB, 128 * MIB - 1])
+def test_over_64_mb_must_be_chunked(video_size: int) -> None:
+    # ref 10.1: "Files > 64 MB must be chunked": one 64 MB chunk plus a remainder is one chunk.
+    assert rule(video_size, 64 * MIB, 1) == "large_video_not_chunked"
+    assert "chunk" in message(video_size, 64 * MIB, 1)
 
 
 def test_under_5_mb_must_be_uploaded_whole() -> None:
@@ -122,7 +129,7 @@ def test_mb_is_binary() -> None:
     assert rule(20_000_000, 5_000_000, 4) == "chunk_too_small"
     assert rule(20 * MIB, 5 * MIB, 4) is None
     # 64,000,000 is under 64 MiB: a 64,000,001-byte chunk is still allowed.
-    assert rule(100_000_000, 64_000_001, 1) is None
+    assert rule(130_000_000, 64_000_001, 2) is None
     assert rule(5_000_000, 5_000_000, 1) is None  # under 5 MiB: whole is the only way
 
 

@@ -114,15 +114,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def scenarios(args: argparse.Namespace) -> int:
-    if args.markdown:
-        from mock_server.scenario_docs import render_catalog
+    from mock_server.scenario_docs import render_catalog, summary
 
+    if args.markdown:
         sys.stdout.write(render_catalog())
         return 0
     names = builtin_names()
     width = max(map(len, names), default=0)
     for name in names:
-        print(f"{name.ljust(width)}  {' '.join(load_scenario(name).description.split())}")
+        print(f"{name.ljust(width)}  {summary(load_scenario(name).description)}")
     return 0
 
 
@@ -160,7 +160,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except BrokenPipeError:  # `tiktok-sandbox scenarios | head`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code
 
 

@@ -38,7 +38,7 @@ def render_catalog(names: Iterable[str] | None = None) -> str:
         "the reference client.",
         "",
     ]
-    lines += [f"- [`{s.name}`](#{s.name}): {_summary(s.description)}" for s in scenarios]
+    lines += [f"- [`{s.name}`](#{s.name}): {summary(s.description)}" for s in scenarios]
     for scenario in scenarios:
         lines += ["", *_section(scenario)]
     return "\n".join(lines) + "\n"
@@ -94,7 +94,7 @@ def _section(scenario: Scenario) -> list[str]:
     return lines
 
 
-def _summary(text: str) -> str:
+def summary(text: str) -> str:
     """The first sentence of a description."""
     flat = _one_line(text)
     end = flat.find(". ")

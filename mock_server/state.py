@@ -52,6 +52,9 @@ class SandboxState:
         self.options = options or ServerOptions()
         self.lock = threading.RLock()
         self.clock = clock or Clock()
+        # A clock handed in by the caller is theirs: the scenario's `clock:` only sets up the
+        # sandbox's own clock.
+        self._clock_given = clock is not None
         self.spool = MediaSpool()
         self.fetcher: UrlFetcher = fetcher or HttpxFetcher()
         self.webhook_sender: WebhookSender = webhook_sender or HttpxWebhookSender()
@@ -74,9 +77,9 @@ class SandboxState:
     def _build(self) -> tuple[World, Faker]:
         scenario = self.scenario
         restore(self.clock, self._initial_clock)
-        if scenario.clock_frozen:
+        if scenario.clock_frozen and not self._clock_given:
             self.clock.freeze()
-        if scenario.clock_start is not None:
+        if scenario.clock_start is not None and not self._clock_given:
             self.clock.set(scenario.clock_start)
         # The instant the world was built: a journal replay starts its clock here.
         self.built_at = self.clock.now()

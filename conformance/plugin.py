@@ -1,0 +1,131 @@
+"""The suite's pytest plugin: target options, profiles, fixtures and the closing summary.
+
+pytest conformance                                  # in-process tiktok-sandbox
+python -m conformance --base-url URL [--control-url URL] [--profile thorough]
+pytest conformance --conformance-profile thorough
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from conformance.controller import Controller, SandboxController
+from conformance.report import REPORT
+from conformance.target import Target, in_process_sandbox
+
+# Examples per property: quick for CI, thorough for a deliberate run.
+PROFILES = {"quick": 20, "thorough": 250}
+_options: dict[str, Any] = {"profile": "quick", "derandomize": False}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "TikTok Content Posting API conformance")
+    group.addoption(
+        "--base-url",
+        default=os.environ.get("CONFORMANCE_BASE_URL"),
+        help="target API base URL (default: tiktok-sandbox in process)",
+    )
+    group.addoption(
+        "--control-url",
+        default=os.environ.get("CONFORMANCE_CONTROL_URL"),
+        help="base URL of the target's /_sandbox control API, if it has one",
+    )
+    group.addoption(
+        "--conformance-profile",
+        dest="conformance_profile",
+        choices=sorted(PROFILES),
+        default=os.environ.get("CONFORMANCE_PROFILE", "quick"),
+    )
+    group.addoption(
+        "--derandomize",
+        action="store_true",
+        default=os.environ.get("CI", "") not in ("", "0", "false"),
+        help="reproducible example generation (default in CI)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "behaviour(name, ref): a documented behaviour tested")
+    _options["profile"] = config.getoption("conformance_profile", "quick")
+    _options["derandomize"] = config.getoption("derandomize", False)
+
+
+def examples() -> settings:
+    """Hypothesis settings for a property under the chosen profile."""
+    return settings(
+        max_examples=PROFILES[_options["profile"]],
+        deadline=None,
+        derandomize=_options["derandomize"],
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for mark in item.iter_markers("behaviour"):
+            REPORT.declare(*mark.args)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" or (report.when == "setup" and report.skipped):
+        for mark in item.iter_markers("behaviour"):
+            REPORT.outcome(mark.args[0], report.outcome)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not REPORT.behaviours:
+        return
+    terminalreporter.section("conformance: documented behaviours")
+    for line in REPORT.lines():
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    base_url = request.config.getoption("base_url")
+    if base_url:
+        remote = Target(base_url.rstrip("/"), description=f"remote target {base_url}")
+        yield remote
+        remote.close()
+        return
+    with in_process_sandbox() as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def target_controller(
+    request: pytest.FixtureRequest, target: Target
+) -> Iterator[Controller | None]:
+    base_url = request.config.getoption("base_url")
+    control_url = request.config.getoption("control_url")
+    if base_url and not control_url:
+        yield None
+        return
+    http = Target(control_url.rstrip("/")).client() if control_url else target.client()
+    yield SandboxController(http)
+    http.close()
+
+
+@pytest.fixture
+def controller(target_controller: Controller | None) -> Controller:
+    """The target controller, reset to a clean state; skips when the target has none."""
+    if target_controller is None:
+        pytest.skip("the target has no control interface (--control-url)")
+    target_controller.reset()
+    return target_controller
+
+
+@pytest.fixture
+def http(target: Target) -> Iterator[Any]:
+    client = target.client()
+    yield client
+    client.close()

@@ -1,0 +1,138 @@
+"""What the reference says, as data: the suite's expectations, written from
+../shared/reference/tiktok-api.md, independently of any server's code."""
+
+from __future__ import annotations
+
+# ref 4.2, 6-12: every documented error code of the {data, error} envelope and its status.
+ENVELOPE_ERRORS: dict[str, int] = {
+    "ok": 200,
+    "access_token_invalid": 401,
+    "internal_error": 500,
+    "invalid_file_upload": 400,
+    "invalid_params": 400,
+    "invalid_param": 400,
+    "rate_limit_exceeded": 429,
+    "scope_not_authorized": 401,
+    "scope_permission_missed": 400,
+    "spam_risk_too_many_posts": 403,
+    "spam_risk_user_banned_from_posting": 403,
+    "reached_active_user_cap": 403,
+    "unaudited_client_can_only_post_to_private_accounts": 403,
+    "url_ownership_unverified": 403,
+    "privacy_level_option_mismatch": 403,
+    "spam_risk_too_many_pending_share": 403,
+    "app_version_check_failed": 400,
+    "invalid_publish_id": 400,
+    "token_not_authorized_for_specified_publish_id": 400,
+    "publish_not_cancellable": 400,
+}
+# ref 6: creator_info answers these with HTTP 200 on purpose.
+CREATOR_INFO_200_ERRORS = frozenset(
+    {"spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap"}
+)
+# ref 2.6: the `error` values of the flat OAuth error.
+OAUTH_ERRORS = frozenset(
+    {
+        "access_denied",
+        "invalid_client",
+        "invalid_grant",
+        "invalid_request",
+        "invalid_scope",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "unsupported_response_type",
+        "server_error",
+        "temporarily_unavailable",
+    }
+)
+
+PATHS = {
+    "token": "/v2/oauth/token/",
+    "revoke": "/v2/oauth/revoke/",
+    "user_info": "/v2/user/info/",
+    "creator_info": "/v2/post/publish/creator_info/query/",
+    "video_init": "/v2/post/publish/video/init/",
+    "inbox_video_init": "/v2/post/publish/inbox/video/init/",
+    "content_init": "/v2/post/publish/content/init/",
+    "status_fetch": "/v2/post/publish/status/fetch/",
+    "cancel": "/v2/post/publish/cancel/",
+}
+# ref 4.2 (split is the reference's reading): bad input code per endpoint family.
+INVALID_CODE = {name: "invalid_param" for name in PATHS} | {"user_info": "invalid_params"}
+# ref 4.3: requests per minute per access token.
+RATE_LIMITS = {
+    "video_init": 6,
+    "inbox_video_init": 6,
+    "content_init": 6,
+    "creator_info": 20,
+    "status_fetch": 30,
+    "user_info": 600,
+}
+# ref 3: scopes that allow an endpoint (any one).
+SCOPES = {
+    "user_info": {"user.info.basic"},
+    "creator_info": {"video.publish"},
+    "video_init": {"video.publish"},
+    "inbox_video_init": {"video.upload"},
+    "status_fetch": {"video.upload", "video.publish"},
+    "cancel": {"video.upload", "video.publish"},
+}
+# ref 6: privacy options by account type.
+PRIVACY_OPTIONS = {
+    "public": {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"},
+    "private": {"FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"},
+}
+PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+# ref 11: statuses and the moves between them.
+STATUSES = (
+    "PROCESSING_UPLOAD",
+    "PROCESSING_DOWNLOAD",
+    "SEND_TO_USER_INBOX",
+    "PUBLISH_COMPLETE",
+    "FAILED",
+)
+FORWARD = {
+    "PROCESSING_UPLOAD": {"PROCESSING_UPLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"},
+    "PROCESSING_DOWNLOAD": {
+        "PROCESSING_DOWNLOAD",
+        "SEND_TO_USER_INBOX",
+        "PUBLISH_COMPLETE",
+        "FAILED",
+    },
+    "SEND_TO_USER_INBOX": {"SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"},
+    "PUBLISH_COMPLETE": {"PUBLISH_COMPLETE"},
+    "FAILED": {"FAILED"},
+}
+FAIL_REASONS = frozenset(
+    {
+        "file_format_check_failed",
+        "duration_check_failed",
+        "frame_rate_check_failed",
+        "picture_size_check_failed",
+        "internal",
+        "video_pull_failed",
+        "photo_pull_failed",
+        "publish_cancelled",
+        "auth_removed",
+        "spam_risk_too_many_posts",
+        "spam_risk_user_banned_from_posting",
+        "spam_risk_text",
+        "spam_risk",
+    }
+)
+# ref 10.1: chunk rules ("MB" binary, ref 10.1 guess from the doc's example).
+MIB = 1024 * 1024
+MIN_CHUNK, MAX_CHUNK, MAX_FINAL_CHUNK = 5 * MIB, 64 * MIB, 128 * MIB
+MAX_CHUNKS = 1000
+MAX_VIDEO_BYTES = 4 * 1024 * MIB
+# ref 7.1, 9: caption limits in UTF-16 code units.
+VIDEO_TITLE_MAX, PHOTO_TITLE_MAX, PHOTO_DESCRIPTION_MAX = 2200, 90, 4000
+MAX_PHOTOS = 35
+# ref 15.1, 15.2, 8: caps.
+UNAUDITED_CREATOR_CAP = 5
+PENDING_SHARE_CAP = 5
+DAY = 24 * 3600
+# ref 2.4: token prefixes.
+TOKEN_PREFIXES = {"access_token": "act.", "refresh_token": "rft."}
+CLIENT_TOKEN_PREFIX = "clt."
+LOG_ID_LENGTH = 34  # ref 4.1 example

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api import authorize, oauth, posting, upload, user
-from mock_server.api.http import api_error, oauth_error
+from mock_server.api.http import ConnectionCutShort, api_error, oauth_error
 from mock_server.control import dashboard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
@@ -68,6 +68,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the sandbox: the family's 500 shape, never a stack trace."""
+    if isinstance(exc, ConnectionCutShort):
+        return Response(status_code=500)  # never sent: the connection is being closed
     family = _family(request.url.path)
     if family == "control":
         return error_json(500, "internal_error", "the sandbox failed; see its log")

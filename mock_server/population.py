@@ -176,6 +176,7 @@ def injection_from(data: object, world: World, where: str) -> Injection:
 def add_fault(world: World, data: object, where: str) -> FaultRule:
     """Validate a fault rule (scenario `faults` item or control API body) and arm it."""
     usernames = {name: creator.uid for name, creator in world.creators.items()}
-    rule = parse_rule(data, world.next_fault_id(), where, world.apps, usernames)
+    rule = parse_rule(data, "", where, world.apps, usernames)
+    rule.rule_id = world.next_fault_id()  # only a valid rule takes an id
     world.faults.append(rule)
     return rule

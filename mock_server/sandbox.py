@@ -98,10 +98,12 @@ class Sandbox:
                 raise ValueError(str(exc)) from exc
 
     def remove_fault(self, fault_id: str) -> None:
+        """Disarm a fault rule; ValueError for an unknown id (as the control API's 404)."""
         with self.state.lock:
-            self.state.world.faults[:] = [
-                r for r in self.state.world.faults if r.rule_id != fault_id
-            ]
+            kept = [r for r in self.state.world.faults if r.rule_id != fault_id]
+            if len(kept) == len(self.state.world.faults):
+                raise ValueError(f"no fault rule {fault_id!r}")
+            self.state.world.faults[:] = kept
 
     def clear_faults(self) -> None:
         with self.state.lock:

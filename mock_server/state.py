@@ -111,7 +111,7 @@ class SandboxState:
             except ScenarioError:
                 self.scenario, self._seed_override = previous
                 raise
-            self.journal.clear()
+            self.journal.clear(restart=True)
             self.spool.clear()
 
     # -- time passing ---------------------------------------------------------------------

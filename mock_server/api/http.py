@@ -3,7 +3,6 @@ error}` envelope, the flat OAuth error, and notes for the journal."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -210,9 +209,16 @@ class InjectedFault(Exception):
     """A fault rule decided this request's answer; `tiktok_endpoint` and the OAuth and upload
     handlers render it in their family's shape."""
 
-    def __init__(self, rule: FaultRule) -> None:
+    def __init__(self, rule: FaultRule, upload_rules: list[FaultRule] | None = None) -> None:
         super().__init__(rule.rule_id)
         self.rule = rule
+        # Upload rules that fired on the same request still change the upload's state.
+        self.upload_rules = upload_rules or []
+
+
+class ConnectionCutShort(Exception):
+    """Raised after a broken answer was sent: the server must close the connection, and
+    nothing else (no 500, no log id drawn) may happen."""
 
 
 async def apply_faults(
@@ -230,10 +236,11 @@ async def apply_faults(
     delay = sum(h.latency_seconds for h in hits)
     if delay:
         await anyio.sleep(delay)  # injected latency is real time by design: it is what is tested
+    upload_rules = [h.rule for h in hits if h.rule.action in UPLOAD_ACTIONS]
     for hit in hits:
         if hit.rule.action in ("error", "drop_connection", "truncate_body"):
-            raise InjectedFault(hit.rule)
-    return [h.rule for h in hits if h.rule.action in UPLOAD_ACTIONS]
+            raise InjectedFault(hit.rule, upload_rules)
+    return upload_rules
 
 
 class TruncatedResponse(Response):
@@ -254,9 +261,12 @@ class TruncatedResponse(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        # The server refusing to end a response shorter than announced is the fault itself.
-        with contextlib.suppress(Exception):
+        try:
             await send({"type": "http.response.body", "body": self.body[: self.keep]})
+        except Exception as exc:
+            # The server refusing to end a response shorter than announced: it will close the
+            # connection, which is the fault. In process, the short body simply arrives.
+            raise ConnectionCutShort(self.keep) from exc
 
 
 def broken_answer(rule: FaultRule, body: bytes) -> Response:

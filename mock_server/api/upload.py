@@ -145,6 +145,10 @@ async def _injected_faults(request: Request, publish: Publish) -> Response | Non
     try:
         rules = await apply_faults(request, "upload", publish.client_key, publish.creator_uid)
     except InjectedFault as fault:
+        with state.lock:
+            for rule in fault.upload_rules:
+                if rule.action != "chunk_5xx":
+                    act_out_upload_fault(publish, rule.action, state.now())
         if fault.rule.action != "error":
             return broken_answer(fault.rule, b"")
         return _answer(

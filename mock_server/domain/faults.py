@@ -172,7 +172,8 @@ def parse_rule(
     for key in data:
         if key not in RULE_KEYS:
             raise SettingError(f"{where}.{key}", "one of " + ", ".join(RULE_KEYS), show_got=False)
-    action = data.get("action", "error" if "status" in data else "latency")
+    answers = "status" in data or "error_code" in data
+    action = data.get("action", "error" if answers else "latency")
     if action not in ACTIONS:
         raise SettingError(f"{where}.action", "one of " + ", ".join(ACTIONS), action)
     endpoint = data.get("endpoint")
@@ -225,11 +226,14 @@ def _error(data: Mapping[str, Any], action: str, where: str) -> tuple[int | None
     503 for chunks)."""
     if action not in ("error", "chunk_5xx"):
         return None, None
-    status = data.get("status", 503 if action == "chunk_5xx" else 500)
-    low = 500 if action == "chunk_5xx" else 400
-    if type(status) is not int or not low <= status <= 599:
-        raise SettingError(f"{where}.status", f"an HTTP status from {low} to 599", status)
     code = data.get("error_code")
     if code is not None and code not in API_ERRORS and code not in OAUTH_ERRORS:
         raise SettingError(f"{where}.error_code", "a TikTok error code (ref 4.2, 2.6)", code)
+    documented = API_ERRORS[code].http_status if code in API_ERRORS else None
+    if code in OAUTH_ERRORS:
+        documented = {"server_error": 500, "temporarily_unavailable": 503}.get(code, 400)
+    status = data.get("status", 503 if action == "chunk_5xx" else documented or 500)
+    low = 500 if action == "chunk_5xx" else 400
+    if type(status) is not int or not low <= status <= 599:
+        raise SettingError(f"{where}.status", f"an HTTP status from {low} to 599", status)
     return status, code

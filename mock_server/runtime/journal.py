@@ -73,6 +73,7 @@ class Journal:
         self.capacity = capacity
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._seq = 0
+        self._cleared = False
         self._lock = threading.Lock()
 
     def next_seq(self) -> int:
@@ -84,15 +85,22 @@ class Journal:
         with self._lock:
             self._entries.append(entry)
 
-    def clear(self) -> None:
+    def clear(self, *, restart: bool = False) -> None:
+        """Forget the entries. Only a sandbox reset restarts the numbering: after a plain
+        clear, the journal knows it no longer holds the whole run (see `lost_entries`)."""
         with self._lock:
             self._entries.clear()
-            self._seq = 0
+            if restart:
+                self._seq = 0
+                self._cleared = False
+            else:
+                self._cleared = self._seq > 0
 
     def lost_entries(self) -> bool:
-        """Whether older entries were pushed out since the last clear (capacity reached)."""
+        """Whether the journal misses part of the run since the last reset (pushed out by its
+        capacity, or cleared without a reset)."""
         with self._lock:
-            return bool(self._entries) and self._entries[0].seq > 1
+            return self._cleared or (bool(self._entries) and self._entries[0].seq > 1)
 
     def entries(
         self,

@@ -79,14 +79,19 @@ def test_filters_combine_before_the_limit() -> None:
     assert seqs(journal.entries(client_key="aaaa", path="/v2/oauth/")) == [4, 1]
 
 
-def test_clear_empties_and_restarts_numbering() -> None:
+def test_clear_empties_and_keeps_numbering_unless_restarted() -> None:
     journal = Journal()
     entry(journal)
     entry(journal)
     journal.clear()
     assert journal.entries() == []
     entry(journal)
+    assert seqs(journal.entries()) == [3]
+    assert journal.lost_entries()  # a plain clear: the journal no longer holds the whole run
+    journal.clear(restart=True)  # what a sandbox reset does
+    entry(journal)
     assert seqs(journal.entries()) == [1]
+    assert not journal.lost_entries()
 
 
 def test_entry_to_json_has_the_documented_fields() -> None:

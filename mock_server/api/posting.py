@@ -106,8 +106,10 @@ def _int(data: dict[str, Any], key: str, where: str, maximum: int = INT64_MAX) -
         return None
     if type(value) is float and value.is_integer():
         value = int(value)
-    if type(value) is not int or not -maximum - 1 <= value <= maximum:
+    if type(value) is not int:
         raise _bad(f"{where}{key} must be an integer.")
+    if not -maximum - 1 <= value <= maximum:
+        raise _bad(f"{where}{key} is out of range (at most {maximum}).")
     return value
 
 

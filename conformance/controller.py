@@ -75,6 +75,23 @@ class Controller(Protocol):
     def settle(self) -> None:
         """Wait until media pulls under way have finished."""
 
+    def publish(self, publish_id: str) -> dict[str, Any]:
+        """The target's own record of a publish, including what no API answer shows: at least
+        `status`, `privacy_level` (the effective one) and `public`."""
+
+    def scenarios(self) -> list[dict[str, str]]:
+        """The scenarios the target offers: `name`, `description`, `reproduces` (the failure it
+        sets up); [] for a target without scenarios."""
+
+    def current_scenario(self) -> str:
+        """The name of the scenario the target is in."""
+
+    def load_scenario(self, name: str) -> None:
+        """Reset the target into scenario `name` (its apps and creators only), clock frozen."""
+
+    def apps(self) -> list[AppInfo]:
+        """The apps the target holds now (e.g. a scenario's)."""
+
 
 class SandboxController:
     """`Controller` over tiktok-sandbox's control API."""
@@ -153,3 +170,24 @@ class SandboxController:
 
     def settle(self) -> None:
         self._call("POST", "/_sandbox/settle", json={"timeout_seconds": 60})
+
+    def scenarios(self) -> list[dict[str, str]]:
+        listed: list[dict[str, str]] = self._call("GET", "/_sandbox/scenarios")["scenarios"]
+        return listed
+
+    def current_scenario(self) -> str:
+        return str(self._call("GET", "/_sandbox/health")["scenario"])
+
+    def load_scenario(self, name: str) -> None:
+        self._call("POST", "/_sandbox/reset", json={"scenario": name})
+        self._call("POST", "/_sandbox/clock", json={"freeze": True})
+
+    def apps(self) -> list[AppInfo]:
+        return [
+            AppInfo(a["client_key"], a["client_secret"], a["redirect_uris"][0], a["stage"])
+            for a in self._call("GET", "/_sandbox/apps")["apps"]
+        ]
+
+    def publish(self, publish_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/_sandbox/publishes/{publish_id}")
+        return result

@@ -7,14 +7,17 @@ pytest conformance --conformance-profile thorough
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance.controller import Controller, SandboxController
+from conformance.library import MediaLibrary, MediaServer
 from conformance.report import REPORT
 from conformance.target import Target, in_process_sandbox
 
@@ -36,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="base URL of the target's /_sandbox control API, if it has one",
     )
     group.addoption(
+        "--controller",
+        default=os.environ.get("CONFORMANCE_CONTROLLER"),
+        help="module:callable making the target controller from the Target (default: the "
+        "/_sandbox control API at --control-url)",
+    )
+    group.addoption(
         "--conformance-profile",
         dest="conformance_profile",
         choices=sorted(PROFILES),
@@ -53,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "behaviour(name, ref): a documented behaviour tested")
     _options["profile"] = config.getoption("conformance_profile", "quick")
     _options["derandomize"] = config.getoption("derandomize", False)
+
+
+def profile() -> str:
+    """The chosen profile's name ("quick" or "thorough")."""
+    return str(_options["profile"])
 
 
 def examples() -> settings:
@@ -82,18 +96,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not REPORT.behaviours:
+    if not REPORT.behaviours or _options.get("unreachable"):
         return
     terminalreporter.section("conformance: documented behaviours")
     for line in REPORT.lines():
         terminalreporter.write_line(line)
 
 
+def reachable(base_url: str, path: str, what: str, *, must_answer_ok: bool = False) -> None:
+    """Stop the whole run with one message naming `base_url` when it cannot be reached:
+    dozens of identical connection errors say less than one line."""
+    problem = ""
+    try:
+        response = httpx.get(base_url + path, timeout=10.0)
+    except httpx.TransportError as exc:
+        problem = f"cannot reach the {what} at {base_url} ({type(exc).__name__}: {exc})"
+    else:
+        if must_answer_ok and response.status_code != 200:
+            problem = (
+                f"the {what} at {base_url} answered GET {path} with HTTP "
+                f"{response.status_code}: {response.text[:200]}"
+            )
+    if problem:
+        _options["unreachable"] = True
+        pytest.exit(f"conformance: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     base_url = request.config.getoption("base_url")
     if base_url:
-        remote = Target(base_url.rstrip("/"), description=f"remote target {base_url}")
+        base_url = base_url.rstrip("/")
+        reachable(base_url, "/v2/user/info/", "target")
+        remote = Target(base_url, description=f"remote target {base_url}")
         yield remote
         remote.close()
         return
@@ -107,10 +142,18 @@ def target_controller(
 ) -> Iterator[Controller | None]:
     base_url = request.config.getoption("base_url")
     control_url = request.config.getoption("control_url")
+    factory = request.config.getoption("controller")
+    if factory:  # another fake's own controller, in Python
+        module, _, name = factory.partition(":")
+        yield getattr(importlib.import_module(module), name)(target)
+        return
     if base_url and not control_url:
         yield None
         return
-    http = Target(control_url.rstrip("/")).client() if control_url else target.client()
+    if control_url:
+        control_url = control_url.rstrip("/")
+        reachable(control_url, "/_sandbox/health", "control API", must_answer_ok=True)
+    http = Target(control_url).client() if control_url else target.client()
     yield SandboxController(http)
     http.close()
 
@@ -122,6 +165,19 @@ def controller(target_controller: Controller | None) -> Controller:
         pytest.skip("the target has no control interface (--control-url)")
     target_controller.reset()
     return target_controller
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> MediaLibrary:
+    """Real test media, each file made once per run on first use."""
+    return MediaLibrary(tmp_path_factory.mktemp("conformance-media"))
+
+
+@pytest.fixture(scope="session")
+def media_server(media: MediaLibrary) -> Iterator[MediaServer]:
+    """The media library served on 127.0.0.1 (a free port) under `media_server.prefix`."""
+    with MediaServer(media.root) as server:
+        yield server
 
 
 @pytest.fixture

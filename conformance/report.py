@@ -34,7 +34,8 @@ class Report:
     def lines(self) -> list[str]:
         rows = sorted(self.behaviours.values(), key=lambda b: b.name)
         width = max((len(b.name) for b in rows), default=9)
-        out = [f"{'behaviour'.ljust(width)}  {'ref':<6} {'examples':>8}  result"]
+        refs = max([6, *(len(b.ref) for b in rows)])
+        out = [f"{'behaviour'.ljust(width)}  {'ref'.ljust(refs)} {'examples':>8}  result"]
         for b in rows:
             if b.outcomes["failed"]:
                 result = "FAILED"
@@ -44,7 +45,7 @@ class Report:
                 result = "skipped (needs the target controller)" if b.examples == 0 else "skipped"
             else:
                 result = "not run"
-            out.append(f"{b.name.ljust(width)}  {b.ref:<6} {b.examples:>8}  {result}")
+            out.append(f"{b.name.ljust(width)}  {b.ref.ljust(refs)} {b.examples:>8}  {result}")
         return out
 
 

@@ -136,3 +136,21 @@ DAY = 24 * 3600
 TOKEN_PREFIXES = {"access_token": "act.", "refresh_token": "rft."}
 CLIENT_TOKEN_PREFIX = "clt."
 LOG_ID_LENGTH = 34  # ref 4.1 example
+
+
+def chunk_plan_ok(video_size: int, chunk_size: int, total_chunk_count: int) -> bool:
+    """ref 10.1, every rule: whether TikTok takes this FILE_UPLOAD chunk plan at init."""
+    if not 0 < video_size <= MAX_VIDEO_BYTES or chunk_size <= 0:
+        return False
+    if not 1 <= total_chunk_count <= MAX_CHUNKS:
+        return False
+    if video_size < MIN_CHUNK:  # small files go up whole
+        return chunk_size == video_size and total_chunk_count == 1
+    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+        return False
+    if total_chunk_count != video_size // chunk_size:
+        return False
+    if video_size > MAX_CHUNK and total_chunk_count < 2:  # over 64 MB must be chunked
+        return False
+    final_chunk = video_size - chunk_size * (total_chunk_count - 1)
+    return final_chunk <= MAX_FINAL_CHUNK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import httpx
@@ -86,13 +86,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             REPORT.declare(*mark.args)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if report.when == "call" or (report.when == "setup" and report.skipped):
         for mark in item.iter_markers("behaviour"):
             REPORT.outcome(mark.args[0], report.outcome)
+    return report
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -32,12 +32,12 @@ from conformance.model import (
 )
 from conformance.plugin import examples, profile
 
-# Runs per test scale with the profile. The quick profile also bounds the shrinker (how often
-# and how long it may simplify a failing program: limits Hypothesis documents as settable), so
-# a broken target fails in seconds with a short program rather than in minutes with a minimal
-# one. (Its message when the time runs out says "five minutes" whatever the limit.)
+# Runs per test scale with the profile. The quick profile also bounds the shrinker (at most
+# 2 s of simplifying a failing program: a limit Hypothesis documents as settable), so a broken
+# target fails in seconds with a short program; `--conformance-profile thorough` shrinks it to
+# the minimal one. (When the time runs out Hypothesis says "five minutes" whatever the limit.)
 RUNS = {"quick": 1, "thorough": 10}
-SHRINKING = {"quick": (20, 3), "thorough": (engine.MAX_SHRINKS, engine.MAX_SHRINKING_SECONDS)}
+SHRINKING = {"quick": (100, 2), "thorough": (engine.MAX_SHRINKS, engine.MAX_SHRINKING_SECONDS)}
 
 
 def run(machine: type[ContractMachine], kit: Kit, *, runs: int, steps: int) -> None:
@@ -85,12 +85,12 @@ def test_whole_contract(kit: Kit) -> None:
 
 @pytest.mark.behaviour("model_tokens", "2.2-2.6")
 def test_tokens(kit: Kit) -> None:
-    run(TokenLifecycle, kit, runs=16, steps=30)
+    run(TokenLifecycle, kit, runs=24, steps=20)
 
 
 @pytest.mark.behaviour("model_privacy_rules", "6, 7.1, 7.4, 15.1")
 def test_privacy_rules(kit: Kit) -> None:
-    run(PrivacyRules, kit, runs=16, steps=30)
+    run(PrivacyRules, kit, runs=24, steps=20)
 
 
 @pytest.mark.behaviour("model_daily_post_cap", "15.2")
@@ -100,24 +100,24 @@ def test_daily_post_cap(kit: Kit) -> None:
 
 @pytest.mark.behaviour("model_pending_shares", "8")
 def test_pending_shares(kit: Kit) -> None:
-    run(PendingShares, kit, runs=8, steps=30)
+    run(PendingShares, kit, runs=12, steps=20)
 
 
 @pytest.mark.behaviour("model_active_creators", "15.1, 15.2")
 def test_active_creators(kit: Kit) -> None:
-    run(ActiveCreators, kit, runs=8, steps=30)
+    run(ActiveCreators, kit, runs=12, steps=20)
 
 
 @pytest.mark.behaviour("model_rate_limits", "4.3")
 def test_rate_limits(kit: Kit) -> None:
-    run(RateLimits, kit, runs=8, steps=30)
+    run(RateLimits, kit, runs=10, steps=30)
 
 
 @pytest.mark.behaviour("model_media_transfer", "7.2, 10")
 def test_media_transfer(kit: Kit) -> None:
-    run(MediaTransfer, kit, runs=16, steps=30)
+    run(MediaTransfer, kit, runs=24, steps=20)
 
 
 @pytest.mark.behaviour("model_photo_pulls", "9, 10.4, 11, 12")
 def test_photo_pulls(kit: Kit) -> None:
-    run(PhotoPulls, kit, runs=12, steps=30)
+    run(PhotoPulls, kit, runs=18, steps=20)

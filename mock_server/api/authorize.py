@@ -83,9 +83,9 @@ async def authorize(request: Request) -> Response:
             note(request, rule="consent_shown")
             return HTMLResponse(consent_page(checked.app, checked.scopes, creators, params))
         if form.get("decision") != "approve":
-            exc = oauth.deny()
-            note(request, error_code=exc.error, rule=exc.rule)
-            return error_redirect(checked, exc)
+            denied = oauth.deny()
+            note(request, error_code=denied.error, rule=denied.rule)
+            return error_redirect(checked, denied)
         creator = state.world.creators.get(form.get("creator", ""))
         if creator is None:
             page = consent_page(

@@ -127,7 +127,7 @@ MAX_LATENCY_MS = 120_000.0
 
 def _number(data: Mapping[str, Any], key: str, where: str, lo: float, hi: float) -> float:
     value = data.get(key)
-    if type(value) not in (int, float) or not lo <= value <= hi:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not lo <= value <= hi:
         raise SettingError(f"{where}.{key}", f"a number from {lo:g} to {hi:g}", value)
     return float(value)
 

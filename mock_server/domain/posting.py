@@ -452,7 +452,7 @@ def effective_post_info(ctx: InitContext) -> tuple[str | None, dict[str, object]
     if ctx.direct and ctx.app.stage != "audited":
         privacy = "SELF_ONLY"  # ref 15.1: everything an unaudited client posts is private
     private = creator.account == "private"
-    effective = {
+    effective: dict[str, object] = {
         "title": info.title,
         "disable_comment": info.disable_comment or creator.comment_disabled,
         "brand_content_toggle": info.brand_content_toggle,

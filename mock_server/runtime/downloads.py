@@ -100,9 +100,9 @@ class Downloads:
             with state.lock:
                 lifecycle.download_failed(world, publish, state.now())
             return
-        result = self._check(publish, len(urls), max_seconds)
+        checked = self._check(publish, len(urls), max_seconds)
         self.state.spool.discard(publish.publish_id, parts=len(urls))
-        self._report(world, publish, total, result)
+        self._report(world, publish, total, checked)
 
     def _fetch_all(self, publish: Publish, urls: list[str]) -> int:
         limit = MAX_PHOTO_BYTES if publish.media_type == PHOTO else MAX_VIDEO_BYTES

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -14,26 +16,33 @@ from mock_server.api.http import ConnectionCutShort, api_error, oauth_error
 from mock_server.control import dashboard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
+from mock_server.domain.endpoints import ENDPOINTS
 from mock_server.domain.errors import ApiError, OAuthError
 from mock_server.middleware import ControlGuard, JournalMiddleware, PumpMiddleware
 from mock_server.runtime.clock import Clock
 from mock_server.scenario import Scenario
 from mock_server.state import SandboxState, ServerOptions
 
+# endpoint name -> (handler, methods); the paths come from domain.endpoints.
+HANDLERS: dict[str, tuple[Callable[[Request], Awaitable[Response]], list[str]]] = {
+    "authorize": (authorize.authorize, ["GET", "POST"]),
+    "token": (oauth.token, ["POST"]),
+    "revoke": (oauth.revoke, ["POST"]),
+    "user_info": (user.info, ["GET"]),
+    "creator_info": (posting.creator_info, ["POST"]),
+    "video_init": (posting.video_init, ["POST"]),
+    "inbox_video_init": (posting.inbox_video_init, ["POST"]),
+    "content_init": (posting.content_init, ["POST"]),
+    "status_fetch": (posting.status_fetch, ["POST"]),
+    "cancel": (posting.cancel, ["POST"]),
+    "upload": (upload.put_chunk, ["PUT"]),
+}
+
 
 def tiktok_routes() -> list[Route]:
     return [
-        Route("/v2/auth/authorize/", authorize.authorize, methods=["GET", "POST"]),
-        Route("/v2/oauth/token/", oauth.token, methods=["POST"]),
-        Route("/v2/oauth/revoke/", oauth.revoke, methods=["POST"]),
-        Route("/v2/user/info/", user.info, methods=["GET"]),
-        Route("/v2/post/publish/creator_info/query/", posting.creator_info, methods=["POST"]),
-        Route("/v2/post/publish/video/init/", posting.video_init, methods=["POST"]),
-        Route("/v2/post/publish/inbox/video/init/", posting.inbox_video_init, methods=["POST"]),
-        Route("/v2/post/publish/content/init/", posting.content_init, methods=["POST"]),
-        Route("/v2/post/publish/status/fetch/", posting.status_fetch, methods=["POST"]),
-        Route("/v2/post/publish/cancel/", posting.cancel, methods=["POST"]),
-        Route("/upload/", upload.put_chunk, methods=["PUT"]),
+        Route(ENDPOINTS[name], handler, methods=methods)
+        for name, (handler, methods) in HANDLERS.items()
     ]
 
 

@@ -21,11 +21,9 @@ from mock_server.api.http import (
 )
 from mock_server.domain import lifecycle
 from mock_server.domain.media_rules import (
-    MAX_API_VIDEO_SECONDS,
-    duration_limit,
     video_fail_reason,
 )
-from mock_server.domain.publishing import DIRECT_POST, Publish
+from mock_server.domain.publishing import Publish
 from mock_server.domain.upload import (
     ChunkRefused,
     act_out_upload_fault,
@@ -34,7 +32,6 @@ from mock_server.domain.upload import (
 )
 from mock_server.runtime.media import probe_video
 from mock_server.runtime.spool import ChunkLengthMismatch
-from mock_server.state import SandboxState
 
 
 def _answer(
@@ -85,27 +82,15 @@ async def put_chunk(request: Request) -> Response:
             digest = await state.spool.write_chunk(
                 publish.publish_id, plan.first, length, request.stream()
             )
-    except ClientDisconnect:
-        # The client went away mid-chunk: nothing of it is kept, and the chunk may be sent again.
+    except (ClientDisconnect, ChunkLengthMismatch) as exc:
+        # Nothing of the chunk is kept (a client that went away may send it again).
         with state.lock:
             publish.chunk_in_flight = False
-        return _answer(
-            request,
-            400,
-            publish,
-            "The connection closed before the chunk ended.",
-            "client_disconnected",
-        )
-    except ChunkLengthMismatch as exc:
-        with state.lock:
-            publish.chunk_in_flight = False
-        return _answer(
-            request,
-            400,
-            publish,
-            f"Content-Length is {length} but the body carried {exc.received} bytes.",
-            "body_length_mismatch",
-        )
+        if isinstance(exc, ChunkLengthMismatch):
+            message = f"Content-Length is {length} but the body carried {exc.received} bytes."
+            return _answer(request, 400, publish, message, "body_length_mismatch")
+        message = "The connection closed before the chunk ended."
+        return _answer(request, 400, publish, message, "client_disconnected")
     if plan.repeat is not None:
         # ref 10.3 allows retrying a chunk: the identical chunk again is answered as before.
         if digest != plan.repeat:
@@ -127,7 +112,7 @@ async def put_chunk(request: Request) -> Response:
         publish.chunks.append((plan.first, plan.last, digest))
         publish.uploaded_bytes = publish.received_bytes = plan.last + 1
         complete = publish.uploaded_bytes == publish.video_size
-        max_seconds = _max_seconds(state, publish)
+        max_seconds = lifecycle.video_duration_limit(state.world, publish)
     if not complete:
         return _answer(request, 206, publish)
     result = video_fail_reason(probe_video(state.spool.path(publish.publish_id)), max_seconds)
@@ -172,9 +157,3 @@ async def _injected_faults(request: Request, publish: Publish) -> Response | Non
                     f"fault:{rule.rule_id}",
                 )
     return None
-
-
-def _max_seconds(state: SandboxState, publish: Publish) -> int:
-    creator = state.world.creator_by_uid(publish.creator_uid)
-    creator_max = creator.max_video_post_duration_sec if creator else MAX_API_VIDEO_SECONDS
-    return duration_limit(publish.mode == DIRECT_POST, creator_max)

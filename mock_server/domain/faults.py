@@ -14,22 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.domain.endpoints import ENDPOINTS
 from mock_server.domain.errors import API_ERRORS, OAUTH_ERRORS
 from mock_server.domain.settings import SettingError
 
-# The endpoints a rule can name, and the path each stands for.
-ENDPOINTS: dict[str, str] = {
-    "token": "/v2/oauth/token/",
-    "revoke": "/v2/oauth/revoke/",
-    "user_info": "/v2/user/info/",
-    "creator_info": "/v2/post/publish/creator_info/query/",
-    "video_init": "/v2/post/publish/video/init/",
-    "inbox_video_init": "/v2/post/publish/inbox/video/init/",
-    "content_init": "/v2/post/publish/content/init/",
-    "status_fetch": "/v2/post/publish/status/fetch/",
-    "cancel": "/v2/post/publish/cancel/",
-    "upload": "/upload/",
-}
+# The endpoints a rule can name (the consent page is a browser page: no faults there).
+FAULT_ENDPOINTS = tuple(name for name in ENDPOINTS if name != "authorize")
 UPLOAD_ACTIONS = ("chunk_5xx", "lose_progress", "expire_upload_url")
 ACTIONS = ("latency", "error", "drop_connection", "truncate_body", *UPLOAD_ACTIONS)
 DISTRIBUTIONS = ("fixed", "uniform", "exponential", "normal")
@@ -177,8 +167,8 @@ def parse_rule(
     if action not in ACTIONS:
         raise SettingError(f"{where}.action", "one of " + ", ".join(ACTIONS), action)
     endpoint = data.get("endpoint")
-    if endpoint is not None and endpoint not in ENDPOINTS:
-        raise SettingError(f"{where}.endpoint", "one of " + ", ".join(ENDPOINTS), endpoint)
+    if endpoint is not None and endpoint not in FAULT_ENDPOINTS:
+        raise SettingError(f"{where}.endpoint", "one of " + ", ".join(FAULT_ENDPOINTS), endpoint)
     if action in UPLOAD_ACTIONS and endpoint not in (None, "upload"):
         raise SettingError(f"{where}.endpoint", f"upload (or none) for action {action}", endpoint)
     if action in UPLOAD_ACTIONS:

@@ -13,6 +13,7 @@ only moves when the sandbox clock says so.
 from __future__ import annotations
 
 from mock_server.domain.ids import open_id
+from mock_server.domain.media_rules import MAX_API_VIDEO_SECONDS, duration_limit
 from mock_server.domain.publishing import (
     DIRECT_POST,
     FAILED,
@@ -277,3 +278,11 @@ def auth_removed(world: World, client_key: str, creator_uid: str, reason: int, a
         ):
             fail(world, publish, "auth_removed", at)
     emit(world, client_key, creator_uid, "authorization.removed", {"reason": reason}, at)
+
+
+def video_duration_limit(world: World, publish: Publish) -> int:
+    """The longest video this publish may carry (media_rules.duration_limit for its mode and
+    its creator's maximum)."""
+    creator = world.creator_by_uid(publish.creator_uid)
+    creator_max = creator.max_video_post_duration_sec if creator else MAX_API_VIDEO_SECONDS
+    return duration_limit(publish.mode == DIRECT_POST, creator_max)

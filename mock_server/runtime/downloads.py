@@ -17,12 +17,11 @@ from mock_server.domain.media_rules import (
     MAX_PHOTO_BYTES,
     MAX_VIDEO_BYTES,
     PICTURE_SIZE_CHECK_FAILED,
-    duration_limit,
     photo_fail_reason,
     video_fail_reason,
 )
 from mock_server.domain.posting import url_is_verified
-from mock_server.domain.publishing import DIRECT_POST, PHOTO, PROCESSING_DOWNLOAD, Publish
+from mock_server.domain.publishing import PHOTO, PROCESSING_DOWNLOAD, Publish
 from mock_server.runtime.fetcher import FetchError, TooLarge
 from mock_server.runtime.media import probe_image, probe_video
 
@@ -79,9 +78,7 @@ class Downloads:
                 publish.photo_images if publish.media_type == PHOTO else [publish.video_url or ""]
             )
             verified = all(url_is_verified(app, url) for url in urls)
-            max_seconds = duration_limit(
-                publish.mode == DIRECT_POST, creator.max_video_post_duration_sec
-            )
+            max_seconds = lifecycle.video_duration_limit(world, publish)
         try:
             if not verified:
                 raise FetchError("a URL is no longer under the app's verified domains or prefixes")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mock_server.domain.faults import (
-    ENDPOINTS,
+    FAULT_ENDPOINTS,
     MAX_LATENCY_MS,
     FaultRule,
     draw_latency,
@@ -96,7 +96,7 @@ def test_a_refused_value_is_shown_and_the_choices_listed() -> None:
     with pytest.raises(SettingError) as refused:
         parse({"endpoint": "video/init", "status": 500})
     assert "got 'video/init'" in str(refused.value)
-    assert all(name in str(refused.value) for name in ENDPOINTS)
+    assert all(name in str(refused.value) for name in FAULT_ENDPOINTS)
 
 
 # -- parse_rule: what a valid rule means ------------------------------------------------------

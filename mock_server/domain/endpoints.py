@@ -1,0 +1,18 @@
+"""TikTok's endpoints by the names the rules use (scopes, rate limits, faults), with their paths
+(ref 2, 5-12). The routes are built from this table, so a name always means one path."""
+
+from __future__ import annotations
+
+ENDPOINTS: dict[str, str] = {
+    "authorize": "/v2/auth/authorize/",
+    "token": "/v2/oauth/token/",
+    "revoke": "/v2/oauth/revoke/",
+    "user_info": "/v2/user/info/",
+    "creator_info": "/v2/post/publish/creator_info/query/",
+    "video_init": "/v2/post/publish/video/init/",
+    "inbox_video_init": "/v2/post/publish/inbox/video/init/",
+    "content_init": "/v2/post/publish/content/init/",
+    "status_fetch": "/v2/post/publish/status/fetch/",
+    "cancel": "/v2/post/publish/cancel/",
+    "upload": "/upload/",  # the sandbox's own upload_url path (ref 1: opaque to clients)
+}

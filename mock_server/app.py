@@ -12,13 +12,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api import authorize, oauth, posting, upload, user
-from mock_server.api.http import ConnectionCutShort, api_error, oauth_error
+from mock_server.api.http import api_error, oauth_error
 from mock_server.control import dashboard
+from mock_server.control.guard import ControlGuard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
 from mock_server.domain.endpoints import ENDPOINTS
 from mock_server.domain.errors import ApiError, OAuthError
-from mock_server.middleware import ControlGuard, JournalMiddleware, PumpMiddleware
+from mock_server.logs import AnswerCutShort, QuietDisconnects, install_filters
+from mock_server.middleware import JournalMiddleware, PumpMiddleware
 from mock_server.runtime.clock import Clock
 from mock_server.scenario import Scenario
 from mock_server.state import SandboxState, ServerOptions
@@ -77,8 +79,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the sandbox: the family's 500 shape, never a stack trace."""
-    if isinstance(exc, ConnectionCutShort):
-        return Response(status_code=500)  # never sent: the connection is being closed
+    if isinstance(exc, AnswerCutShort):
+        return Response(status_code=500)  # never sent: the answer was broken on purpose
     family = _family(request.url.path)
     if family == "control":
         return error_json(500, "internal_error", "the sandbox failed; see its log")
@@ -100,12 +102,17 @@ def build_app(state: SandboxState) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(QuietDisconnects),
             Middleware(ControlGuard, state=state),
             Middleware(JournalMiddleware, state=state),
             Middleware(PumpMiddleware, state=state),
         ],
         exception_handlers={404: http_error, 405: http_error, Exception: internal_error},
     )
+    # ref 1: TikTok's paths end with `/`; one without it is an unknown path (404 in the
+    # family's shape, docs/fidelity.md), never a redirect built from the request's Host.
+    app.router.redirect_slashes = False
+    install_filters()
     app.state.sandbox = state
     return app
 

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
+from mock_server import logs
 from mock_server.domain.ids import open_id
+from mock_server.domain.redirects import is_loopback_host
 from mock_server.runtime.ticker import Ticker
 from mock_server.sandbox import bind_socket
-from mock_server.scenario import ScenarioError, builtin_names, load_scenario
+from mock_server.scenario import SCENARIO_SUFFIXES, ScenarioError, builtin_names, load_scenario
 from mock_server.state import SandboxState, ServerOptions
+
+# SIGTERM and SIGINT stop the server within this (requests still running are cut off).
+GRACEFUL_SHUTDOWN_SECONDS = 1
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -79,14 +87,39 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def server_seed(host: str, seed: int | None) -> int | None:
+    """The seed to serve with: the one asked for; otherwise the scenario's on a loopback address,
+    and a random one on any other, so a sandbox others can reach never hands out tokens anyone
+    with the same scenario could compute."""
+    if seed is not None or is_loopback_host(host):
+        return seed
+    return secrets.randbits(128)
+
+
+def scenario_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
+    """Where `POST /_sandbox/reset` may load scenario files from: every --scenario-dir, and the
+    directory of a --scenario given as a file."""
+    dirs = [Path(d) for d in args.scenario_dir]
+    started_with = Path(args.scenario)
+    if started_with.suffix in SCENARIO_SUFFIXES and started_with.is_file():
+        dirs.append(started_with.resolve().parent)
+    return tuple(dict.fromkeys(d.resolve() for d in dirs))
+
+
 def _serve(args: argparse.Namespace) -> int:
+    missing = [d for d in args.scenario_dir if not Path(d).is_dir()]
+    if missing:
+        print(f"tiktok-sandbox: --scenario-dir {missing[0]}: no such directory", file=sys.stderr)
+        return 2
     try:
         scenario = load_scenario(args.scenario)
         options = ServerOptions(
             admin_token=args.admin_token or os.environ.get("TIKTOK_SANDBOX_ADMIN_TOKEN") or None,
             public_base_url=args.public_url,
+            allowed_hosts=tuple(args.allowed_host),
+            scenario_dirs=scenario_dirs(args),
         )
-        state = SandboxState(scenario, seed=args.seed, options=options)
+        state = SandboxState(scenario, seed=server_seed(args.host, args.seed), options=options)
     except ScenarioError as exc:
         print(f"tiktok-sandbox: {exc}", file=sys.stderr)
         return 2
@@ -103,9 +136,16 @@ def _serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = args.public_url or f"http://{host}:{sock.getsockname()[1]}"
     print(startup_summary(state, base), flush=True)
+    logs.configure(args.log_level)
     config = uvicorn.Config(
-        build_app(state), log_level=args.log_level, lifespan="off", access_log=args.access_log
+        build_app(state),
+        log_level=args.log_level,
+        lifespan="off",
+        access_log=args.access_log,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    if args.access_log:  # uvicorn logs requests at INFO: asked for, they show at any --log-level
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     # uvicorn handles SIGINT and SIGTERM: it stops accepting, finishes in-flight requests, exits.
     with Ticker(state):
         uvicorn.Server(config).run(sockets=[sock])
@@ -135,7 +175,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
     run.add_argument("--scenario", default="default", help="scenario name or YAML path")
-    run.add_argument("--seed", type=int, default=None, help="seed for ids, tokens and data")
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for ids, tokens and data (default: the scenario's on a loopback --host, "
+        "a random one otherwise)",
+    )
     run.add_argument(
         "--admin-token",
         default=None,
@@ -144,6 +190,22 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--public-url", default=None, help="base URL to put in returned URLs when behind a proxy"
+    )
+    run.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host name the control API and dashboard also answer under (besides loopback "
+        "names and the --public-url host); repeatable",
+    )
+    run.add_argument(
+        "--scenario-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory whose .yaml scenarios POST /_sandbox/reset may load (the --scenario "
+        "file's own directory always can); repeatable",
     )
     run.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]

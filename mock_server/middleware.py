@@ -1,18 +1,21 @@
-"""ASGI middleware: the request journal, and the loopback guard of the control API."""
+"""ASGI middleware: the request journal, and sandbox time acting around each request."""
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
 from typing import Any
 
 import anyio.to_thread
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.runtime.clock import format_instant
 from mock_server.runtime.journal import REPLAY_BYTES, Exchange, JournalEntry, preview
 from mock_server.state import SandboxState
+
+# What the journal records for a request whose client went away before the answer (nginx's
+# "client closed request"; no answer was sent).
+CLIENT_CLOSED_REQUEST = 499
 
 # Kept whole (tokens included): the journal is a local, loopback-only record for replaying.
 _KEPT_HEADERS = ("authorization", "content-type", "content-length", "content-range", "user-agent")
@@ -68,6 +71,9 @@ class JournalMiddleware:
 
         try:
             await self.app(scope, recording_receive, recording_send)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST
+            raise
         finally:
             exchange = Exchange(
                 at=at,
@@ -142,63 +148,6 @@ def _code_from_body(body: bytes) -> str | None:
     return None
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-class ControlGuard:
-    """`/_sandbox/` answers loopback clients; others only with the configured admin token."""
-
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"].startswith("/_sandbox")
-            and not (scope["path"].startswith("/_sandbox/avatars/") or self._allowed(scope))
-        ):
-            body = json.dumps(
-                {
-                    "error": {
-                        "code": "forbidden",
-                        "message": "the control API answers loopback clients only, or "
-                        "requests carrying the admin token (X-Sandbox-Admin-Token)",
-                    }
-                }
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send)
-
-    def _allowed(self, scope: Scope) -> bool:
-        client = scope.get("client")
-        if is_loopback(client[0] if client else None):
-            return True
-        token = self.state.options.admin_token
-        if not token:
-            return False
-        headers = dict(scope["headers"])
-        given = headers.get(b"x-sandbox-admin-token", b"").decode("latin-1")
-        return hmac.compare_digest(given.encode("latin-1"), token.encode("utf-8"))
-
-
 class PumpMiddleware:
     """Lets sandbox time act before each request (due lifecycle steps run first), and, when
     no background ticker does it, delivers due webhooks after each response."""
@@ -215,5 +164,6 @@ class PumpMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
+            self.state.release_ended()  # a cancel stops its download now, not at the next tick
             if not self.state.background_dispatch:
                 await anyio.to_thread.run_sync(self.state.dispatch_webhooks)

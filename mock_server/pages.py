@@ -11,6 +11,7 @@ from html import escape
 
 from mock_server.domain.models import App, Creator
 from mock_server.domain.scopes import REQUIRED_SCOPES, SCOPES
+from mock_server.forms import FIELD
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f1f1f2;
@@ -54,6 +55,7 @@ def consent_page(
     creators: Iterable[Creator],
     params: Mapping[str, str],
     *,
+    form_token: str,
     selected: str | None = None,
     message: str | None = None,
 ) -> str:
@@ -87,7 +89,7 @@ def consent_page(
         f"<p class=muted>{escape(app.description)}<span class='badge {escape(app.stage)}'>"
         f"{escape(app.stage)} app</span></p>{notice}"
         "<form method=post action='/v2/auth/authorize/'>"
-        f"{_hidden(params)}<h2>Log in as</h2>{''.join(creator_rows)}"
+        f"{_hidden({**params, FIELD: form_token})}<h2>Log in as</h2>{''.join(creator_rows)}"
         f"<h2>{escape(app.name)} will be able to</h2>{''.join(scope_rows)}"
         "<div class=actions><button class=primary type=submit name=decision value=approve "
         "id=approve>Authorize</button><button type=submit name=decision value=deny id=deny>"
@@ -136,11 +138,12 @@ def table_cell(value: object) -> str:
     return value if isinstance(value, Markup) else escape(str(value))
 
 
-def action_buttons(publish_id: str, actions: Iterable[str]) -> Markup:
+def action_buttons(publish_id: str, actions: Iterable[str], form_token: str) -> Markup:
     """One small form per creator-side action, posting to the control API."""
     path = escape(f"/_sandbox/publishes/{publish_id}/actions")
     forms = "".join(
         f"<form method=post action='{path}' style='display:inline'>"
+        f"{_hidden({FIELD: form_token})}"
         f"<button name=action value='{escape(a)}' data-action='{escape(a)}'>"
         f"{escape(a.replace('_', ' '))}</button></form>"
         for a in actions

@@ -25,7 +25,13 @@ from mock_server.domain.settings import (
     check_app_consistency,
     check_settings,
 )
-from mock_server.domain.world import World
+from mock_server.domain.world import (
+    MAX_APPS,
+    MAX_CREATORS,
+    MAX_FAULT_RULES,
+    MAX_INJECTIONS,
+    World,
+)
 
 AVATAR_COLORS = ("#fe2c55", "#25f4ee", "#7b61ff", "#ff9f1c", "#2ec4b6", "#e71d36", "#3a86ff")
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback/"
@@ -40,6 +46,7 @@ def new_faker(seed: int) -> Faker:
 def add_creator(
     world: World, faker: Faker, settings: Mapping[str, Any], where: str, now: float
 ) -> Creator:
+    _room(len(world.creators), MAX_CREATORS, where, "creators")
     values = check_settings(settings, CREATOR_SETTINGS, where)
     username = values.pop("username", None) or _free_username(world, faker)
     if username in world.creators:
@@ -105,7 +112,13 @@ def app_defaults(ids: IdFactory, values: Mapping[str, Any], index: int) -> dict[
     }
 
 
+def _room(count: int, limit: int, where: str, what: str) -> None:
+    if count >= limit:
+        raise SettingError(where, f"room for it: a sandbox holds at most {limit} {what}", count)
+
+
 def add_app(world: World, settings: Mapping[str, Any], where: str) -> App:
+    _room(len(world.apps), MAX_APPS, where, "apps")
     values = check_settings(settings, APP_SETTINGS, where)
     values = {**app_defaults(world.ids, values, len(world.apps) + 1), **values}
     if values["client_key"] in world.apps:
@@ -150,13 +163,12 @@ def injection_from(data: object, world: World, where: str) -> Injection:
     `{"fail_reason": "internal", "client_key": K?, "creator": username?, "count": N | null}`:
     the next N (default 1; null for every) matching publishes fail with that reason.
     """
+    _room(len(world.injections), MAX_INJECTIONS, where, "injected outcomes")
     if not isinstance(data, Mapping):
         raise SettingError(where, "a mapping with fail_reason", data)
     for key in data:
         if key not in INJECTION_KEYS:
-            raise SettingError(
-                f"{where}.{key}", "one of " + ", ".join(INJECTION_KEYS), show_got=False
-            )
+            raise SettingError.unknown_key(where, key, "one of " + ", ".join(INJECTION_KEYS))
     reason = data.get("fail_reason")
     if reason not in FAIL_REASONS:
         raise SettingError(f"{where}.fail_reason", "one of " + ", ".join(FAIL_REASONS), reason)
@@ -175,6 +187,7 @@ def injection_from(data: object, world: World, where: str) -> Injection:
 
 def add_fault(world: World, data: object, where: str) -> FaultRule:
     """Validate a fault rule (scenario `faults` item or control API body) and arm it."""
+    _room(len(world.faults), MAX_FAULT_RULES, where, "fault rules")
     usernames = {name: creator.uid for name, creator in world.creators.items()}
     rule = parse_rule(data, "", where, world.apps, usernames)
     rule.rule_id = world.next_fault_id()  # only a valid rule takes an id

@@ -139,7 +139,9 @@ class Sandbox:
         """Run this sandbox (same state) as a uvicorn server on a thread until the block ends."""
         sock = bind_socket(host, port)
         bound = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run,

@@ -6,7 +6,7 @@ package) or given as a path. Errors name the file, the key and what was expected
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -36,7 +36,20 @@ _TOP_LEVEL = (
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be loaded; the message says where and what was expected."""
+    """A scenario that cannot be loaded; the message says where and what was expected.
+
+    `redacted` says where and what was expected without quoting the file (values, unknown keys,
+    YAML snippets): what a request over HTTP may be told about a file on the server's disk.
+    """
+
+    def __init__(self, message: str, redacted: str | None = None) -> None:
+        super().__init__(message)
+        self.redacted = message if redacted is None else redacted
+
+    @classmethod
+    def from_setting(cls, exc: SettingError, source: str | None = None) -> ScenarioError:
+        prefix = f"{source}: " if source else ""
+        return cls(f"{prefix}{exc}", f"{prefix}{exc.redacted}")
 
 
 @dataclass(frozen=True)
@@ -83,15 +96,44 @@ def resolve(name_or_path: str | Path) -> Path:
     return path
 
 
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+def resolve_confined(text: str, directories: Sequence[Path]) -> Path:
+    """What a request over HTTP may load: a built-in name, or a YAML file inside one of
+    `directories` (a relative path is looked up in each in turn). Nothing else is opened."""
+    candidate = Path(text)
+    if candidate.suffix not in SCENARIO_SUFFIXES and "/" not in text and "\\" not in text:
+        return resolve(text)  # a built-in name (or an unknown one, refused with the list)
+    roots = [d.resolve() for d in directories]
+    for place in [candidate] if candidate.is_absolute() else [r / candidate for r in roots]:
+        real = place.resolve()
+        inside = any(real.is_relative_to(root) for root in roots)
+        if inside and real.suffix in SCENARIO_SUFFIXES and real.is_file():
+            return real
+    allowed = ", ".join(str(r) for r in roots) or "none: start the server with --scenario-dir"
+    raise ScenarioError(
+        f"scenario: expected a built-in name ({', '.join(builtin_names())}) or a .yaml file "
+        f"under a scenario directory ({allowed}), got {text!r}"
+    )
+
+
 def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
     path = resolve(name_or_path)
     source = path.name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{source}: cannot read: {exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ScenarioError(
+            f"{source}: cannot read: {exc}", f"{source}: cannot read: {reason}"
+        ) from exc
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(
+            f"{source}: not valid YAML: {exc}", f"{source}: not valid YAML{where}"
+        ) from exc
     scenario = parse_scenario(data, source, default_name=path.stem)
     if path.resolve().parent == _builtin_dir().resolve():
         scenario = replace(scenario, builtin=path.stem)
@@ -100,17 +142,26 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
 
 def _expect(cond: bool, source: str, key: str, expected: str, got: object) -> None:
     if not cond:
-        raise ScenarioError(f"{source}: {key}: expected {expected}, got {got!r}")
+        raise ScenarioError(
+            f"{source}: {key}: expected {expected}, got {got!r}",
+            f"{source}: {key}: expected {expected}",
+        )
+
+
+def _known_keys(data: Mapping[Any, Any], source: str, where: str, allowed: Sequence[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ScenarioError.from_setting(
+                SettingError.unknown_key(where, key, "a known key (" + ", ".join(allowed) + ")"),
+                source,
+            )
 
 
 def parse_scenario(data: object, source: str, default_name: str = "scenario") -> Scenario:
     """Check the shape of a scenario document (apps and creators are checked when built)."""
     _expect(isinstance(data, dict), source, "(top level)", "a mapping", type(data).__name__)
     assert isinstance(data, dict)
-    for key in data:
-        _expect(
-            key in _TOP_LEVEL, source, str(key), "a known key (" + ", ".join(_TOP_LEVEL) + ")", key
-        )
+    _known_keys(data, source, "", _TOP_LEVEL)
     for key in ("name", "description", "reproduces"):
         if key in data:
             _expect(isinstance(data[key], str), source, key, "a string", data[key])
@@ -118,8 +169,7 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
     _expect(type(seed) is int and seed >= 0, source, "seed", "a non-negative integer", seed)
     clock = data.get("clock") or {}
     _expect(isinstance(clock, dict), source, "clock", "a mapping", clock)
-    for key in clock:
-        _expect(key in ("start", "frozen"), source, f"clock.{key}", "start or frozen", key)
+    _known_keys(clock, source, "clock", ("start", "frozen"))
     start = None
     if "start" in clock:
         raw_start = clock["start"]
@@ -139,8 +189,7 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
     _expect(type(frozen) is bool, source, "clock.frozen", "true or false", frozen)
     oauth = data.get("oauth") or {}
     _expect(isinstance(oauth, dict), source, "oauth", "a mapping", oauth)
-    for key in oauth:
-        _expect(key == "error_status", source, f"oauth.{key}", "error_status", key)
+    _known_keys(oauth, source, "oauth", ("error_status",))
     status = oauth.get("error_status", "observed")
     _expect(
         status in OAUTH_ERROR_STATUSES,
@@ -151,8 +200,8 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
     )
     try:
         timing = timing_from(data.get("timing"), "timing")
-    except ValueError as exc:
-        raise ScenarioError(f"{source}: {exc}") from exc
+    except SettingError as exc:
+        raise ScenarioError.from_setting(exc, source) from exc
     lists = {}
     for key in ("apps", "creators", "inject_failures", "faults"):
         items = data.get(key) or []
@@ -176,7 +225,3 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         creators=lists["creators"],
         raw=data,
     )
-
-
-def scenario_error(exc: SettingError) -> ScenarioError:
-    return ScenarioError(str(exc))

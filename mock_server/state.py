@@ -7,17 +7,23 @@ counters (rate limits, caps) are exact under concurrency.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from faker import Faker
 
 from mock_server.domain.ids import IdFactory
 from mock_server.domain.lifecycle import run_due
+from mock_server.domain.retention import sweep_if_due
 from mock_server.domain.settings import SettingError
-from mock_server.domain.webhooks import Attempt, record_attempt, signature_header
+from mock_server.domain.webhooks import Attempt, Delivery, record_attempt, signature_header
 from mock_server.domain.world import World
+from mock_server.forms import FormTokens
 from mock_server.population import add_fault, injection_from, new_faker, populate
 from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
 from mock_server.runtime.downloads import Downloads
@@ -25,7 +31,12 @@ from mock_server.runtime.fetcher import HttpxFetcher, UrlFetcher
 from mock_server.runtime.journal import DEFAULT_CAPACITY, Journal
 from mock_server.runtime.spool import MediaSpool
 from mock_server.runtime.webhooks import HttpxWebhookSender, WebhookSender
+from mock_server.runtime.workers import FairPool
 from mock_server.scenario import Scenario, ScenarioError, load_scenario
+
+# Background webhook delivery: a receiver that hangs holds at most WEBHOOKS_PER_APP workers.
+WEBHOOK_WORKERS = 32
+WEBHOOKS_PER_APP = 4
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,14 @@ class ServerOptions:
     public_base_url: str | None = None
     journal_capacity: int = DEFAULT_CAPACITY
     max_body_bytes: int = 1024 * 1024
+    # Host names (besides loopback ones and the public URL's) the control API answers under.
+    allowed_hosts: tuple[str, ...] = ()
+    # Directories whose scenario files `POST /_sandbox/reset` may load (built-in names always).
+    scenario_dirs: tuple[Path, ...] = ()
+    # The key of the consent and dashboard form tokens; None draws a random one per sandbox.
+    form_token_secret: bytes | None = None
+    # Off only to replay recorded consent posts (journal export), whose tokens were another's.
+    verify_form_tokens: bool = True
 
 
 class SandboxState:
@@ -50,6 +69,9 @@ class SandboxState:
         webhook_sender: WebhookSender | None = None,
     ) -> None:
         self.options = options or ServerOptions()
+        self.form_tokens = FormTokens(
+            self.options.form_token_secret, verify=self.options.verify_form_tokens
+        )
         self.lock = threading.RLock()
         self.clock = clock or Clock()
         # A clock handed in by the caller is theirs: the scenario's `clock:` only sets up the
@@ -59,6 +81,7 @@ class SandboxState:
         self.fetcher: UrlFetcher = fetcher or HttpxFetcher()
         self.webhook_sender: WebhookSender = webhook_sender or HttpxWebhookSender()
         self.downloads = Downloads(self)
+        self._webhook_pool = FairPool(WEBHOOK_WORKERS, WEBHOOKS_PER_APP, "tiktok-sandbox-webhook")
         # True while a background ticker delivers webhooks; otherwise requests do it.
         self.background_dispatch = False
         self._initial_clock: ClockState = snapshot(self.clock)
@@ -95,7 +118,7 @@ class SandboxState:
             for i, item in enumerate(scenario.faults):
                 add_fault(world, item, f"{scenario.source}: faults[{i}]")
         except SettingError as exc:
-            raise ScenarioError(str(exc)) from exc
+            raise ScenarioError.from_setting(exc) from exc
         return world, faker
 
     def reset(self, scenario: Scenario | str | None = None, seed: int | None = None) -> None:
@@ -112,19 +135,48 @@ class SandboxState:
                 self.scenario, self._seed_override = previous
                 raise
             self.journal.clear(restart=True)
+            self.downloads.abort_all()
             self.spool.clear()
+
+    @contextmanager
+    def all_or_nothing(self) -> Iterator[None]:
+        """Undo the draws of a change refused half-way: the ids, tokens and generated creator
+        details that come next are the same as if the refused request had never come."""
+        ids, details = self.world.ids.checkpoint(), self.faker.random.getstate()
+        try:
+            yield
+        except BaseException:
+            self.world.ids.rewind(ids)
+            self.faker.random.setstate(details)
+            raise
 
     # -- time passing ---------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Run every lifecycle step due on the sandbox clock."""
+        """Run every lifecycle step due on the sandbox clock, sweep what can never be used
+        again, and stop the media work of publishes that ended or were forgotten."""
         with self.lock:
-            run_due(self.world, self.now())
+            now = self.now()
+            run_due(self.world, now)
+            sweep_if_due(self.world, now)
+        self.release_ended()
 
-    def dispatch_webhooks(self) -> int:
+    def release_ended(self) -> None:
+        """Stop the downloads and drop the spooled bytes of publishes that failed, were
+        cancelled or were forgotten since the last call."""
+        with self.lock:
+            released, self.world.released = self.world.released, []
+        for publish_id in released:
+            self.downloads.abort(publish_id)
+            self.spool.discard_all(publish_id)
+
+    def dispatch_webhooks(self, background: bool = False) -> int:
         """Send every webhook delivery that is due; returns how many were attempted.
 
-        Sending happens outside the lock, so a slow receiver never blocks the API.
+        Sending happens outside the lock, so a slow receiver never blocks the API. In the
+        background (a served sandbox's ticker) deliveries go to a pool that runs at most
+        `WEBHOOKS_PER_APP` per app, so a receiver that hangs delays only its own app; otherwise
+        they are sent one after the other, in the order they fell due, before returning.
         """
         with self.lock:
             now = self.now()
@@ -136,20 +188,34 @@ class SandboxState:
                 delivery.in_flight = True
                 batch.append((delivery, signature_header(secret, int(now), delivery.body), now))
         for delivery, signature, at in batch:
-            headers = {"Content-Type": "application/json", "TikTok-Signature": signature}
-            try:
-                status, text = self.webhook_sender.send(delivery.url, delivery.body, headers)
-                attempt = Attempt(at, signature, status, None, text)
-            except Exception as exc:  # any failure to deliver is a failed attempt, retried
-                attempt = Attempt(at, signature, None, f"{type(exc).__name__}: {exc}")
-            with self.lock:
-                record_attempt(delivery, attempt)
+            if background:
+                self._webhook_pool.submit(
+                    delivery.client_key, functools.partial(self._deliver, delivery, signature, at)
+                )
+            else:
+                self._deliver(delivery, signature, at)
         return len(batch)
 
-    def pump(self) -> None:
+    def _deliver(self, delivery: Delivery, signature: str, at: float) -> None:
+        headers = {"Content-Type": "application/json", "TikTok-Signature": signature}
+        try:
+            status, text = self.webhook_sender.send(delivery.url, delivery.body, headers)
+            attempt = Attempt(at, signature, status, None, text)
+        except Exception as exc:  # any failure to deliver is a failed attempt, retried
+            attempt = Attempt(at, signature, None, f"{type(exc).__name__}: {exc}")
+        with self.lock:
+            record_attempt(delivery, attempt)
+
+    def pump(self, background: bool = False) -> None:
         self.tick()
-        self.dispatch_webhooks()
+        self.dispatch_webhooks(background)
 
     def close(self) -> None:
+        """Stop downloads and deliveries under way (their threads are abandoned, never
+        waited for) and remove spooled media."""
         self.downloads.close()
+        self._webhook_pool.close()
+        close = getattr(self.webhook_sender, "close", None)
+        if callable(close):
+            close()
         self.spool.close()

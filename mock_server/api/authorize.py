@@ -10,12 +10,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from mock_server.api.http import BodyTooLarge, Form, note, parse_form, read_body, sandbox
 from mock_server.domain import oauth
 from mock_server.domain.oauth import AuthorizeError, AuthorizeRequest
+from mock_server.forms import FIELD
 from mock_server.pages import authorize_error_page, consent_page
+from mock_server.responses import HTMLResponse
+from mock_server.state import SandboxState
 
 # The request parameters the consent form carries through to its POST.
 CARRIED = (
@@ -47,11 +50,30 @@ def error_redirect(request: AuthorizeRequest, error: AuthorizeError) -> Response
     )
 
 
-def error_page(request: Request, error: AuthorizeError) -> Response:
+def error_page(request: Request, error: AuthorizeError, status: int = 400) -> Response:
     note(request, error_code=error.error, rule=error.rule)
     return HTMLResponse(
-        authorize_error_page(error.error, error.error_type, error.description), status_code=400
+        authorize_error_page(error.error, error.error_type, error.description), status_code=status
     )
+
+
+# A consent post whose form token is missing or not the page's: refused, never redirected.
+STALE_FORM = AuthorizeError(
+    "invalid_request",
+    "The consent form is out of date or was not sent from the consent page. Open the "
+    "authorize URL again.",
+    redirectable=False,
+    rule="consent_form_token",
+)
+
+
+def _carried(params: dict[str, str]) -> list[str]:
+    return [params.get(k, "") for k in CARRIED]
+
+
+def form_token(state: SandboxState, params: dict[str, str]) -> str:
+    """The consent form's token, bound to every parameter the form carries."""
+    return state.form_tokens.issue("consent", *_carried(params))
 
 
 async def authorize(request: Request) -> Response:
@@ -79,9 +101,14 @@ async def authorize(request: Request) -> Response:
         except AuthorizeError as exc:
             return error_page(request, exc)
         creators = list(state.world.creators.values())
+        token = form_token(state, params)
         if request.method != "POST":
             note(request, rule="consent_shown")
-            return HTMLResponse(consent_page(checked.app, checked.scopes, creators, params))
+            return HTMLResponse(
+                consent_page(checked.app, checked.scopes, creators, params, form_token=token)
+            )
+        if not state.form_tokens.valid(form.get(FIELD), "consent", *_carried(params)):
+            return error_page(request, STALE_FORM, status=403)
         if form.get("decision") != "approve":
             denied = oauth.deny()
             note(request, error_code=denied.error, rule=denied.rule)
@@ -93,6 +120,7 @@ async def authorize(request: Request) -> Response:
                 checked.scopes,
                 creators,
                 params,
+                form_token=token,
                 message="Choose the account to log in with.",
             )
             return HTMLResponse(page, status_code=400)

@@ -11,9 +11,10 @@ from urllib.parse import parse_qsl
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from mock_server.api import jsontext
 from mock_server.domain.errors import (
     API_ERRORS,
     MALFORMED_PARAMETERS,
@@ -22,6 +23,8 @@ from mock_server.domain.errors import (
     OAuthError,
 )
 from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
+from mock_server.logs import AnswerCutShort
+from mock_server.responses import JSONResponse
 from mock_server.state import SandboxState
 
 
@@ -45,10 +48,18 @@ def base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
+def decimal(text: str, max_digits: int = 19) -> int | None:
+    """A plain non-negative decimal number (ASCII digits only: `str.isdigit` also takes "²",
+    which `int` refuses), or None."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """Read the body, refusing more than `limit` bytes without buffering them."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    declared = decimal(request.headers.get("content-length", ""))
+    if declared is not None and declared > limit:
         raise BodyTooLarge
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -193,10 +204,7 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     body = await read_body(request, limit)
     if not body.strip():
         return {}
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"the body is not valid JSON: {exc}") from exc
+    data = jsontext.parse(body)  # JsonProblem is a ValueError
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")
     return data
@@ -216,9 +224,9 @@ class InjectedFault(Exception):
         self.upload_rules = upload_rules or []
 
 
-class ConnectionCutShort(Exception):
+class ConnectionCutShort(AnswerCutShort):
     """Raised after a broken answer was sent: the server must close the connection, and
-    nothing else (no 500, no log id drawn) may happen."""
+    nothing else (no 500, no log id drawn) may happen; `logs.QuietDisconnects` logs it."""
 
 
 async def apply_faults(
@@ -253,9 +261,11 @@ class TruncatedResponse(Response):
         keep: int,
         status_code: int = 200,
         media_type: str = "application/json",
+        why: str = "a broken answer",
     ) -> None:
         super().__init__(content, status_code=status_code, media_type=media_type)
         self.keep = keep
+        self.why = why
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -266,13 +276,16 @@ class TruncatedResponse(Response):
         except Exception as exc:
             # The server refusing to end a response shorter than announced: it will close the
             # connection, which is the fault. In process, the short body simply arrives.
-            raise ConnectionCutShort(self.keep) from exc
+            raise ConnectionCutShort(
+                f"{self.why}: closed the connection after {self.keep} of {len(self.body)} "
+                "bytes of the answer"
+            ) from exc
 
 
 def broken_answer(rule: FaultRule, body: bytes) -> Response:
     body = body or b'{"error":{"code":"ok","message":"","log_id":""}}'
     keep = 0 if rule.action == "drop_connection" else len(body) // 2
-    return TruncatedResponse(body, keep)
+    return TruncatedResponse(body, keep, why=f"injected fault {rule.rule_id} ({rule.action})")
 
 
 def envelope_fault(request: Request, rule: FaultRule, invalid_code: str) -> Response:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mock_server.api.http import (
     InjectedFault,
@@ -20,6 +20,7 @@ from mock_server.api.http import (
 from mock_server.domain import oauth
 from mock_server.domain.errors import OAuthError
 from mock_server.domain.world import World
+from mock_server.responses import JSONResponse
 
 
 async def _call(

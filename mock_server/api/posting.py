@@ -3,13 +3,13 @@ the envelope. Request-shape problems are `invalid_param` (ref 4.2: the posting p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.api import jsontext
 from mock_server.api.http import (
     Handler,
     apply_faults,
@@ -55,9 +55,9 @@ async def json_body(request: Request, state: SandboxState) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _bad("The request body is not valid JSON.", "body_not_json") from exc
+        data = jsontext.parse(raw, strict=False)
+    except jsontext.JsonProblem as exc:
+        raise _bad(f"The request body is not valid JSON: {exc}", "body_not_json") from exc
     if not isinstance(data, dict):
         raise _bad("The request body must be a JSON object.", "body_not_object")
     return data
@@ -217,7 +217,7 @@ async def creator_info(request: Request) -> Response:
 def _init_response(request: Request, publish: Publish) -> Response:
     note(request, rule=publish.decided_by)
     if publish.source == PULL_FROM_URL:
-        sandbox(request).downloads.start(publish.publish_id)
+        sandbox(request).downloads.start(publish.publish_id, publish.client_key)
     data: dict[str, Any] = {"publish_id": publish.publish_id}
     if publish.source == FILE_UPLOAD:
         data["upload_url"] = base_url(request) + publish.upload_path

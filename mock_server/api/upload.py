@@ -9,7 +9,7 @@ range that does not follow the progress so far. Every answer carries the progres
 from __future__ import annotations
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mock_server.api.http import (
     InjectedFault,
@@ -30,6 +30,8 @@ from mock_server.domain.upload import (
     check_chunk,
     progress_header,
 )
+from mock_server.logs import log
+from mock_server.responses import JSONResponse
 from mock_server.runtime.media import probe_video
 from mock_server.runtime.spool import ChunkLengthMismatch
 
@@ -89,6 +91,12 @@ async def put_chunk(request: Request) -> Response:
         if isinstance(exc, ChunkLengthMismatch):
             message = f"Content-Length is {length} but the body carried {exc.received} bytes."
             return _answer(request, 400, publish, message, "body_length_mismatch")
+        log.warning(
+            "tiktok-sandbox: the client disconnected during PUT /upload/ (chunk %d-%d of %s)",
+            plan.first,
+            plan.last,
+            publish.publish_id,
+        )
         message = "The connection closed before the chunk ended."
         return _answer(request, 400, publish, message, "client_disconnected")
     if plan.repeat is not None:
@@ -116,7 +124,7 @@ async def put_chunk(request: Request) -> Response:
     if not complete:
         return _answer(request, 206, publish)
     result = video_fail_reason(probe_video(state.spool.path(publish.publish_id)), max_seconds)
-    state.spool.discard(publish.publish_id)  # checked: the bytes are not needed any more
+    state.spool.discard_all(publish.publish_id)  # checked: the bytes are not needed any more
     with state.lock:
         if state.world is world:
             lifecycle.upload_complete(world, publish, result, state.now())

@@ -6,20 +6,25 @@ from __future__ import annotations
 from html import escape
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
-from mock_server.api.http import base_url, sandbox
+from mock_server.api.http import base_url, decimal, sandbox
 from mock_server.control.render import grant_json
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.posting import posts_in_window
 from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
 from mock_server.domain.world import World
 from mock_server.pages import action_buttons, avatar_svg, layout, table
+from mock_server.responses import HTMLResponse
+
+# The purpose the dashboard's form tokens are issued for (checked by the actions endpoint).
+DASHBOARD_FORMS = "dashboard"
 
 
 async def dashboard(request: Request) -> Response:
     state = sandbox(request)
     base = base_url(request)
+    form_token = state.form_tokens.issue(DASHBOARD_FORMS)
     with state.lock:
         now = state.now()
         world = state.world
@@ -119,7 +124,7 @@ async def dashboard(request: Request) -> Response:
                     p.status + (f" ({p.fail_reason})" if p.fail_reason else ""),
                     p.privacy_level or "",
                     " ".join(p.post_ids) + (" public" if p.public else ""),
-                    action_buttons(p.publish_id, available_actions(p)),
+                    action_buttons(p.publish_id, available_actions(p), form_token),
                 ]
                 for p in list(reversed(world.publishes.values()))[:50]
             ],
@@ -187,8 +192,10 @@ def available_actions(publish: Publish) -> list[str]:
 async def avatar(request: Request) -> Response:
     state = sandbox(request)
     uid = request.path_params["uid"]
-    size_text = request.query_params.get("size", "168")
-    size = int(size_text) if size_text.isdigit() and 0 < int(size_text) <= 2048 else 168
+    size_text = request.query_params.get("size", "")
+    # Any size that is not 1-2048 in ASCII digits ("²" is a digit to str.isdigit) is the default.
+    asked = decimal(size_text, max_digits=4)
+    size = asked if asked is not None and 0 < asked <= 2048 else 168
     with state.lock:
         creator = state.world.creator_by_uid(uid)
     if creator is None:

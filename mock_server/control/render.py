@@ -110,6 +110,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "event": delivery.event,
         "url": delivery.url,
         "status": delivery.status,
+        "dropped_reason": delivery.dropped_reason,
         "created_at": format_instant(delivery.created_at),
         "next_attempt_at": (
             format_instant(delivery.next_attempt_at) if delivery.next_attempt_at else None

@@ -12,19 +12,21 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mock_server.api.http import (
     FORM_TYPE,
     BodyTooLarge,
     base_url,
+    decimal,
     note,
     parse_form,
     read_body,
     read_json_object,
     sandbox,
 )
+from mock_server.control.dashboard import DASHBOARD_FORMS
 from mock_server.control.render import (
     app_json,
     creator_json,
@@ -42,6 +44,7 @@ from mock_server.domain.outcomes import FAIL_REASONS
 from mock_server.domain.publishing import Publish
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
+from mock_server.forms import FIELD
 from mock_server.population import (
     add_app,
     add_creator,
@@ -50,9 +53,10 @@ from mock_server.population import (
     update_app,
     update_creator,
 )
+from mock_server.responses import JSONResponse
 from mock_server.runtime import replay
 from mock_server.runtime.clock import parse_instant
-from mock_server.scenario import ScenarioError, builtin_names, load_scenario
+from mock_server.scenario import ScenarioError, builtin_names, load_scenario, resolve_confined
 from mock_server.state import SandboxState
 
 
@@ -158,7 +162,17 @@ def _reset(request: Request, data: dict[str, Any]) -> dict[str, Any]:
         raise ControlError(
             400, "invalid_request", f"scenario: expected a name or path, got {scenario!r}"
         )
-    state.reset(scenario=load_scenario(scenario) if scenario else None, seed=seed)
+    try:
+        # Over HTTP only built-in names and files under the server's scenario directories load,
+        # and what went wrong is told without quoting the file.
+        loaded = (
+            load_scenario(resolve_confined(scenario, state.options.scenario_dirs))
+            if scenario
+            else None
+        )
+        state.reset(scenario=loaded, seed=seed)
+    except ScenarioError as exc:
+        raise ControlError(400, "invalid_request", exc.redacted) from exc
     return _health(state)
 
 
@@ -195,7 +209,7 @@ async def create_app(request: Request) -> Response:
     creators = data.pop("creators", [])
     if not isinstance(creators, list):
         raise ControlError(400, "invalid_request", "creators: expected a list of creator settings")
-    with state.lock:
+    with state.lock, state.all_or_nothing():
         now = state.now()
         world = state.world
         added: list[Creator] = []
@@ -241,7 +255,7 @@ async def list_creators(request: Request) -> dict[str, Any]:
 async def create_creator(request: Request) -> Response:
     state = sandbox(request)
     data = await body(request)
-    with state.lock:
+    with state.lock, state.all_or_nothing():
         now = state.now()
         creator = add_creator(state.world, state.faker, data, "creator", now)
         return JSONResponse(creator_json(state.world, creator, None, now), status_code=201)
@@ -343,6 +357,13 @@ async def publish_action(request: Request) -> Any:
         data: dict[str, Any] = dict(
             parse_form(await read_body(request, state.options.max_body_bytes))
         )
+        if not state.form_tokens.valid(data.pop(FIELD, None), DASHBOARD_FORMS):
+            raise ControlError(
+                403,
+                "csrf_token_invalid",
+                "this form did not come from the dashboard (or the sandbox restarted since it "
+                "was loaded): reload the dashboard and try again",
+            )
     else:
         data = await body(request)
     _keys(data, ("action", "fail_reason", "privacy_level"))
@@ -494,14 +515,15 @@ async def journal(request: Request) -> Any:
         state.journal.clear()
         return {"entries": []}
     limit_text = request.query_params.get("limit", "100")
-    if not limit_text.isdigit():
+    limit = decimal(limit_text)
+    if limit is None:
         raise ControlError(
             400, "invalid_request", f"limit: expected a whole number, got {limit_text!r}"
         )
     entries = state.journal.entries(
         client_key=request.query_params.get("client_key"),
         path=request.query_params.get("path"),
-        limit=int(limit_text),
+        limit=limit,
     )
     return {"entries": [e.to_json() for e in entries], "capacity": state.journal.capacity}
 

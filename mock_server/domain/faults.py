@@ -161,7 +161,7 @@ def parse_rule(
         raise SettingError(where, "a mapping describing the fault", data)
     for key in data:
         if key not in RULE_KEYS:
-            raise SettingError(f"{where}.{key}", "one of " + ", ".join(RULE_KEYS), show_got=False)
+            raise SettingError.unknown_key(where, key, "one of " + ", ".join(RULE_KEYS))
     answers = "status" in data or "error_code" in data
     action = data.get("action", "error" if answers else "latency")
     if action not in ACTIONS:

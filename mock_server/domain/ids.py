@@ -1,8 +1,18 @@
 """Deterministic identifiers in TikTok's shapes.
 
-All randomness comes from one seeded generator, so the same scenario, seed, clock and request
-sequence give the same tokens, codes and log ids. Per-app user ids (`open_id`) and per-developer
-ids (`union_id`) are derived by hashing instead, so they do not depend on request order.
+Everything comes from the sandbox seed, so the same scenario, seed, clock and request sequence
+give the same tokens, codes, ids and log ids. Three independent streams keep that true without
+making secrets guessable:
+
+- **secrets** (tokens, codes, upload tokens, client secrets): a keyed BLAKE2b counter stream, so
+  seeing some tokens tells nothing about the others. Every token carries at least 128 random
+  bits; a server reachable from other machines draws a random seed (see `cli.serve`).
+- **ids** (publish, post, upload, grant, creator numbers): a seeded `random.Random`.
+- **log ids**: a stream of their own, so answers that only draw a log id (errors, refusals)
+  never shift the tokens and ids that come after them.
+
+Per-app user ids (`open_id`) and per-developer ids (`union_id`) are derived by hashing instead,
+so they do not depend on request order.
 """
 
 from __future__ import annotations
@@ -16,24 +26,59 @@ from datetime import UTC, datetime
 
 _ALNUM = string.ascii_letters + string.digits
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
-_HEX_UPPER = "0123456789ABCDEF"
+_DIGITS = string.digits
+
+
+class SecretStream:
+    """Deterministic bytes that cannot be predicted from earlier output without the key."""
+
+    def __init__(self, seed: int) -> None:
+        self._key = hashlib.blake2b(f"tiktok-sandbox:secrets:{seed}".encode(), digest_size=32)
+        self.counter = 0
+
+    def block(self) -> bytes:
+        self.counter += 1
+        digest = self._key.copy()
+        digest.update(self.counter.to_bytes(8, "big"))
+        return digest.digest()
+
+    def chars(self, alphabet: str, n: int) -> str:
+        """`n` characters drawn uniformly from `alphabet` (rejection sampling on bytes)."""
+        size = len(alphabet)
+        limit = 256 - 256 % size
+        out: list[str] = []
+        while len(out) < n:
+            out.extend(alphabet[b % size] for b in self.block() if b < limit)
+        return "".join(out[:n])
+
+
+Checkpoint = tuple[int, object, object]
 
 
 class IdFactory:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self._rng = random.Random(seed)
+        self._secrets = SecretStream(seed)
+        self._logs = random.Random(f"log-ids:{seed}")
+
+    def checkpoint(self) -> Checkpoint:
+        """Where every stream stands, to `rewind` to when a change is refused half-way."""
+        return (self._secrets.counter, self._rng.getstate(), self._logs.getstate())
+
+    def rewind(self, checkpoint: Checkpoint) -> None:
+        counter, rng, logs = checkpoint
+        self._secrets.counter = counter
+        self._rng.setstate(rng)  # type: ignore[arg-type]
+        self._logs.setstate(logs)  # type: ignore[arg-type]
 
     def _chars(self, alphabet: str, n: int) -> str:
         return "".join(self._rng.choice(alphabet) for _ in range(n))
 
-    def _digits(self, n: int) -> str:
-        return self._chars(string.digits, n)
-
     def log_id(self, now: float) -> str:
         """34 characters: UTC `YYYYMMDDHHMMSS` then 20 upper-case hex digits (ref 4.1)."""
         stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y%m%d%H%M%S")
-        return stamp + self._chars(_HEX_UPPER, 20)
+        return f"{stamp}{self._logs.getrandbits(80):020X}"
 
     def access_token(self) -> str:
         # ref 2.4: `act.` prefix; 72 characters ending `!NNNN.va`, as in recorded tokens.
@@ -46,12 +91,17 @@ class IdFactory:
         return self._token("clt.")
 
     def _token(self, prefix: str) -> str:
-        return f"{prefix}{self._chars(_ALNUM, 60)}!{self._digits(4)}.va"
+        # 60 alphanumerics: about 357 random bits.
+        return f"{prefix}{self._secrets.chars(_ALNUM, 60)}!{self._secrets.chars(_DIGITS, 4)}.va"
 
     def auth_code(self) -> str:
         # ref 2.2: long and opaque with `*` and `!` near the end (recorded codes end
         # `*v!4423.va`), so a client that forgets to URL-decode it fails here as on TikTok.
-        return f"{self._chars(_ALNUM + '-_', 200)}*v!{self._digits(4)}.va"
+        return f"{self._secrets.chars(_ALNUM + '-_', 200)}*v!{self._secrets.chars(_DIGITS, 4)}.va"
+
+    def upload_token(self) -> str:
+        """128 random bits in the shape of a UUID (the part of `upload_url` that authorises)."""
+        return str(uuid.UUID(hex=self._secrets.chars("0123456789abcdef", 32)))
 
     def client_key(self, stage: str) -> str:
         # ref 2.4 (3p): sandbox keys start `sb`, e.g. `sbaw...`; production keys `aw...`.
@@ -59,17 +109,14 @@ class IdFactory:
         return prefix + self._chars(_LOWER_ALNUM, 18 - len(prefix))
 
     def client_secret(self) -> str:
-        return self._chars(_ALNUM, 32)
+        return self._secrets.chars(_ALNUM, 32)
 
     def creator_uid(self) -> str:
-        return self._digits(19)
+        return self._chars(_DIGITS, 19)
 
     def numeric_id(self) -> str:
         """19 digits, the shape of TikTok's post and publish numbers (ref 7.3, 11)."""
         return str(self._rng.randint(7 * 10**18, 8 * 10**18 - 1))
-
-    def uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def token_hex(self, n: int) -> str:
         return self._chars("0123456789abcdef", n)

@@ -13,7 +13,11 @@ only moves when the sandbox clock says so.
 from __future__ import annotations
 
 from mock_server.domain.ids import open_id
-from mock_server.domain.media_rules import MAX_API_VIDEO_SECONDS, duration_limit
+from mock_server.domain.media_rules import (
+    FILE_FORMAT_CHECK_FAILED,
+    MAX_API_VIDEO_SECONDS,
+    duration_limit,
+)
 from mock_server.domain.publishing import (
     DIRECT_POST,
     FAILED,
@@ -102,7 +106,10 @@ def transition(
     if target == FAILED and publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None:
         publish.download_stopped_at = at  # progress stops where the download was cut off
     publish.move_to(target, at, fail_reason)
+    if publish.final:
+        world.finished.append(publish.publish_id)
     if target == FAILED:
+        world.released.append(publish.publish_id)  # stop its download, drop its bytes
         _publish_event(world, publish, "post.publish.failed", at, reason=fail_reason)
     elif target == SEND_TO_USER_INBOX:
         _publish_event(world, publish, "post.publish.inbox_delivered", at)
@@ -202,11 +209,34 @@ def _pull_timeout(world: World, publish: Publish, at: float) -> None:
         download_failed(world, publish, at)
 
 
+# How long after its upload_url expired an upload still receiving a chunk is looked at again.
+UPLOAD_EXPIRY_RECHECK_SECONDS = 1.0
+
+
+def upload_started(world: World, publish: Publish) -> None:
+    """ref 7.3: the upload_url works for an hour; an upload not complete by then ends."""
+    if publish.upload_expires_at is not None:
+        world.schedule.add(publish.publish_id, "upload_expired", publish.upload_expires_at)
+
+
+def _upload_expired(world: World, publish: Publish, at: float) -> None:
+    """The upload_url expired before the last byte came: nothing more can arrive, so the
+    publish fails as its incomplete file would (docs/fidelity.md). A chunk that started in
+    time is let finish first."""
+    if publish.status != PROCESSING_UPLOAD or publish.arrived_at is not None:
+        return
+    if publish.chunk_in_flight:
+        world.schedule.add(publish.publish_id, "upload_expired", at + UPLOAD_EXPIRY_RECHECK_SECONDS)
+        return
+    fail(world, publish, FILE_FORMAT_CHECK_FAILED, at)
+
+
 STEPS = {
     "downloaded": _downloaded,
     "processed": _processed,
     "moderated": _moderated,
     "pull_timeout": _pull_timeout,
+    "upload_expired": _upload_expired,
 }
 
 

@@ -111,10 +111,17 @@ class Grant:
     created_at: float
     refresh_expires_at: float
     revoked_at: float | None = None
+    # The grant's tokens in the order they were issued (the live refresh token is the last).
+    access_tokens: list[str] = field(default_factory=list)
+    refresh_tokens: list[str] = field(default_factory=list)
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def ended_at(self) -> float:
+        """When the grant stopped (or stops) being usable: revoked, or its refresh expiry."""
+        return self.refresh_expires_at if self.revoked_at is None else self.revoked_at
 
 
 @dataclass

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mock_server.domain import retention
 from mock_server.domain.errors import (
     BAD_CLIENT,
     MISSING_PARAMETER,
@@ -165,8 +166,7 @@ def approve(
         code_challenge=request.code_challenge,
         expires_at=now + app.auth_code_ttl_seconds,
     )
-    world.codes[code.code] = code
-    world.note_issued(now)
+    retention.add_code(world, code)
     return code
 
 
@@ -278,9 +278,8 @@ def _issue_pair(world: World, app: App, grant: Grant, now: float) -> TokenGrant:
         world.ids.access_token(), grant.grant_id, now + app.lifetimes.access_seconds
     )
     refresh = RefreshToken(world.ids.refresh_token(), grant.grant_id, grant.refresh_expires_at)
-    world.access_tokens[access.token] = access
-    world.refresh_tokens[refresh.token] = refresh
-    world.note_issued(now)
+    retention.add_access_token(world, grant, access)
+    retention.add_refresh_token(world, grant, refresh)
     return TokenGrant(access, refresh, grant, open_id(app.client_key, grant.creator_uid))
 
 
@@ -317,7 +316,7 @@ def exchange_code(world: World, form: Mapping[str, str], now: float) -> TokenGra
         created_at=now,
         refresh_expires_at=now + app.lifetimes.refresh_seconds,
     )
-    world.grants[grant.grant_id] = grant
+    retention.add_grant(world, grant, now)
     return _issue_pair(world, app, grant, now)
 
 
@@ -342,12 +341,11 @@ def refresh(world: World, form: Mapping[str, str], now: float) -> TokenGrant:
     access = AccessToken(
         world.ids.access_token(), grant.grant_id, now + app.lifetimes.access_seconds
     )
-    world.access_tokens[access.token] = access
+    retention.add_access_token(world, grant, access)
     if app.rotate_refresh_tokens:
         token.superseded = True
         token = RefreshToken(world.ids.refresh_token(), grant.grant_id, token.expires_at)
-        world.refresh_tokens[token.token] = token
-    world.note_issued(now)
+        retention.add_refresh_token(world, grant, token)
     return TokenGrant(access, token, grant, open_id(app.client_key, grant.creator_uid))
 
 
@@ -355,8 +353,7 @@ def client_credentials(world: World, form: Mapping[str, str], now: float) -> dic
     """`grant_type=client_credentials` (ref 2.4): only access_token, expires_in, token_type."""
     app = authenticate_client(world, form)
     token = ClientToken(world.ids.client_token(), app.client_key, now + CLIENT_TOKEN_SECONDS)
-    world.client_tokens[token.token] = token
-    world.note_issued(now)
+    retention.add_client_token(world, token)
     return {
         "access_token": token.token,
         "expires_in": remaining(token.expires_at, now),
@@ -409,12 +406,9 @@ def revoke(world: World, form: Mapping[str, str], now: float) -> Grant:
 
 def revoke_grants_of(world: World, client_key: str, creator_uid: str, now: float) -> None:
     """Every grant the creator gave this app ends now (what "Manage app permissions" does)."""
-    for grant in world.grants.values():
-        if (
-            grant.client_key == client_key
-            and grant.creator_uid == creator_uid
-            and not grant.revoked
-        ):
+    for grant_id in world.grants_by_pair.get((client_key, creator_uid), []):
+        grant = world.grants[grant_id]
+        if not grant.revoked:
             grant.revoked_at = now
 
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from mock_server.domain.caps import DAY_SECONDS, effective_active_creator_cap
 from mock_server.domain.errors import ApiError
-from mock_server.domain.lifecycle import downloaded_bytes, fail, pull_started
+from mock_server.domain.lifecycle import downloaded_bytes, fail, pull_started, upload_started
 from mock_server.domain.models import App, Creator
 from mock_server.domain.oauth import Session, require_scope
 from mock_server.domain.outcomes import take_injected
@@ -403,6 +403,13 @@ def posts_in_window(creator: Creator, now: float) -> int:
     return sum(1 for t in creator.post_times if now - DAY_SECONDS < t <= now)
 
 
+def record_post(creator: Creator, now: float) -> None:
+    """A Direct Post counts toward the creator's rolling 24 h (ref 15.2); older ones no longer
+    matter and are let go, so the history stays as short as the cap."""
+    creator.post_times = [t for t in creator.post_times if t > now - DAY_SECONDS]
+    creator.post_times.append(now)
+
+
 def pending_shares(world: World, creator: Creator, now: float) -> int:
     """Inbox drafts from the last 24 h the creator has not posted (real and set by control)."""
     real = sum(
@@ -509,17 +516,18 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
     )
     if source.source == FILE_UPLOAD:
         publish.upload_id = world.ids.numeric_id()
-        publish.upload_token = world.ids.uuid()
+        publish.upload_token = world.ids.upload_token()
         publish.upload_expires_at = now + UPLOAD_URL_SECONDS
         publish.media_bytes = source.video_size or 0
         world.uploads[publish.upload_id] = publish.publish_id
         publish.move_to(PROCESSING_UPLOAD, now)
+        upload_started(world, publish)
     else:
         publish.move_to(PROCESSING_DOWNLOAD, now)
         pull_started(world, publish, now)
     if ctx.direct:
         session.app.active_creators.record(session.creator.uid, now)
-        session.creator.post_times.append(now)
+        record_post(session.creator, now)
     world.publishes[publish.publish_id] = publish
     world.forget_old_publishes()
     return publish

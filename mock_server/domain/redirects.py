@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import SplitResult, urlsplit
 
 MAX_REDIRECT_URIS = 10
@@ -41,9 +42,12 @@ def is_loopback_host(host: str) -> bool:
     if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    # `::ffff:127.0.0.1` is how a dual-stack socket (`--host ::`) sees an IPv4 loopback peer.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def registration_problem(uri: str, platform: str, loopback_http: bool) -> str | None:
@@ -54,6 +58,8 @@ def registration_problem(uri: str, platform: str, loopback_http: bool) -> str | 
     """
     if len(uri) >= MAX_REDIRECT_URI_LENGTH:
         return f"must be under {MAX_REDIRECT_URI_LENGTH} characters"
+    if any(c.isspace() or not c.isprintable() for c in uri):
+        return "must not contain spaces or control characters"
     parts = _split(uri)
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return "must be an absolute http(s) URI"
@@ -81,32 +87,26 @@ def registration_problem(uri: str, platform: str, loopback_http: bool) -> str | 
     return "web redirect URIs must start with https (http is allowed for loopback hosts only)"
 
 
+# A wildcard port's stand-in: decimal, 1-65535, no sign, no leading zero.
+_PORT = re.compile(r"[1-9][0-9]{0,4}")
+
+
 def matches(registered: str, given: str) -> bool:
     """Whether `given` (from an authorize request) matches one registered URI exactly.
 
-    A registered desktop URI with port `*` matches the same URI on any numeric port; the
-    wildcard itself is never a redirect target (the app names the port it listens on).
+    A registered desktop URI with port `*` matches the same string with `*` replaced by a port
+    number (1-65535, no leading zero): same scheme, host and path, no userinfo, nothing added.
+    The wildcard itself is never a redirect target (the app names the port it listens on), so
+    what the person is sent back to is always exactly what was registered, port aside.
     """
-    reg, got = _split(registered), _split(given)
-    if reg is None or got is None:
+    if ":*" not in registered:
+        return given == registered and _split(given) is not None
+    head, _, tail = registered.partition(":*")
+    if not given.startswith(head + ":"):
         return False
-    got_host, got_port = _host_and_port(got.netloc)
-    if got_port == "*":
-        return False
-    if registered == given:
-        return True
-    reg_host, reg_port = _host_and_port(reg.netloc)
-    if reg_port != "*":
-        return False
-    return (
-        reg.scheme == got.scheme
-        and reg_host == got_host
-        and got_port is not None
-        and _is_port(got_port)
-        and reg.path == got.path
-        and not got.query
-        and not got.fragment
-    )
+    rest = given[len(head) + 1 :]
+    port = _PORT.match(rest)
+    return port is not None and int(port.group()) <= 65535 and rest[port.end() :] == tail
 
 
 def find_registered(redirect_uris: list[str], given: str) -> str | None:

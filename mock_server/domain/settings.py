@@ -22,7 +22,11 @@ MAX_TARGET_USERS = 10  # ref 15.3 (3p): up to 10 target users per sandbox
 
 
 class SettingError(ValueError):
-    """A setting with the wrong shape: names the key, what was expected and what came."""
+    """A setting with the wrong shape: names the key, what was expected and what came.
+
+    `redacted` says the same without quoting anything the settings held (a value, an unknown
+    key's name), for files loaded on a request over HTTP.
+    """
 
     def __init__(self, key: str, expected: str, got: object = None, *, show_got: bool = True):
         self.key = key
@@ -31,6 +35,14 @@ class SettingError(ValueError):
         if show_got:
             text += f", got {got!r}"
         super().__init__(text)
+        self.redacted = f"{key}: expected {expected}"
+
+    @classmethod
+    def unknown_key(cls, where: str, key: object, expected: str) -> SettingError:
+        """`key` is not one of the keys allowed at `where`."""
+        error = cls(f"{where}.{key}" if where else str(key), expected, show_got=False)
+        error.redacted = f"{where or '(top level)'}: an unknown key; expected {expected}"
+        return error
 
 
 @dataclass(frozen=True)
@@ -73,10 +85,36 @@ class Setting:
         return value
 
     def _check_text(self, key: str, value: str) -> None:
+        problem = text_problem(value)
+        if problem:
+            raise SettingError(key, f"text without {problem}", show_got=False)
         if self.choices and value not in self.choices:
             raise SettingError(key, "one of " + ", ".join(self.choices), value)
         if self.pattern is not None and not self.pattern.match(value):
             raise SettingError(key, self.pattern_text, value)
+
+
+_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n", "\r"}
+
+
+def text_problem(value: str) -> str | None:
+    """What makes `value` unfit to store and show: a lone UTF-16 surrogate (no UTF-8 for it)
+    or a control character other than tab and line breaks; None when it is fine."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone UTF-16 surrogates"
+    if not _CONTROLS.isdisjoint(value):
+        return "control characters"
+    return None
+
+
+def url_text_problem(url: str) -> str | None:
+    """URLs take no whitespace or control characters at all (URL parsers silently drop tabs
+    and line breaks, so what is checked would not be what is used)."""
+    if any(c.isspace() or c in _CONTROLS for c in url):
+        return "a URL without spaces or control characters"
+    return None
 
 
 def _choice(choices: tuple[str, ...], mutable: bool = True) -> Setting:
@@ -159,8 +197,8 @@ def check_settings(
         setting = table.get(key) if isinstance(key, str) else None
         path = f"{where}.{key}"
         if setting is None:
-            raise SettingError(
-                path, "a known setting (one of " + ", ".join(table) + ")", show_got=False
+            raise SettingError.unknown_key(
+                where, key, "a known setting (one of " + ", ".join(table) + ")"
             )
         if updating and not setting.mutable:
             raise SettingError(path, "a setting that can change after creation", show_got=False)
@@ -203,9 +241,12 @@ def check_app_consistency(values: Mapping[str, Any], where: str, usernames: set[
 
 def webhook_url_problem(url: str) -> str | None:
     """ref 14.1: the callback must be HTTPS; the sandbox also takes http on loopback hosts."""
+    if url_text_problem(url):
+        return url_text_problem(url)
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         return "an absolute https URL"
     if not host:
@@ -220,9 +261,13 @@ def url_prefix_problem(prefix: str, loopback_http: bool) -> str | None:
 
     With `loopback_http` (local development), `http://127.0.0.1:PORT/...` is accepted too.
     """
-    from mock_server.domain.redirects import is_loopback_host
-
-    parts = urlsplit(prefix)
+    if url_text_problem(prefix):
+        return url_text_problem(prefix)
+    try:
+        parts = urlsplit(prefix)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "an absolute URL prefix"
     host = (parts.hostname or "").lower()
     if not prefix.endswith("/") or parts.query or parts.fragment:
         return "a URL prefix ending with / (no query or fragment)"

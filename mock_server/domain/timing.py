@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from mock_server.domain.settings import SettingError
+
 GB = 1024**3
 
 
@@ -49,18 +51,17 @@ def timing_from(value: Any, where: str) -> Timing:
         return TIMING_PROFILES[DEFAULT_PROFILE]
     if isinstance(value, str):
         if value not in TIMING_PROFILES:
-            raise ValueError(
-                f"{where}: expected one of {', '.join(TIMING_PROFILES)}, got {value!r}"
-            )
+            raise SettingError(where, f"one of {', '.join(TIMING_PROFILES)}", value)
         return TIMING_PROFILES[value]
     if not isinstance(value, dict):
-        raise ValueError(f"{where}: expected a profile name or a mapping, got {value!r}")
+        raise SettingError(where, "a profile name or a mapping", value)
     overrides = dict(value)
     base = timing_from(overrides.pop("profile", DEFAULT_PROFILE), f"{where}.profile")
     names = {f.name for f in fields(Timing)}
     for key, number in overrides.items():
         if key not in names:
-            raise ValueError(f"{where}.{key}: expected one of profile, {', '.join(sorted(names))}")
+            expected = f"one of profile, {', '.join(sorted(names))}"
+            raise SettingError.unknown_key(where, key, expected)
         if type(number) not in (int, float) or number < 0:
-            raise ValueError(f"{where}.{key}: expected a non-negative number, got {number!r}")
+            raise SettingError(f"{where}.{key}", "a non-negative number", number)
     return replace(base, **{k: float(v) for k, v in overrides.items()})

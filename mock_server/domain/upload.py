@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mock_server.domain.publishing import PROCESSING_UPLOAD, Publish
 
-CONTENT_RANGE = re.compile(r"^bytes (\d{1,19})-(\d{1,19})/(\d{1,19})$")
+CONTENT_RANGE = re.compile(r"^bytes (\d{1,19})-(\d{1,19})/(\d{1,19})$", re.ASCII)
 # ref 10.2, 13: the PUT Content-Type values TikTok accepts.
 VIDEO_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 
@@ -56,7 +56,7 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
             400, "Content-Type must be video/mp4, video/quicktime or video/webm.", "content_type"
         )
     length_text = headers.get("content-length", "")
-    if not length_text.isdigit():
+    if not (length_text.isascii() and length_text.isdigit() and len(length_text) <= 19):
         raise ChunkRefused(400, "Content-Length is required.", "content_length_missing")
     match = CONTENT_RANGE.match(headers.get("content-range", "").strip())
     if match is None:

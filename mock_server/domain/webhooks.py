@@ -19,6 +19,9 @@ RETRY_WINDOW_SECONDS = 72 * 3600
 FIRST_RETRY_SECONDS = 30.0
 MAX_RETRY_INTERVAL_SECONDS = 6 * 3600.0
 DELIVERY_LOG_SIZE = 1000  # per app
+# A receiver that never answers 200 must not make the sandbox keep every event for 72 h: past
+# this many pending deliveries per app, the oldest is given up (and says so in the log).
+MAX_PENDING_PER_APP = 500
 
 PENDING, DELIVERED, DROPPED = "pending", "delivered", "dropped"
 
@@ -47,6 +50,8 @@ class Delivery:
     status: str = PENDING
     attempts: list[Attempt] = field(default_factory=list)
     in_flight: bool = False
+    # Why a delivery was given up: "retry_window" (72 h of failures) or "pending_cap".
+    dropped_reason: str | None = None
 
 
 def event_body(
@@ -84,9 +89,13 @@ def record_attempt(delivery: Delivery, attempt: Attempt) -> None:
         return
     next_at = attempt.at + retry_delay(len(delivery.attempts))
     if next_at > delivery.created_at + RETRY_WINDOW_SECONDS:
-        delivery.status, delivery.next_attempt_at = DROPPED, None
+        give_up(delivery, "retry_window")
     else:
         delivery.next_attempt_at = next_at
+
+
+def give_up(delivery: Delivery, reason: str) -> None:
+    delivery.status, delivery.next_attempt_at, delivery.dropped_reason = DROPPED, None, reason
 
 
 @dataclass
@@ -97,9 +106,17 @@ class Outbox:
 
     def add(self, delivery: Delivery) -> None:
         """Keep the newest DELIVERY_LOG_SIZE deliveries per app, but never forget one that is
-        still pending: at-least-once delivery outranks the log's size."""
+        still pending (at-least-once delivery outranks the log's size); past
+        MAX_PENDING_PER_APP pending ones, give up the oldest that is not being sent."""
         log = self.by_app.setdefault(delivery.client_key, deque())
         log.append(delivery)
+        pending = [d for d in log if d.status == PENDING]
+        excess = len(pending) - MAX_PENDING_PER_APP
+        for old in (d for d in pending if not d.in_flight):
+            if excess <= 0:
+                break
+            give_up(old, "pending_cap")
+            excess -= 1
         while len(log) > DELIVERY_LOG_SIZE:
             finished = next((d for d in log if d.status != PENDING), None)
             if finished is None:

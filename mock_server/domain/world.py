@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass, field
 
 from mock_server.domain.faults import FaultRule
@@ -23,10 +24,12 @@ from mock_server.domain.schedule import Schedule
 from mock_server.domain.timing import DEFAULT_PROFILE, TIMING_PROFILES, Timing
 from mock_server.domain.webhooks import Outbox
 
-# DESIGN principle 7: how many publishes one sandbox keeps (final ones are forgotten first).
-MAX_PUBLISHES = 10_000
-# How many issued codes and tokens may pile up before expired ones are swept away.
-_SWEEP_EVERY = 2_000
+# DESIGN principle 7: everything a client can make the sandbox keep has a limit.
+MAX_PUBLISHES = 10_000  # the oldest final ones are forgotten first, then the oldest others
+MAX_APPS = 1_000
+MAX_CREATORS = 10_000
+MAX_FAULT_RULES = 1_000
+MAX_INJECTIONS = 1_000
 
 
 @dataclass
@@ -39,7 +42,7 @@ class World:
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     client_tokens: dict[str, ClientToken] = field(default_factory=dict)
-    publishes: dict[str, Publish] = field(default_factory=dict)
+    publishes: dict[str, Publish] = field(default_factory=dict)  # oldest first
     uploads: dict[str, str] = field(default_factory=dict)  # upload_id -> publish_id
     timing: Timing = field(default_factory=lambda: TIMING_PROFILES[DEFAULT_PROFILE])
     schedule: Schedule = field(default_factory=Schedule)
@@ -47,42 +50,37 @@ class World:
     injections: list[Injection] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
     fault_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
+    # Indexes and bookkeeping for the bounds in domain.retention.
+    grants_by_pair: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    client_tokens_by_app: dict[str, list[str]] = field(default_factory=dict)
+    issued_since_sweep: int = 0
+    next_sweep_at: float = float("-inf")
+    # Publish ids in the order they became final (the first to forget past MAX_PUBLISHES).
+    finished: deque[str] = field(default_factory=deque)
+    # Publishes whose media work (a download, spooled bytes) the runtime should drop: they
+    # failed, were cancelled or were forgotten. The runtime drains this list.
+    released: list[str] = field(default_factory=list)
     _fault_ids: int = 0
 
     def next_fault_id(self) -> str:
         self._fault_ids += 1
         return f"fault-{self._fault_ids}"
 
-    limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
-    _issued_since_sweep: int = 0
-
     def forget_old_publishes(self, keep: int = MAX_PUBLISHES) -> None:
-        """Bound what the sandbox keeps: past `keep` publishes, the oldest final ones go."""
-        excess = len(self.publishes) - keep
-        if excess <= 0:
-            return
-        for publish_id in [p.publish_id for p in self.publishes.values() if p.final][:excess]:
-            publish = self.publishes.pop(publish_id)
+        """Bound what the sandbox keeps: past `keep` publishes, the ones that finished first go,
+        then (only if none is final) the oldest of the others."""
+        while len(self.publishes) > keep:
+            while self.finished and self.finished[0] not in self.publishes:
+                self.finished.popleft()
+            oldest = self.finished.popleft() if self.finished else next(iter(self.publishes))
+            publish = self.publishes.pop(oldest)
             if publish.upload_id is not None:
                 self.uploads.pop(publish.upload_id, None)
+            self.released.append(oldest)
 
     def creator_by_uid(self, uid: str) -> Creator | None:
         return next((c for c in self.creators.values() if c.uid == uid), None)
 
     def creator_by_open_id(self, client_key: str, oid: str) -> Creator | None:
         return next((c for c in self.creators.values() if open_id(client_key, c.uid) == oid), None)
-
-    def note_issued(self, now: float) -> None:
-        """Count an issued code or token; every so often drop what can never be used again."""
-        self._issued_since_sweep += 1
-        if self._issued_since_sweep >= _SWEEP_EVERY:
-            self._issued_since_sweep = 0
-            self.sweep(now)
-
-    def sweep(self, now: float) -> None:
-        self.codes = {k: c for k, c in self.codes.items() if c.expires_at > now and not c.used}
-        self.access_tokens = {k: t for k, t in self.access_tokens.items() if t.expires_at > now}
-        self.refresh_tokens = {
-            k: t for k, t in self.refresh_tokens.items() if t.expires_at > now and not t.superseded
-        }
-        self.client_tokens = {k: t for k, t in self.client_tokens.items() if t.expires_at > now}

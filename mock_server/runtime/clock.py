@@ -14,8 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 
-def _system_time() -> float:
+def real_time() -> float:
+    """The machine's wall-clock time, for the few things that are not on the sandbox's
+    timeline (a file's age on disk); everything TikTok-related asks a `Clock`."""
     return time.time()
+
+
+_system_time = real_time
 
 
 # The instants the clock may show. Everything derived from `now` (expiries up to a year ahead,

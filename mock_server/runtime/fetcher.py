@@ -7,6 +7,7 @@ implementation, e.g. `StaticFetcher`, that serves bytes from memory.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Mapping
 from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
@@ -29,7 +30,12 @@ Progress = Callable[[int], None]
 
 class UrlFetcher(Protocol):
     def fetch(self, url: str, dest: BinaryIO, max_bytes: int, progress: Progress) -> int:
-        """Stream `url` into `dest`; return the byte count or raise FetchError."""
+        """Stream `url` into `dest`; return the byte count or raise FetchError.
+
+        `progress(received)` may raise to stop the download (the publish was cancelled). A
+        fetcher that can interrupt a read blocked on a silent server registers how with
+        `progress.on_abort(callback)` when the sandbox's progress object has that attribute.
+        """
         ...
 
 
@@ -55,10 +61,13 @@ class HttpxFetcher:
     def fetch(self, url: str, dest: BinaryIO, max_bytes: int, progress: Progress) -> int:
         refuse_unless_loopback(url, self.loopback_only)
         received = 0
+        on_abort = getattr(progress, "on_abort", None)
         try:
             with (
                 httpx.Client(follow_redirects=False, timeout=self.timeout) as client,
-                client.stream("GET", url) as response,
+                client.stream(
+                    "GET", url, extensions={"trace": _interruptible(on_abort)}
+                ) as response,
             ):
                 if 300 <= response.status_code < 400:
                     raise FetchError(f"{url} answered {response.status_code}: redirects fail")
@@ -73,6 +82,23 @@ class HttpxFetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
         return received
+
+
+def _interruptible(
+    on_abort: Callable[[Callable[[], None]], None] | None,
+) -> Callable[[str, dict[str, object]], None]:
+    """An httpcore trace hook that, once the TCP connection exists, registers with `on_abort`
+    a way to cut it: shutting the socket down wakes a read blocked on a server that stalls."""
+
+    def trace(event: str, info: dict[str, object]) -> None:
+        if on_abort is None or not event.endswith("connect_tcp.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None  # type: ignore[attr-defined]
+        if isinstance(sock, socket.socket):
+            on_abort(lambda: sock.shutdown(socket.SHUT_RDWR))
+
+    return trace
 
 
 class StaticFetcher:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+from mock_server.runtime.clock import real_time
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so leftovers of killed servers are not detected
+    fcntl = None  # type: ignore[assignment]
 
 COPY_BLOCK = 1024 * 1024
 
@@ -21,26 +29,88 @@ class ChunkLengthMismatch(Exception):
         self.received = received
 
 
+_PREFIX = "tiktok-sandbox-media-"
+_OWNER = ".owner"  # held locked (flock) by the process whose spool it is
+_UNOWNED_GRACE_SECONDS = 3600.0  # spools from before owner files, or that crashed at birth
+_swept = False
+_swept_lock = threading.Lock()
+
+
+def remove_dead_spools(parent: Path | None = None) -> list[Path]:
+    """Remove the spool directories of sandboxes whose process has gone (killed, crashed):
+    their owner lock is free. Returns what was removed. Does nothing where `fcntl` is missing."""
+    if fcntl is None:
+        return []
+    parent = Path(tempfile.gettempdir()) if parent is None else parent
+    removed = []
+    for candidate in parent.glob(f"{_PREFIX}*"):
+        if candidate.is_dir() and not _owned(candidate):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _owned(directory: Path) -> bool:
+    assert fcntl is not None
+    try:
+        fd = os.open(directory / _OWNER, os.O_RDWR)
+    except FileNotFoundError:
+        try:
+            age = real_time() - directory.stat().st_mtime  # a file's age: wall-clock time
+        except OSError:
+            return True
+        return age < _UNOWNED_GRACE_SECONDS
+    except OSError:
+        return True  # not ours to judge (permissions): leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True  # a live process holds it
+    finally:
+        os.close(fd)  # closing also releases a lock we took
+    return False
+
+
 class MediaSpool:
-    """One temp directory per sandbox, one file per publish (plus one per photo)."""
+    """One temp directory per sandbox, one file per publish (plus one per photo).
+
+    The directory holds an owner file locked for as long as the sandbox lives, so the next
+    sandbox to start can tell a dead one's leftovers (partial chunks of a killed server) and
+    remove them.
+    """
 
     def __init__(self, root: Path | None = None) -> None:
+        global _swept
         self._root = root
         self._owned = root is None
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize | None = None
+        self._owner_fd: int | None = None
+        if self._owned:
+            with _swept_lock:
+                if not _swept:
+                    _swept = True
+                    remove_dead_spools()
 
     @property
     def root(self) -> Path:
         with self._lock:
             if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="tiktok-sandbox-media-"))
-                self._finalizer = weakref.finalize(self, shutil.rmtree, self._root, True)
+                self._root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+                self._owner_fd = _hold_owner_lock(self._root)
+                self._finalizer = weakref.finalize(self, _remove_spool, self._root, self._owner_fd)
             return self._root
 
     def path(self, publish_id: str, part: int = 0) -> Path:
-        name = hashlib.sha256(publish_id.encode()).hexdigest()[:32]
-        return self.root / f"{name}.{part}"
+        return self.root / f"{_stem(publish_id)}.{part}"
+
+    def discard_all(self, publish_id: str) -> None:
+        """Drop every file of a publish (its upload, or each pulled photo)."""
+        with self._lock:
+            root = self._root
+        if root is not None:
+            for path in root.glob(f"{_stem(publish_id)}.*"):
+                path.unlink(missing_ok=True)
 
     async def write_chunk(
         self, publish_id: str, offset: int, length: int, body: AsyncIterator[bytes]
@@ -85,18 +155,33 @@ class MediaSpool:
             raise ChunkLengthMismatch(received)
         return digest.hexdigest()
 
-    def discard(self, publish_id: str, parts: int = 1) -> None:
-        for part in range(parts):
-            self.path(publish_id, part).unlink(missing_ok=True)
-
     def clear(self) -> None:
         """Remove every spooled file (on reset)."""
         with self._lock:
             root = self._root
         if root is not None and root.exists():
             for child in root.iterdir():
-                child.unlink(missing_ok=True)
+                if child.name != _OWNER:
+                    child.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self._finalizer is not None:
             self._finalizer()
+
+
+def _stem(publish_id: str) -> str:
+    return hashlib.sha256(publish_id.encode()).hexdigest()[:32]
+
+
+def _hold_owner_lock(root: Path) -> int | None:
+    if fcntl is None:
+        return None
+    fd = os.open(root / _OWNER, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _remove_spool(root: Path, owner_fd: int | None) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    if owner_fd is not None:
+        os.close(owner_fd)

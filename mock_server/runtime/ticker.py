@@ -36,6 +36,6 @@ class Ticker:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.state.pump()
+                self.state.pump(background=True)
             except Exception:  # a failing tick must not stop later ones
                 log.exception("tiktok-sandbox: background tick failed")

@@ -6,6 +6,7 @@ and answers with scripted statuses, for tests.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,9 +34,24 @@ class WebhookSender(Protocol):
 
 
 class HttpxWebhookSender:
+    """POSTs through one shared connection pool (one TLS context, kept-alive connections), so
+    a delivery costs a request, not a new client; safe to call from several threads."""
+
     def __init__(self, timeout_seconds: float = 10.0, loopback_only: bool | None = None) -> None:
         self.timeout = timeout_seconds
         self.loopback_only = loopback_only_default() if loopback_only is None else loopback_only
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+
+    def _http(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                    limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                )
+            return self._client
 
     def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
         try:
@@ -43,16 +59,16 @@ class HttpxWebhookSender:
         except FetchError as exc:
             raise WebhookSendError(str(exc)) from exc
         try:
-            response = httpx.post(
-                url,
-                content=body,
-                headers=dict(headers),
-                timeout=self.timeout,
-                follow_redirects=False,
-            )
+            response = self._http().post(url, content=body, headers=dict(headers))
         except httpx.HTTPError as exc:
             raise WebhookSendError(f"{type(exc).__name__}: {exc}") from exc
         return response.status_code, response.text[:512]
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 class RecordingWebhookSender:

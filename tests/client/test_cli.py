@@ -16,6 +16,7 @@ from client.cli import main
 from mock_server import Sandbox
 from mock_server.sandbox import RunningServer
 from tests.client.conftest import APP, SECRET, VirtualTime, issue_token
+from tests.forms import form_token
 
 pytestmark = pytest.mark.server
 
@@ -131,10 +132,12 @@ def test_login_through_the_consent_page_and_the_loopback_redirect(
     def consent(url: str) -> bool:
         """What the person does in the browser: open the page, pick the account, approve."""
         assert url.startswith(f"{server.url}/v2/auth/authorize/?")
-        assert httpx.get(url).status_code == 200
+        page = httpx.get(url)
+        assert page.status_code == 200
         params = dict(parse_qsl(urlsplit(url).query))
         assert urlsplit(params["redirect_uri"]).hostname == "127.0.0.1"
         form: dict[str, Any] = params | {"creator": "ana_makes", "decision": "approve"}
+        form["csrf_token"] = form_token(page.text)
         form["granted"] = params["scope"].split(",")
         answer = httpx.post(f"{server.url}/v2/auth/authorize/", data=form, follow_redirects=True)
         landed.append(answer)

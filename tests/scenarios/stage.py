@@ -22,6 +22,7 @@ from mock_server.domain.models import App
 from mock_server.runtime.fetcher import StaticFetcher
 from mock_server.runtime.webhooks import RecordingWebhookSender, SentWebhook
 from mock_server.sandbox import IN_PROCESS_URL
+from tests.forms import form_token
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 24 * 3600
@@ -139,6 +140,7 @@ class Stage:
         page = self.http.get(f"{parts.path}?{parts.query}")
         assert page.status_code == 200, page.text
         form = [*parse_qsl(parts.query), ("decision", "approve"), ("creator", username)]
+        form.append(("csrf_token", form_token(page.text)))
         form += [("granted", scope) for scope in granted]
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         return self.http.post(AUTHORIZE, content=urlencode(form), headers=headers)

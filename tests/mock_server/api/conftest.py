@@ -14,6 +14,7 @@ import pytest
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import FetchError, Progress
 from mock_server.sandbox import Sandbox
+from mock_server.state import ServerOptions
 from tests.mock_server.sandboxes import WEB, WEB_REDIRECT, WEB_SECRET, make_sandbox
 
 # ref 4.1: UTC YYYYMMDDHHMMSS then 20 upper-case hex digits.
@@ -149,7 +150,14 @@ class Posting:
 
     def __init__(self, base_url: str = "http://127.0.0.1:8080") -> None:
         self.fetcher = HeldFetcher()  # the pull seam (runtime/fetcher.py)
-        self.sandbox = Sandbox("default", clock=Clock.frozen_at(POSTING_T0), fetcher=self.fetcher)
+        # The control API answers under loopback names and the hosts it is told about.
+        host = httpx.URL(base_url).host
+        self.sandbox = Sandbox(
+            "default",
+            clock=Clock.frozen_at(POSTING_T0),
+            fetcher=self.fetcher,
+            options=ServerOptions(allowed_hosts=(host,)),
+        )
         self.http = self.sandbox.client(base_url=base_url)
 
     def close(self) -> None:

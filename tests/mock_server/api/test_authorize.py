@@ -331,3 +331,50 @@ def test_same_seed_and_clock_give_identical_responses() -> None:
     first, second = run_flow(make_sandbox(seed=11)), run_flow(make_sandbox(seed=11))
     assert first == second
     assert run_flow(make_sandbox(seed=12))[0] != first[0]
+
+
+# -- the form token: only the consent page itself can post the consent ------------------------
+
+
+def test_a_consent_post_without_the_pages_form_token_is_refused(http: httpx.Client) -> None:
+    fields = ConsentForm(show(http).text).submit("approve", "ana")
+    for tampered in (
+        [(k, v) for k, v in fields if k != "csrf_token"],  # a page on another origin's post
+        [(k, "0" * 64 if k == "csrf_token" else v) for k, v in fields],
+    ):
+        response = post_form(http, tampered)
+        assert response.status_code == 403
+        assert "location" not in response.headers  # nothing is sent to the app
+        assert "open the authorize url again" in response.text.lower()
+    journal = http.get("/_sandbox/journal", params={"path": AUTHORIZE}).json()["entries"]
+    assert [e["rule"] for e in journal[:2]] == ["consent_form_token"] * 2
+
+
+@pytest.mark.parametrize("changed", ["state", "redirect_uri", "scope", "code_challenge"])
+def test_a_form_token_only_fits_the_request_its_page_showed(
+    http: httpx.Client, changed: str
+) -> None:
+    other = {
+        "state": "another-state",
+        "redirect_uri": WEB_LOOPBACK_REDIRECT,
+        "scope": "user.info.basic",
+        "code_challenge": "a" * 64,
+    }[changed]
+    token = dict(ConsentForm(show(http).text).hidden)["csrf_token"]
+    fields = ConsentForm(show(http, **{changed: other}).text).submit("approve", "ana")
+    swapped = [(k, token if k == "csrf_token" else v) for k, v in fields]
+    assert post_form(http, swapped).status_code == 403
+    assert post_form(http, fields).status_code == 302  # its own token fits
+
+
+def test_a_denial_needs_the_form_token_too(http: httpx.Client) -> None:
+    fields = ConsentForm(show(http).text).submit("deny")
+    forged = [(k, v) for k, v in fields if k != "csrf_token"]
+    assert post_form(http, forged).status_code == 403
+    assert "error=access_denied" in post_form(http, fields).headers["location"]
+
+
+def test_the_consent_page_cannot_be_framed(http: httpx.Client) -> None:
+    page = show(http)
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

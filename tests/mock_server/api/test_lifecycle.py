@@ -1098,3 +1098,35 @@ def test_webhook_bodies_name_the_publish(st: Studio, media: dict[str, bytes]) ->
         envelope = json.loads(delivery["body"])
         assert isinstance(envelope["content"], str)
         assert json.loads(envelope["content"])["publish_id"] == publish_id
+
+
+# -- an upload that never completes ends (issue 10: nothing stays PROCESSING_UPLOAD forever) --
+
+
+def test_an_upload_not_complete_when_its_url_expires_fails(st: Studio) -> None:
+    token = st.token()
+    untouched, _ = st.start_upload(token, 1000)
+    partial, url = st.start_upload(token, 2 * CHUNK + 10)
+    assert st.put(url, bytes(CHUNK), 0, CHUNK - 1, 2 * CHUNK + 10).status_code == 206
+    spooled = list(st.sandbox.state.spool.root.iterdir())
+    st.advance(3600 - 1)
+    assert st.publish(untouched)["status"] == "PROCESSING_UPLOAD"
+    st.advance(1)  # the upload_url's hour is over: no byte can arrive any more
+    for publish_id in (untouched, partial):
+        state = st.publish(publish_id)
+        assert (state["status"], state["fail_reason"]) == ("FAILED", "file_format_check_failed")
+        assert st.state(publish_id, token)["status"] == "FAILED"
+    failed = [c for e, c in st.events() if e == "post.publish.failed"]
+    assert {c["publish_id"] for c in failed} == {untouched, partial}
+    assert {c["reason"] for c in failed} == {"file_format_check_failed"}
+    assert len(spooled) > len(list(st.sandbox.state.spool.root.iterdir()))  # bytes dropped
+
+
+def test_a_complete_upload_is_not_failed_by_its_urls_expiry(
+    st: Studio, media: dict[str, bytes]
+) -> None:
+    token = st.token()
+    publish_id, url = st.start_upload(token, len(media["ok.mp4"]))
+    assert st.upload(url, media["ok.mp4"])[-1].status_code == 201
+    st.advance(3601)
+    assert st.publish(publish_id)["status"] == "PUBLISH_COMPLETE"

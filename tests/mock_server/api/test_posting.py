@@ -910,8 +910,18 @@ def test_negative_and_huge_sizes_are_invalid_param(p: Posting, size: int | float
         p.advance(60)
 
 
-@pytest.mark.parametrize("literal", [b"Infinity", b"-Infinity", b"NaN", b"1e999"])
-def test_non_finite_sizes_are_invalid_param(p: Posting, literal: bytes) -> None:
+@pytest.mark.parametrize(
+    ("literal", "named"),
+    [
+        (b"1e999", "video_size"),  # a number, too large for the field that names itself
+        (b"1" + b"0" * 30, "video_size"),
+        (b"9" * 5000, "video_size"),
+        (b"Infinity", "not valid JSON"),  # not JSON at all
+        (b"-Infinity", "not valid JSON"),
+        (b"NaN", "not valid JSON"),
+    ],
+)
+def test_non_finite_sizes_are_invalid_param(p: Posting, literal: bytes, named: str) -> None:
     token = p.token(AUDITED, "ana_makes")
     raw = (
         b'{"post_info": {"privacy_level": "SELF_ONLY"}, "source_info": {"source": "FILE_UPLOAD",'
@@ -920,7 +930,8 @@ def test_non_finite_sizes_are_invalid_param(p: Posting, literal: bytes) -> None:
     response = p.call(
         VIDEO_INIT_PATH, token, content=raw, headers={"Content-Type": "application/json"}
     )
-    expect_error(response, "invalid_param", 400, "video_size")
+    expect_error(response, "invalid_param", 400, named)
+    assert p.publishes(AUDITED) == []
 
 
 def test_status_and_cancel_need_a_string_publish_id(p: Posting) -> None:

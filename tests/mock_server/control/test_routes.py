@@ -15,7 +15,9 @@ import pytest
 
 from mock_server import Clock, Sandbox
 from mock_server.state import ServerOptions
+from tests.mock_server.control.views import control_state
 
+JSON = {"Content-Type": "application/json"}
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T0_TEXT = "2026-01-01T00:00:00Z"
 
@@ -166,24 +168,87 @@ def test_reset_can_switch_seed(http: httpx.Client) -> None:
     assert ok(http.post("/_sandbox/reset", json={}))["seed"] == 5
 
 
-def test_reset_can_switch_scenario(http: httpx.Client, tmp_path: Path) -> None:
+def scenario_dir_client(directory: Path) -> httpx.Client:
+    """A sandbox whose control API may load scenario files from `directory`."""
+    options = ServerOptions(scenario_dirs=(directory,))
+    return Sandbox("default", seed=0, clock=Clock.frozen_at(T0), options=options).client()
+
+
+def test_reset_can_switch_scenario(tmp_path: Path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text("name: tiny\ncreators:\n  - username: solo\napps:\n  - name: Only\n")
-    health = ok(http.post("/_sandbox/reset", json={"scenario": str(path)}))
-    assert health["scenario"] == "tiny"
-    assert [a["name"] for a in ok(http.get("/_sandbox/apps"))["apps"]] == ["Only"]
-    assert ok(http.post("/_sandbox/reset", json={"scenario": "default"}))["scenario"] == "default"
+    with scenario_dir_client(tmp_path) as http:
+        health = ok(http.post("/_sandbox/reset", json={"scenario": str(path)}))
+        assert health["scenario"] == "tiny"
+        assert [a["name"] for a in ok(http.get("/_sandbox/apps"))["apps"]] == ["Only"]
+        assert ok(http.post("/_sandbox/reset", json={"scenario": "default"}))["scenario"] == (
+            "default"
+        )
+        # A path relative to the scenario directory works too.
+        assert ok(http.post("/_sandbox/reset", json={"scenario": "tiny.yaml"}))["scenario"] == (
+            "tiny"
+        )
 
 
-def test_reset_with_a_bad_scenario_changes_nothing(http: httpx.Client, tmp_path: Path) -> None:
+def test_reset_with_a_bad_scenario_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("apps:\n  - stage: beta\n")
-    ok(http.post("/_sandbox/apps", json={"name": "Kept"}), 201)
+    path.write_text("apps:\n  - stage: beta-secret-value\n")
+    with scenario_dir_client(tmp_path) as http:
+        ok(http.post("/_sandbox/apps", json={"name": "Kept"}), 201)
+        message = refused(http.post("/_sandbox/reset", json={"scenario": str(path)}))
+        assert "bad.yaml" in message and "stage" in message
+        assert "beta-secret-value" not in message  # what the file holds is not told over HTTP
+        refused(http.post("/_sandbox/reset", json={"scenario": "no_such_scenario"}))
+        assert ok(http.get("/_sandbox/health"))["scenario"] == "default"
+        assert "Kept" in [a["name"] for a in ok(http.get("/_sandbox/apps"))["apps"]]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "root:x:0:0:root:/root:/bin/bash\n",  # not a mapping
+        "SECRET_KEY: hunter2\n",  # an unknown key
+        "seed: hunter2\n",  # a value of the wrong type
+        "apps: [\n  hunter2: {\n",  # not YAML
+        "creators:\n  - username: hunter2\n    flavour: x\n",  # an unknown setting
+    ],
+)
+def test_scenario_errors_over_http_never_quote_the_file(tmp_path: Path, content: str) -> None:
+    (tmp_path / "leak.yaml").write_text(content)
+    with scenario_dir_client(tmp_path) as http:
+        message = refused(http.post("/_sandbox/reset", json={"scenario": "leak.yaml"}))
+    assert "leak.yaml" in message
+    for secret in ("hunter2", "root:x", "SECRET_KEY", "flavour"):
+        assert secret not in message
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["/etc/passwd", "../outside.yaml", "{outside}", "{inside}/../outside.yaml", "notes.txt"],
+)
+def test_reset_loads_no_file_outside_the_scenario_directories(tmp_path: Path, where: str) -> None:
+    inside = tmp_path / "scenarios"
+    inside.mkdir()
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("name: outside-first-line-secret\n")
+    (inside / "notes.txt").write_text("name: notes-secret\n")
+    target = where.format(outside=outside, inside=inside)
+    with scenario_dir_client(inside) as http:
+        message = refused(http.post("/_sandbox/reset", json={"scenario": target}))
+        assert "secret" not in message and "root:" not in message
+        assert ok(http.get("/_sandbox/health"))["scenario"] == "default"
+
+
+def test_without_scenario_directories_only_built_in_scenarios_load(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text("name: tiny\n")
     message = refused(http.post("/_sandbox/reset", json={"scenario": str(path)}))
-    assert "bad.yaml" in message and "stage" in message
-    refused(http.post("/_sandbox/reset", json={"scenario": "no_such_scenario"}))
-    assert ok(http.get("/_sandbox/health"))["scenario"] == "default"
-    assert "Kept" in [a["name"] for a in ok(http.get("/_sandbox/apps"))["apps"]]
+    assert "--scenario-dir" in message
+    assert ok(http.post("/_sandbox/reset", json={"scenario": "unaudited-app"}))["scenario"] == (
+        "unaudited-app"
+    )
 
 
 @pytest.mark.parametrize(
@@ -652,14 +717,16 @@ def test_clock_bad_input_is_400_and_changes_nothing(
 
 
 def test_clock_advance_by_a_huge_integer_is_400(http: httpx.Client) -> None:
-    refused(http.post("/_sandbox/clock", content=b'{"advance_seconds": 1' + b"0" * 400 + b"}"))
+    body = b'{"advance_seconds": 1' + b"0" * 400 + b"}"
+    refused(http.post("/_sandbox/clock", content=body, headers=JSON))
     assert ok(http.get("/_sandbox/clock")) == {"now": T0_TEXT, "frozen": True}
 
 
 def test_clock_advance_by_infinity_is_400(http: httpx.Client) -> None:
     # Python's JSON parser accepts these non-standard literals.
     for literal in (b"Infinity", b"NaN", b"-Infinity"):
-        refused(http.post("/_sandbox/clock", content=b'{"advance_seconds": ' + literal + b"}"))
+        body = b'{"advance_seconds": ' + literal + b"}"
+        refused(http.post("/_sandbox/clock", content=body, headers=JSON))
     assert ok(http.get("/_sandbox/health"))["now"] == T0_TEXT
 
 
@@ -1020,9 +1087,13 @@ def test_grants(http: httpx.Client) -> None:
     (mine,) = ok(http.get("/_sandbox/grants", params={"client_key": AUDITED}))["grants"]
     assert mine["revoked"] is True and mine["active"] is False
 
-    ok(http.post("/_sandbox/clock", json={"advance_seconds": 181 * 86400}))
+    ok(http.post("/_sandbox/clock", json={"advance_seconds": 180 * 86400}))
     (other,) = ok(http.get("/_sandbox/grants", params={"client_key": UNAUDITED}))["grants"]
     assert other["revoked"] is False and other["active"] is False
+    # A day after they ended, ended grants are swept away (a sandbox left running stays small).
+    ok(http.post("/_sandbox/clock", json={"advance_seconds": 86400}))
+    assert ok(http.get("/_sandbox/grants", params={"client_key": UNAUDITED}))["grants"] == []
+    assert ok(http.get("/_sandbox/grants"))["grants"] == []
 
 
 # -- dashboard ------------------------------------------------------------------------------
@@ -1132,7 +1203,9 @@ def remote_get(
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=sandbox.app, client=client)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as remote:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1:8080"
+        ) as remote:
             return await remote.get(path, **kwargs)
 
     return asyncio.run(call())
@@ -1164,3 +1237,95 @@ def test_admin_token_opens_the_control_api() -> None:
     assert ok(answer)["status"] == "ok"
     # Loopback clients still need no token.
     assert ok(remote_get(sandbox, "/_sandbox/health", client=("127.0.0.1", 9)))["status"] == "ok"
+
+
+# -- nothing a refused request sends is stored (issue 10) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/_sandbox/creators/ana_makes", b'{"nickname": "Ana \\udfff"}'),
+        ("PATCH", "/_sandbox/creators/ana_makes", b'{"bio_description": "x\\u0000y"}'),
+        ("POST", "/_sandbox/creators", b'{"nickname": "\\ud800"}'),
+        ("POST", "/_sandbox/apps", b'{"name": "\\udfff", "creators": [{"username": "new_one"}]}'),
+        (
+            "POST",
+            "/_sandbox/apps",
+            b'{"name": "ok", "creators": [{"username": "new_one"}], "stage": 3}',
+        ),
+        (
+            "PATCH",
+            "/_sandbox/apps/awacmescheduler01",
+            b'{"webhook_url": "http://127.0.0.1:9/h\\nook"}',
+        ),
+        (
+            "PATCH",
+            "/_sandbox/apps/awacmescheduler01",
+            b'{"redirect_uris": ["https://a.example/c b"]}',
+        ),
+        ("POST", "/_sandbox/authorize", b'{"client_key": "\\udfff", "username": "ana_makes"}'),
+        (
+            "POST",
+            "/_sandbox/tokens",
+            b'{"client_key": "a", "scopes": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+        ),
+        ("POST", "/_sandbox/faults", b'{"status": ' + b"9" * 5000 + b"}"),
+        ("POST", "/_sandbox/clock", b'{"advance_seconds": 1e999}'),
+        ("POST", "/_sandbox/outcomes", b'{"fail_reason": "internal", "count": NaN}'),
+    ],
+)
+def test_a_refused_control_write_changes_nothing_and_everything_still_renders(
+    http: httpx.Client, method: str, path: str, body: bytes
+) -> None:
+    before = control_state(http)
+    answer = http.request(method, path, content=body, headers=JSON)
+    refused(answer, 400)
+    assert control_state(http) == before
+    for page in ("/_sandbox/", "/_sandbox/journal", "/_sandbox/creators"):
+        assert http.get(page).status_code == 200
+
+
+def test_a_refused_app_creation_draws_no_ids(sandbox: Sandbox, http: httpx.Client) -> None:
+    # The ids and generated details after a refused request are those a run without it gets.
+    refused(http.post("/_sandbox/apps", json={"creators": [{}, {}], "stage": "beta"}))
+    made = ok(http.post("/_sandbox/apps", json={"creators": [{}]}), 201)
+    with Sandbox("default", seed=0, clock=Clock.frozen_at(T0)).client() as fresh:
+        assert ok(fresh.post("/_sandbox/apps", json={"creators": [{}]}), 201) == made
+
+
+def test_a_sandbox_holds_a_bounded_number_of_apps(sandbox: Sandbox, http: httpx.Client) -> None:
+    from mock_server.domain.world import MAX_APPS
+
+    for i in range(MAX_APPS - len(sandbox.state.world.apps)):
+        sandbox.state.world.apps[f"filler{i:04d}"] = sandbox.state.world.apps[AUDITED]
+    message = refused(http.post("/_sandbox/apps", json={"name": "One too many"}))
+    assert f"at most {MAX_APPS} apps" in message
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v2/oauth/token", "/v2/post/publish/video/init", "/v2/user/info", "/v2/auth/authorize"],
+)
+def test_a_missing_trailing_slash_is_not_found_never_redirected(
+    http: httpx.Client, path: str
+) -> None:
+    answer = http.post(path, headers={"Host": "evil.example"})
+    assert answer.status_code == 404
+    assert "location" not in answer.headers
+    body = answer.json()
+    if path.startswith(("/v2/oauth", "/v2/auth")):
+        assert set(body) == {"error", "error_description", "log_id"}
+    else:
+        assert set(body) == {"data", "error"} and body["data"] == {}
+
+
+@pytest.mark.parametrize("size", ["²", "9" * 5000, "-1", "0", "2049", "1e3", "١٢", ""])
+def test_avatar_sizes_that_are_not_plain_numbers_fall_back(
+    sandbox: Sandbox, http: httpx.Client, size: str
+) -> None:
+    uid = sandbox.state.world.creators["ana_makes"].uid
+    answer = http.get(f"/_sandbox/avatars/{uid}.svg", params={"size": size})
+    assert answer.status_code == 200
+    assert "width='168'" in answer.text
+    assert "width='2048'" in http.get(f"/_sandbox/avatars/{uid}.svg?size=2048").text

@@ -144,6 +144,22 @@ WILDCARD = "http://127.0.0.1:*/callback/"
         (WILDCARD, "http://127.0.0.1:53682/callback/?x=1", False),
         (WILDCARD, "http://127.0.0.1:53682/callback/#x", False),
         (WILDCARD, "http://evil.example:53682/callback/", False),
+        # issue 10: only a decimal port 1-65535 without leading zeros, nothing else changed
+        (WILDCARD, "http://127.0.0.1:65535/callback/", True),
+        (WILDCARD, "http://evil@127.0.0.1:99999/callback/", False),
+        (WILDCARD, "http://evil@127.0.0.1:5000/callback/", False),
+        (WILDCARD, "http://127.0.0.1:99999/callback/", False),
+        (WILDCARD, "http://127.0.0.1:65536/callback/", False),
+        (WILDCARD, "http://127.0.0.1:0/callback/", False),
+        (WILDCARD, "http://127.0.0.1:05000/callback/", False),
+        (WILDCARD, "http://127.0.0.1:+5000/callback/", False),
+        (WILDCARD, "http://127.0.0.1:5000/call\r\nback/", False),
+        (WILDCARD, "http://127.0.0.1:5000/callback/\r\nLocation: x", False),
+        (WILDCARD, "http://127.0.0.1:5000/Callback/", False),
+        (WILDCARD, "http://127.0.0.1:5000/callback", False),
+        (WILDCARD, "http://127.0.0.1:5000//callback/", False),
+        (WILDCARD, "HTTP://127.0.0.1:5000/callback/", False),
+        (WILDCARD, "http://127.0.0.1:5000/callback/%2e%2e/", False),
     ],
 )
 def test_matching(registered: str, given: str, expected: bool) -> None:

@@ -15,6 +15,7 @@ from mock_server.domain.webhooks import (
     DELIVERED,
     DELIVERY_LOG_SIZE,
     DROPPED,
+    MAX_PENDING_PER_APP,
     PENDING,
     Attempt,
     Delivery,
@@ -179,10 +180,31 @@ def test_the_outbox_keeps_a_bounded_log_per_app() -> None:
     assert len(box.all("k2")) == 1
 
 
-def test_the_outbox_never_forgets_a_pending_delivery() -> None:
-    # ref 14.1: at least once; a full log must not swallow an event not yet delivered.
+def test_pending_deliveries_are_capped_per_app_and_the_given_up_ones_say_so() -> None:
+    # ref 14.1 is at least once, but a receiver that never answers must not make the sandbox
+    # keep every event: past the cap the oldest pending one is given up, visibly.
     box = Outbox()
-    for n in range(DELIVERY_LOG_SIZE + 5):
+    total = MAX_PENDING_PER_APP + 7
+    for n in range(total):
         box.add(delivery(T + n, n=n))
-    assert len(box.all("awacmescheduler01")) == DELIVERY_LOG_SIZE + 5
-    assert len(box.due(T + DELIVERY_LOG_SIZE + 5)) == DELIVERY_LOG_SIZE + 5
+    box.add(delivery(T, "k2", n=99999))
+    kept = box.all("awacmescheduler01")
+    pending = [d for d in kept if d.status == PENDING]
+    assert len(pending) == MAX_PENDING_PER_APP
+    assert pending[0].delivery_id == f"d{7:04d}"  # the newest ones are still to be sent
+    given_up = [d for d in kept if d.status == DROPPED]
+    assert [d.delivery_id for d in given_up] == [f"d{n:04d}" for n in range(7)]
+    assert {d.dropped_reason for d in given_up} == {"pending_cap"}
+    assert len(box.due(T + total)) == MAX_PENDING_PER_APP + 1  # and k2's one
+    assert [d.status for d in box.all("k2")] == [PENDING]  # another app's cap is its own
+
+
+def test_a_delivery_being_sent_is_not_given_up_under_the_cap() -> None:
+    box = Outbox()
+    first = delivery(T, n=0)
+    box.add(first)
+    first.in_flight = True
+    for n in range(1, MAX_PENDING_PER_APP + 1):
+        box.add(delivery(T + n, n=n))
+    assert first.status == PENDING
+    assert box.all("awacmescheduler01")[1].dropped_reason == "pending_cap"

@@ -23,6 +23,8 @@ import yaml
 from mock_server import Clock, Sandbox
 from mock_server.state import ServerOptions
 
+JSON = {"Content-Type": "application/json"}
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 AUDITED, AUDITED_SECRET = "awacmescheduler01", "acmeSchedulerSecret0000000000001"
 UNAUDITED, UNAUDITED_SECRET = "awindieposter0001", "indiePosterSecret000000000000001"
@@ -463,7 +465,7 @@ def test_a_body_of_exactly_16_kib_is_replayable() -> None:
     try:
         empty = len(json.dumps({"status": 500, "message": ""}))
         body = json.dumps({"status": 500, "message": "x" * (16 * 1024 - empty)})
-        assert run.http.post("/_sandbox/faults", content=body).status_code == 201
+        assert run.http.post("/_sandbox/faults", content=body, headers=JSON).status_code == 201
         [step] = steps_of(run.export())
         assert len(base64.b64decode(step.body)) == 16 * 1024
     finally:

@@ -1,0 +1,109 @@
+"""JSON request bodies, checked whole before any of it reaches a handler.
+
+Python's `json` accepts things that cannot be stored or sent back: a lone UTF-16 surrogate
+(`"\\udfff"` decodes to a str that UTF-8 cannot encode), nesting that exhausts the recursion
+limit, integers of thousands of digits, `NaN` and `Infinity`. `parse` refuses all of them with a
+`JsonProblem` that says what is wrong, so the TikTok endpoints answer in TikTok's error shape,
+the control API with a 400, and nothing half-read is ever stored or rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+MAX_DEPTH = 64
+INT64_MAX = 2**63 - 1
+# Text that is not tab, line feed or carriage return but below U+0020, or DEL.
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n", "\r"}
+
+
+class JsonProblem(ValueError):
+    """Why a body is not acceptable JSON; the message is safe to show the client."""
+
+
+def _number(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or not -INT64_MAX - 1 <= (value := int(text)) <= INT64_MAX:
+        raise JsonProblem(f"a number in the body is out of range (more than {INT64_MAX})")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JsonProblem("a number in the body is too large to represent")
+    return value
+
+
+def _loose_number(text: str) -> int | float:
+    """As a Go decoder reads a number it has no field for: a float64 (so a huge one becomes
+    infinite); a field that needs an integer then refuses it and names itself."""
+    return int(text) if len(text.lstrip("-")) <= 19 else float(text)
+
+
+def _constant(name: str) -> float:
+    raise JsonProblem(f"{name} is not a JSON number")
+
+
+def parse(raw: bytes, *, strict: bool = True) -> Any:
+    """Decode a UTF-8 JSON document, or raise JsonProblem.
+
+    `strict` (the control API) also refuses integers outside int64, numbers that overflow, and
+    control characters other than tab, CR and LF in any string. Without it (TikTok's
+    endpoints), numbers are read as TikTok's decoder reads them, so the field that cannot take
+    one names itself, and captions keep whatever text they hold.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JsonProblem("the body is not UTF-8 text") from exc
+    try:
+        value = json.loads(
+            text,
+            parse_int=_number if strict else _loose_number,
+            parse_float=_fraction if strict else float,
+            parse_constant=_constant,
+        )
+    except RecursionError as exc:
+        raise JsonProblem(f"the JSON is nested more than {MAX_DEPTH} levels deep") from exc
+    except JsonProblem:
+        raise
+    except ValueError as exc:  # json.JSONDecodeError, or int() past its digit limit
+        raise JsonProblem(f"the body is not valid JSON: {exc}") from exc
+    # A surrogate can only come from a \u escape; a control character from any escape.
+    surrogates = "\\ud" in text.lower()
+    controls = strict and "\\" in text
+    _check(value, surrogates, controls)
+    return value
+
+
+def _check(value: Any, surrogates: bool, controls: bool) -> None:
+    """Depth, and (when the text could hold them) lone surrogates and control characters."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list) and depth > MAX_DEPTH:
+            raise JsonProblem(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key, surrogates, controls)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _check_text(item, surrogates, controls)
+
+
+def _check_text(text: str, surrogates: bool, controls: bool) -> None:
+    if surrogates:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JsonProblem(
+                f"a string in the body holds a lone UTF-16 surrogate "
+                f"(\\u{ord(text[exc.start]):04x}): text must be valid Unicode"
+            ) from exc
+    if controls and not _CONTROL.isdisjoint(text):
+        bad = next(c for c in text if c in _CONTROL)
+        raise JsonProblem(f"a string in the body holds a control character (\\u{ord(bad):04x})")

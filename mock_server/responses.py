@@ -1,0 +1,38 @@
+"""Starlette's JSON and HTML responses, made unable to fail on text the sandbox holds.
+
+Input is checked before it is stored (`api.jsontext`, `domain.settings`), so these fallbacks
+should never act; they make sure that if something slipped through, every page and endpoint
+still answers instead of failing with a 500 until a reset.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette import responses
+
+
+class JSONResponse(responses.JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:  # a lone surrogate: escaped, the JSON stays valid
+            return json.dumps(
+                content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+            ).encode("ascii")
+
+
+class HTMLResponse(responses.HTMLResponse):
+    """The sandbox's pages (consent, dashboard) also refuse to be framed by another page, so
+    a page on another origin cannot overlay them and borrow a person's clicks."""
+
+    def __init__(self, content: Any = None, status_code: int = 200, **kwargs: Any) -> None:
+        super().__init__(content, status_code, **kwargs)
+        self.headers.setdefault("x-frame-options", "DENY")
+        self.headers.setdefault("content-security-policy", "frame-ancestors 'none'")
+
+    def render(self, content: Any) -> bytes | memoryview:
+        if isinstance(content, str):
+            return content.encode(self.charset, "replace")
+        return super().render(content)

@@ -1,0 +1,64 @@
+"""Identifiers: deterministic from the seed, secrets unpredictable from each other."""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+
+from mock_server.domain.ids import IdFactory
+
+
+def random_bits(alphabet_size: int, length: int) -> float:
+    return length * math.log2(alphabet_size)
+
+
+def test_tokens_codes_and_upload_tokens_carry_at_least_128_random_bits() -> None:
+    ids = IdFactory(0)
+    token = re.fullmatch(r"(act|rft|clt)\.([A-Za-z0-9]{60})!\d{4}\.va", ids.access_token())
+    assert token and random_bits(62, 60) >= 128
+    code = re.fullmatch(r"([A-Za-z0-9_-]{200})\*v!\d{4}\.va", ids.auth_code())
+    assert code and random_bits(64, 200) >= 128
+    upload = ids.upload_token()
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", upload)
+    assert random_bits(16, 32) >= 128  # every hex digit is random (a UUID4 fixes 6 bits)
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", ids.client_secret())
+
+
+def test_upload_tokens_use_every_hex_digit() -> None:
+    ids = IdFactory(1)
+    seen = {ids.upload_token()[14] for _ in range(200)}  # a UUID4's version digit is always 4
+    assert len(seen) > 8
+
+
+def test_the_same_seed_gives_the_same_sequence_and_another_seed_another() -> None:
+    def run(seed: int) -> list[str]:
+        ids = IdFactory(seed)
+        return [ids.access_token(), ids.numeric_id(), ids.log_id(0), ids.upload_token()]
+
+    assert run(7) == run(7)
+    assert all(a != b for a, b in zip(run(7), run(8), strict=True))
+
+
+def test_log_ids_do_not_shift_tokens_or_ids() -> None:
+    # A refused request draws only a log id: what follows it is unchanged.
+    quiet, busy = IdFactory(3), IdFactory(3)
+    for _ in range(5):
+        busy.log_id(0)
+    assert [busy.access_token(), busy.numeric_id()] == [quiet.access_token(), quiet.numeric_id()]
+
+
+def test_a_rewound_factory_draws_the_same_again() -> None:
+    ids = IdFactory(5)
+    mark = ids.checkpoint()
+    first = [ids.client_secret(), ids.creator_uid(), ids.log_id(0)]
+    ids.rewind(mark)
+    assert [ids.client_secret(), ids.creator_uid(), ids.log_id(0)] == first
+
+
+def test_secret_characters_are_spread_over_the_alphabet() -> None:
+    ids = IdFactory(9)
+    text = "".join(ids.client_secret() for _ in range(400))
+    counts = [text.count(c) for c in string.ascii_letters + string.digits]
+    expected = len(text) / 62
+    assert min(counts) > expected * 0.6 and max(counts) < expected * 1.4

@@ -22,7 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mock_server.frontdoor.ca import LocalCA
 from mock_server.frontdoor.door import FrontDoor, log, peer
-from mock_server.frontdoor.policy import PlainRequestPolicy
+from mock_server.frontdoor.policy import NOT_A_PROXY, PlainRequestPolicy
 from mock_server.frontdoor.proxy import (
     TUNNEL_OPEN,
     BadProxyRequest,
@@ -99,7 +99,7 @@ class FrontDoorServer(uvicorn.Server):
             kind = await sniff(conn, FIRST_BYTES_TIMEOUT)
             if kind is Kind.TLS:
                 handed = await self._tls(conn, client, "")
-            elif kind is Kind.CONNECT and self.door.proxy:
+            elif kind is Kind.CONNECT:
                 handed = await self._tunnel(conn, client)
             elif kind is not Kind.CLOSED:  # plain HTTP; PlainRequestPolicy says what it may do
                 loop = asyncio.get_running_loop()
@@ -111,7 +111,7 @@ class FrontDoorServer(uvicorn.Server):
             log.info("tiktok-sandbox: connection from %s lost before any request: %s", client, exc)
         finally:
             if not handed:
-                conn.close()
+                _close(conn)
 
     async def _tls(self, conn: socket.socket, client: str, through: str) -> bool:
         """Terminate TLS on `conn` and serve HTTP inside; False (logged) when that failed."""
@@ -128,8 +128,8 @@ class FrontDoorServer(uvicorn.Server):
         return True
 
     async def _tunnel(self, conn: socket.socket, client: str) -> bool:
-        """Answer a CONNECT: refuse any target the sandbox does not emulate, else open the
-        tunnel and terminate the TLS that the client starts in it."""
+        """Answer a CONNECT: refuse it on a port that is not a proxy and for any target the
+        sandbox does not emulate, else open the tunnel and terminate the TLS started in it."""
         loop = asyncio.get_running_loop()
         try:
             head = await read_head(conn, MAX_CONNECT_HEAD, FIRST_BYTES_TIMEOUT)
@@ -140,6 +140,10 @@ class FrontDoorServer(uvicorn.Server):
             await loop.sock_sendall(
                 conn, refusal_response(400, f"tiktok-sandbox: malformed CONNECT: {reason}")
             )
+            return False
+        if not self.door.proxy:
+            log.warning("tiktok-sandbox: CONNECT %s from %s refused: not a proxy", target, client)
+            await loop.sock_sendall(conn, refusal_response(400, NOT_A_PROXY))
             return False
         refusal = target.refusal()
         if refusal is not None:
@@ -158,6 +162,19 @@ class FrontDoorServer(uvicorn.Server):
                 )
             return False
         return await self._tls(conn, client, f" (tunnel to {target})")
+
+
+def _close(conn: socket.socket) -> None:
+    """Close a connection the front door refused: first discard what the client already sent
+    (a bounded amount), so the close is a clean end of stream, not a reset that could destroy
+    the refusal on its way to the client."""
+    try:
+        for _ in range(16):
+            if not conn.recv(65536):
+                break
+    except OSError:  # nothing more to read now (BlockingIOError), or the client is gone
+        pass
+    conn.close()
 
 
 def _why(exc: BaseException) -> str:

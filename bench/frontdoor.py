@@ -123,11 +123,8 @@ def upload_rounds(
     body = os.urandom(chunk)
     samples: dict[str, list[float]] = {name: [] for name in roads}
     for index in range(count):
-        name = (
-            ("direct", "proxy")[index % 2]
-            if (index // 2) % 2 == 0
-            else ("proxy", "direct")[index % 2]
-        )
+        pair = ("direct", "proxy") if (index // 2) % 2 == 0 else ("proxy", "direct")
+        name = pair[index % 2]
         first = index * chunk
         started = time.perf_counter()
         response = roads[name].put(

@@ -25,7 +25,7 @@ from mock_server.frontdoor import LocalCA
 from mock_server.runtime.fetcher import StaticFetcher
 from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import RunningServer
-from tests.mock_server.lifecycle_kit import AUDITED, Studio
+from tests.mock_server.lifecycle_kit import AUDITED, STATUS, Studio, plan
 
 pytestmark = pytest.mark.server
 
@@ -106,6 +106,16 @@ def curl(running: RunningServer, ca: LocalCA, *args: str) -> dict[str, Any]:
     return {"status": int(status), "json": json.loads(body) if body else None}
 
 
+def curl_post(running: RunningServer, ca: LocalCA, token: str, path: str, body: Any) -> Any:
+    """POST a JSON body to TikTok's API through the proxy with curl."""
+    answer = curl(
+        running, ca, "-X", "POST", "-H", f"Authorization: Bearer {token}",
+        "-H", "Content-Type: application/json", "--data", json.dumps(body), API + path,
+    )  # fmt: skip
+    assert answer["status"] == 200, answer
+    return answer["json"]["data"]
+
+
 # -- curl, end to end ---------------------------------------------------------------------------
 
 
@@ -125,29 +135,10 @@ def test_curl_posts_a_video_through_the_proxy(
 
     body = {
         "post_info": {"privacy_level": "SELF_ONLY", "title": "through the proxy"},
-        "source_info": {
-            "source": "FILE_UPLOAD",
-            "video_size": size,
-            "chunk_size": size,
-            "total_chunk_count": 1,
-        },
+        "source_info": plan(size),
     }
-    init = curl(
-        served,
-        ca,
-        "-X",
-        "POST",
-        "-H",
-        bearer,
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        json.dumps(body),
-        API + "/v2/post/publish/video/init/",
-    )
-    assert init["status"] == 200, init
-    upload_url = init["json"]["data"]["upload_url"]
-    publish_id = init["json"]["data"]["publish_id"]
+    init = curl_post(served, ca, token, "/v2/post/publish/video/init/", body)
+    upload_url, publish_id = init["upload_url"], init["publish_id"]
     assert upload_url.startswith(UPLOAD_PREFIX)  # TikTok's upload host: through the proxy too
 
     put = curl(
@@ -166,21 +157,9 @@ def test_curl_posts_a_video_through_the_proxy(
     assert put["status"] == 201, put
 
     studio.advance(60)
-    status = curl(
-        served,
-        ca,
-        "-X",
-        "POST",
-        "-H",
-        bearer,
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        json.dumps({"publish_id": publish_id}),
-        API + "/v2/post/publish/status/fetch/",
-    )
-    assert status["json"]["data"]["status"] == "PUBLISH_COMPLETE", status
-    assert status["json"]["data"]["uploaded_bytes"] == size
+    status = curl_post(served, ca, token, STATUS, {"publish_id": publish_id})
+    assert status["status"] == "PUBLISH_COMPLETE", status
+    assert status["uploaded_bytes"] == size
 
     # The journal (read at the loopback address, as the dashboard is) saw it all.
     with httpx.Client(base_url=served.proxy_url or "", timeout=10) as local:
@@ -189,6 +168,17 @@ def test_curl_posts_a_video_through_the_proxy(
     paths = [(e["method"], e["path"], e["status"]) for e in entries]
     assert ("PUT", "/upload/", 201) in paths
     assert ("POST", CREATOR_INFO, 200) in paths
+
+
+def through_proxy(running: RunningServer, studio: Studio, **trust: str) -> dict[str, str]:
+    """An app's environment that sends it through the proxy, with a token to call with."""
+    assert running.proxy_url
+    return app_env(
+        HTTPS_PROXY=running.proxy_url,
+        NO_PROXY="localhost,127.0.0.1,::1",
+        SANDBOX_TOKEN=studio.token(AUDITED),
+        **trust,
+    )
 
 
 # -- Python requests and httpx, unmodified, environment only ------------------------------------
@@ -211,13 +201,11 @@ UNMODIFIED_PYTHON = textwrap.dedent(
 def test_python_clients_use_the_sandbox_from_their_environment_alone(
     served: RunningServer, studio: Studio, ca: LocalCA, library: str
 ) -> None:
-    assert served.proxy_url
-    env = app_env(
-        HTTPS_PROXY=served.proxy_url,
-        NO_PROXY="localhost,127.0.0.1,::1",
+    env = through_proxy(
+        served,
+        studio,
         SSL_CERT_FILE=str(ca.bundle_path),
         REQUESTS_CA_BUNDLE=str(ca.bundle_path),
-        SANDBOX_TOKEN=studio.token(AUDITED),
     )
     result = run([sys.executable, "-c", UNMODIFIED_PYTHON.format(library=library)], env)
     assert result.returncode == 0, result.stderr
@@ -296,14 +284,7 @@ def node_proxy_env() -> dict[str, str]:
 def test_node_fetch_uses_the_sandbox_from_its_environment(
     served: RunningServer, studio: Studio, ca: LocalCA
 ) -> None:
-    assert served.proxy_url
-    env = app_env(
-        HTTPS_PROXY=served.proxy_url,
-        NO_PROXY="localhost,127.0.0.1,::1",
-        NODE_EXTRA_CA_CERTS=str(ca.cert_path),
-        SANDBOX_TOKEN=studio.token(AUDITED),
-        **node_proxy_env(),
-    )
+    env = through_proxy(served, studio, NODE_EXTRA_CA_CERTS=str(ca.cert_path), **node_proxy_env())
     result = run(["node", "-e", UNMODIFIED_NODE], env)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -428,14 +409,7 @@ def test_direct_tls_gives_the_sandboxs_own_upload_address(
         init = client.post(
             "/v2/post/publish/inbox/video/init/",
             headers={"Authorization": f"Bearer {studio.token(AUDITED)}"},
-            json={
-                "source_info": {
-                    "source": "FILE_UPLOAD",
-                    "video_size": 1000,
-                    "chunk_size": 1000,
-                    "total_chunk_count": 1,
-                }
-            },
+            json={"source_info": plan(1000)},
         )
     assert init.status_code == 200, init.text
     assert init.json()["data"]["upload_url"].startswith(served.url + "/upload/?upload_id=")

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-import uvicorn
-
 from mock_server import logs
 from mock_server.domain.ids import open_id
 from mock_server.domain.redirects import is_loopback_host
+from mock_server.frontdoor import FrontDoor, LocalCA, LocalCAError, build_server, instructions
 from mock_server.runtime.ticker import Ticker
 from mock_server.sandbox import bind_socket
 from mock_server.scenario import SCENARIO_SUFFIXES, ScenarioError, builtin_names, load_scenario
@@ -36,7 +35,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def startup_summary(state: SandboxState, base_url: str) -> str:
+def startup_summary(state: SandboxState, base_url: str, front_door: str = "") -> str:
     world = state.world
     apps = _table(
         ["app", "client_key", "client_secret", "stage", "redirect_uris"],
@@ -64,8 +63,8 @@ def startup_summary(state: SandboxState, base_url: str) -> str:
         f"  API base URL   {base_url}   (use instead of https://open.tiktokapis.com)\n"
         f"  authorize URL  {base_url}/v2/auth/authorize/\n"
         f"  dashboard      {base_url}/_sandbox/\n"
-        f"  clock          {state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}\n\n"
-        f"{apps}\n\n{creators}\n"
+        f"  clock          {state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}\n"
+        f"{front_door}\n{apps}\n\n{creators}\n"
     )
 
 
@@ -133,22 +132,34 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     from mock_server.app import build_app
 
+    door = FrontDoor(https=args.https, proxy=args.proxy)
+    port = sock.getsockname()[1]
+    try:
+        server = build_server(
+            build_app(state),
+            door,
+            log_level=args.log_level,
+            lifespan="off",
+            access_log=args.access_log,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+        ca = None if door.plain_only else LocalCA.load_or_create()
+        if ca is not None:
+            ca.write_bundle()
+    except LocalCAError as exc:
+        print(f"tiktok-sandbox: {exc}", file=sys.stderr)
+        sock.close()
+        return 1
     host = f"[{args.host}]" if ":" in args.host else args.host
-    base = args.public_url or f"http://{host}:{sock.getsockname()[1]}"
-    print(startup_summary(state, base), flush=True)
+    base = args.public_url or f"{'https' if door.https else 'http'}://{host}:{port}"
+    front = instructions.summary(door, args.host, port, ca)
+    print(startup_summary(state, base, front), flush=True)
     logs.configure(args.log_level)
-    config = uvicorn.Config(
-        build_app(state),
-        log_level=args.log_level,
-        lifespan="off",
-        access_log=args.access_log,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
     if args.access_log:  # uvicorn logs requests at INFO: asked for, they show at any --log-level
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     # uvicorn handles SIGINT and SIGTERM: it stops accepting, finishes in-flight requests, exits.
     with Ticker(state):
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     state.close()
     return 0
 
@@ -163,6 +174,28 @@ def scenarios(args: argparse.Namespace) -> int:
     width = max(map(len, names), default=0)
     for name in names:
         print(f"{name.ljust(width)}  {summary(load_scenario(name).description)}")
+    return 0
+
+
+def show_ca(args: argparse.Namespace) -> int:
+    try:
+        ca = LocalCA.load_or_create()
+        if args.path:
+            print(ca.cert_path)
+            return 0
+        ca.write_bundle()
+    except LocalCAError as exc:
+        print(f"tiktok-sandbox: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(instructions.ca_text(ca))
+    return 0
+
+
+def show_hosts(args: argparse.Namespace) -> int:
+    if args.docker:
+        print(instructions.docker_flags(args.address))
+    else:
+        sys.stdout.write(instructions.hosts_text(args.address))
     return 0
 
 
@@ -211,7 +244,24 @@ def parser() -> argparse.ArgumentParser:
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     run.add_argument("--access-log", action="store_true", help="log every request")
+    run.add_argument(
+        "--https", action="store_true", help="serve TLS with the local CA (tiktok-sandbox ca)"
+    )
+    run.add_argument(
+        "--proxy",
+        action="store_true",
+        help="also be an HTTPS proxy for TikTok's hosts only (HTTPS_PROXY=http://HOST:PORT)",
+    )
     run.set_defaults(func=serve)
+    ca = sub.add_parser("ca", help="print how to trust the sandbox's local CA (made on first use)")
+    ca.add_argument("--path", action="store_true", help="print only the CA certificate's path")
+    ca.set_defaults(func=show_ca)
+    hosts = sub.add_parser("hosts", help="print hosts-file lines sending TikTok's names here")
+    hosts.add_argument("--address", default="127.0.0.1", help="address the names resolve to")
+    hosts.add_argument(
+        "--docker", action="store_true", help="print `docker run --add-host` flags instead"
+    )
+    hosts.set_defaults(func=show_hosts)
     lst = sub.add_parser("scenarios", help="list the built-in scenarios")
     lst.add_argument(
         "--markdown", action="store_true", help="print the catalog as Markdown (docs/scenarios.md)"

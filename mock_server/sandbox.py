@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from mock_server.app import build_app
 from mock_server.domain import oauth
 from mock_server.domain.settings import SettingError
+from mock_server.frontdoor import FrontDoor, build_server
 from mock_server.population import add_fault
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import UrlFetcher
@@ -41,6 +41,7 @@ class RunningServer:
     url: str
     host: str
     port: int
+    proxy_url: str | None = None  # set when served with proxy=True: the app's HTTPS_PROXY
 
 
 class Sandbox:
@@ -135,14 +136,26 @@ class Sandbox:
     # -- a real server ------------------------------------------------------------------------
 
     @contextmanager
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningServer]:
-        """Run this sandbox (same state) as a uvicorn server on a thread until the block ends."""
+    def serve(
+        self, host: str = "127.0.0.1", port: int = 0, *, https: bool = False, proxy: bool = False
+    ) -> Iterator[RunningServer]:
+        """Run this sandbox (same state) as a uvicorn server on a thread until the block ends.
+
+        `https=True` serves TLS with the local CA's certificate; `proxy=True` also makes the
+        port an HTTPS proxy for TikTok's hosts (docs/https-and-proxy.md)."""
         sock = bind_socket(host, port)
         bound = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
-        )
-        server = uvicorn.Server(config)
+        try:
+            server = build_server(
+                self.app,
+                FrontDoor(https=https, proxy=proxy),
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+        except BaseException:
+            sock.close()
+            raise
         thread = threading.Thread(
             target=server.run,
             kwargs={"sockets": [sock]},
@@ -157,7 +170,13 @@ class Sandbox:
                     raise RuntimeError("the sandbox server stopped during start-up")
                 thread.join(0.01)
             with ticker:
-                yield RunningServer(f"http://{host}:{bound}", host, bound)
+                plain = f"http://{host}:{bound}"
+                yield RunningServer(
+                    f"https://{host}:{bound}" if https else plain,
+                    host,
+                    bound,
+                    proxy_url=plain if proxy else None,
+                )
         finally:
             server.should_exit = True
             thread.join(10)

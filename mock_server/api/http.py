@@ -23,6 +23,7 @@ from mock_server.domain.errors import (
     OAuthError,
 )
 from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
+from mock_server.domain.hosts import upload_origin
 from mock_server.logs import AnswerCutShort
 from mock_server.responses import JSONResponse
 from mock_server.state import SandboxState
@@ -46,6 +47,13 @@ def note(request: Request, **fields: str | None) -> None:
 def base_url(request: Request) -> str:
     configured = sandbox(request).options.public_base_url
     return (configured or str(request.base_url)).rstrip("/")
+
+
+def upload_base_url(request: Request) -> str:
+    """Where `upload_url` points: TikTok's upload host when the app called one of TikTok's
+    names (proxy or name-resolution mode), the sandbox's base URL otherwise."""
+    url = request.url
+    return upload_origin(url.scheme, url.hostname, url.port) or base_url(request)
 
 
 def decimal(text: str, max_digits: int = 19) -> int | None:

@@ -20,6 +20,7 @@ from mock_server.api.http import (
     read_body,
     sandbox,
     tiktok_endpoint,
+    upload_base_url,
 )
 from mock_server.domain import posting
 from mock_server.domain.errors import ApiError
@@ -220,7 +221,7 @@ def _init_response(request: Request, publish: Publish) -> Response:
         sandbox(request).downloads.start(publish.publish_id, publish.client_key)
     data: dict[str, Any] = {"publish_id": publish.publish_id}
     if publish.source == FILE_UPLOAD:
-        data["upload_url"] = base_url(request) + publish.upload_path
+        data["upload_url"] = upload_base_url(request) + publish.upload_path
     return envelope(request, data)
 
 

@@ -104,6 +104,7 @@ class JournalMiddleware:
                 query=scope.get("query_string", b"").decode("latin-1"),
                 status=status,
                 client_key=notes.get("client_key"),
+                creator=notes.get("creator"),
                 error_code=error_code,
                 rule=notes.get("rule"),
                 fault=notes.get("fault"),

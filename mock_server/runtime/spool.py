@@ -28,7 +28,7 @@ class MediaSpool:
         self._root = root
         self._owned = root is None
         self._lock = threading.Lock()
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[..., MediaSpool] | None = None
 
     @property
     def root(self) -> Path:

@@ -21,10 +21,16 @@ from conformance.media import make_video
 from mock_server import TIKTOK_HOSTS, Clock, HostRefused, Interceptor, Sandbox
 from mock_server.intercept import HostSet
 from mock_server.state import ServerOptions
+from tests.netguard import refuse_remote_hosts
 
 API = "https://open.tiktokapis.com"
 A = "awacmescheduler01"
 SCOPES = ["user.info.basic", "video.publish", "video.upload"]
+
+
+@pytest.fixture(autouse=True)
+def _no_remote_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_remote_hosts(monkeypatch)
 
 
 @pytest.fixture

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests.netguard import refuse_remote_hosts
+
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _no_remote_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user projects run in this process: if interception failed, nothing leaves it."""
+    refuse_remote_hosts(monkeypatch)
+
 
 # A user's integration written with requests against TikTok's real URLs.
 REQUESTS_APP = '''
@@ -575,3 +584,21 @@ def test_interception_leaves_other_hosts_alone_or_refuses_them(pytester: pytest.
         """
     )
     run(pytester).assert_outcomes(passed=3)
+
+
+def test_a_fresh_interpreter_loads_the_plugin_from_the_entry_point(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_fresh="""
+        def test_fixture_and_markers(tiktok_sandbox, request):
+            markers = [line.split("(")[0] for line in request.config.getini("markers")]
+            assert {"tiktok_scenario", "tiktok_intercept"} <= set(markers)
+            tokens = tiktok_sandbox.issue_tokens("awacmescheduler01", "ana_makes", ["video.upload"])
+            assert tokens["open_id"]
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q").assert_outcomes(passed=1)
+    disabled = run(pytester, "-p", "no:tiktok_sandbox")
+    disabled.assert_outcomes(errors=1)
+    disabled.stdout.fnmatch_lines(["*fixture 'tiktok_sandbox' not found*"])

@@ -41,6 +41,23 @@ class JournalMiddleware:
         response_headers: dict[str, str] = {}
         status = 500
         at = self.state.now()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            exchange = Exchange(
+                at=at,
+                base_url=_base_url(scope),
+                request_body=bytes(request_head) if request_size <= REPLAY_BYTES else None,
+                response_body=bytes(response_head) if len(response_head) <= REPLAY_BYTES else None,
+                response_headers=response_headers,
+            )
+            self._record(
+                scope, exchange, status, bytes(request_head), request_size, bytes(response_head)
+            )
 
         async def recording_receive() -> Message:
             nonlocal request_size
@@ -64,21 +81,15 @@ class JournalMiddleware:
                 response_head.extend(
                     message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
                 )
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Before the answer's end leaves: a client holding the answer finds the entry.
+                record()
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            exchange = Exchange(
-                at=at,
-                base_url=_base_url(scope),
-                request_body=bytes(request_head) if request_size <= REPLAY_BYTES else None,
-                response_body=bytes(response_head) if len(response_head) <= REPLAY_BYTES else None,
-                response_headers=response_headers,
-            )
-            self._record(
-                scope, exchange, status, bytes(request_head), request_size, bytes(response_head)
-            )
+            record()
 
     def _record(
         self,

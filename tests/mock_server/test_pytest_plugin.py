@@ -503,7 +503,7 @@ def test_tiktok_server_serves_code_in_a_subprocess(pytester: pytest.Pytester) ->
             )
             publish_id, status = done.stdout.split()
             assert status == "201"
-            (publish,) = tiktok_sandbox.publishes()
+            (publish,) = tiktok_sandbox.publishes(creator="ana_makes")
             assert (publish.publish_id, publish.uploaded_bytes) == (publish_id, clip.stat().st_size)
             (upload,) = tiktok_sandbox.journal(endpoint="upload", creator="ana_makes")
             assert upload.status == 201

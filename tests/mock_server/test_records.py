@@ -191,3 +191,11 @@ def test_webhooks_delivered_and_retried(sandbox: Sandbox, clip: bytes) -> None:
 )
 def test_endpoint_names_come_from_the_endpoint_table(path: str, name: str | None) -> None:
     assert endpoint_of(path) == name
+
+
+def test_a_served_answer_is_in_the_journal_when_it_arrives(sandbox: Sandbox) -> None:
+    headers = auth(sandbox, A, "ana_makes")
+    with sandbox.serve() as server, httpx.Client(base_url=server.url) as http:
+        for n in range(1, 31):
+            http.get("/v2/user/info/", params={"fields": "open_id"}, headers=headers)
+            assert len(sandbox.journal(endpoint="user_info")) == n

@@ -44,6 +44,23 @@ class JournalMiddleware:
         response_headers: dict[str, str] = {}
         status = 500
         at = self.state.now()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            exchange = Exchange(
+                at=at,
+                base_url=_base_url(scope),
+                request_body=bytes(request_head) if request_size <= REPLAY_BYTES else None,
+                response_body=bytes(response_head) if len(response_head) <= REPLAY_BYTES else None,
+                response_headers=response_headers,
+            )
+            self._record(
+                scope, exchange, status, bytes(request_head), request_size, bytes(response_head)
+            )
 
         async def recording_receive() -> Message:
             nonlocal request_size
@@ -67,6 +84,9 @@ class JournalMiddleware:
                 response_head.extend(
                     message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
                 )
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Before the answer's end leaves: a client holding the answer finds the entry.
+                record()
             await send(message)
 
         try:
@@ -75,16 +95,7 @@ class JournalMiddleware:
             status = CLIENT_CLOSED_REQUEST
             raise
         finally:
-            exchange = Exchange(
-                at=at,
-                base_url=_base_url(scope),
-                request_body=bytes(request_head) if request_size <= REPLAY_BYTES else None,
-                response_body=bytes(response_head) if len(response_head) <= REPLAY_BYTES else None,
-                response_headers=response_headers,
-            )
-            self._record(
-                scope, exchange, status, bytes(request_head), request_size, bytes(response_head)
-            )
+            record()
 
     def _record(
         self,
@@ -110,6 +121,7 @@ class JournalMiddleware:
                 query=scope.get("query_string", b"").decode("latin-1"),
                 status=status,
                 client_key=notes.get("client_key"),
+                creator=notes.get("creator"),
                 error_code=error_code,
                 rule=notes.get("rule"),
                 fault=notes.get("fault"),

@@ -6,25 +6,32 @@ with sandbox.client() as http:                     # in-process, no port, no thr
 with sandbox.serve() as server:                    # a real server on a free port
     httpx.get(f"{server.url}/_sandbox/health")
 sandbox.clock.advance(7200)                        # both views share one state
+with sandbox.intercept():                          # unmodified httpx/requests code calling
+    post_video_with_requests()                     # https://open.tiktokapis.com reaches it
+sandbox.publishes()[0].status                      # typed records of what happened
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self, cast
 
 import httpx
 
+from mock_server import records
 from mock_server.app import build_app
 from mock_server.domain import oauth
 from mock_server.domain.settings import SettingError
 from mock_server.frontdoor import FrontDoor, build_server
+from mock_server.intercept import TIKTOK_HOSTS, Interceptor, OtherHosts
 from mock_server.population import add_fault
+from mock_server.records import JournalRecord, PublishRecord, TokenResponse, WebhookRecord
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import UrlFetcher
 from mock_server.runtime.ticker import Ticker
@@ -208,7 +215,7 @@ class Sandbox:
 
     def issue_tokens(
         self, client_key: str, username: str, scopes: list[str], redirect_uri: str | None = None
-    ) -> dict[str, Any]:
+    ) -> TokenResponse:
         """A token pair as `/v2/oauth/token/` would return it for a fresh authorization."""
         code = self.issue_code(client_key, username, scopes, redirect_uri)
         with self.state.lock:
@@ -220,7 +227,82 @@ class Sandbox:
                 "redirect_uri": world.codes[code].redirect_uri,
             }
             now = self.clock.now()
-            return oauth.exchange_code(world, form, now).body(now)
+            return cast(TokenResponse, oauth.exchange_code(world, form, now).body(now))
+
+    # -- a context manager ------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- interception of unmodified code (mock_server/intercept) ----------------------------
+
+    def intercept(
+        self, *, other_hosts: OtherHosts = "passthrough", hosts: Iterable[str] = ()
+    ) -> Interceptor:
+        """Route httpx and requests calls to TikTok's hosts (and `hosts`: names, `host:port`
+        or base URLs) to this sandbox in-process while active; other hosts pass through, or
+        raise `HostRefused` with `other_hosts="refuse"`. A context manager and a decorator.
+
+        with sandbox.intercept():
+            my_app.post_video("clip.mp4")   # calls https://open.tiktokapis.com
+        """
+        routed = [*TIKTOK_HOSTS, *hosts]
+        if self.state.options.public_base_url:
+            routed.append(self.state.options.public_base_url)  # where returned URLs point
+        return Interceptor(self.app, routed, other_hosts=other_hosts)
+
+    # -- what happened, typed (mock_server/records) -----------------------------------------
+
+    def journal(
+        self,
+        *,
+        endpoint: str | None = None,
+        client_key: str | None = None,
+        creator: str | None = None,
+        error_code: str | None = None,
+    ) -> list[JournalRecord]:
+        """Requests answered, oldest first; `endpoint` is a TikTok endpoint name
+        (`video_init`, `upload`, `token`...) or a path prefix, `creator` a username,
+        `error_code` TikTok's code or `"ok"`."""
+        return records.journal(
+            self.state,
+            endpoint=endpoint,
+            client_key=client_key,
+            creator=creator,
+            error_code=error_code,
+        )
+
+    def publishes(
+        self,
+        *,
+        client_key: str | None = None,
+        creator: str | None = None,
+        status: str | None = None,
+    ) -> list[PublishRecord]:
+        """Publishes accepted since the last reset, oldest first."""
+        return records.publishes(self.state, client_key=client_key, creator=creator, status=status)
+
+    def publish(self, publish_id: str) -> PublishRecord:
+        """One publish by id; KeyError for an unknown one."""
+        return records.publish(self.state, publish_id)
+
+    def webhooks(
+        self,
+        *,
+        client_key: str | None = None,
+        event: str | None = None,
+        status: str | None = None,
+    ) -> list[WebhookRecord]:
+        """Webhook deliveries (`status`: pending, delivered, dropped), oldest first."""
+        return records.webhooks(self.state, client_key=client_key, event=event, status=status)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

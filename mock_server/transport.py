@@ -27,23 +27,8 @@ class SyncASGITransport(httpx.BaseTransport):
         self._inner = async_transport(app)
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        forwarded = httpx.Request(
-            request.method,
-            request.url,
-            headers=request.headers,
-            content=body,
-            extensions=request.extensions,
-        )
-        response = await self._inner.handle_async_request(forwarded)
-        content = await response.aread()
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=content,
-            extensions=response.extensions,
-            request=request,
-        )
+        request.read()
+        return await send_whole(self._inner, request)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -54,3 +39,25 @@ class SyncASGITransport(httpx.BaseTransport):
         # request on a loop of its own in a worker thread instead of nesting loops.
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, self._handle(request)).result()
+
+
+async def send_whole(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:
+    """Send a request whose body is already read (`request.read()` or `aread()`) and return
+    the response with its body read whole, on the caller's event loop. The headers go as they
+    are (a chunked request stays without Content-Length, as on the wire)."""
+    forwarded = httpx.Request(
+        request.method,
+        request.url,
+        headers=request.headers,
+        stream=httpx.ByteStream(request.content),
+        extensions=request.extensions,
+    )
+    response = await transport.handle_async_request(forwarded)
+    content = await response.aread()
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=content,
+        extensions=response.extensions,
+        request=request,
+    )

@@ -19,6 +19,7 @@ from mock_server.api.http import (
 )
 from mock_server.domain import oauth
 from mock_server.domain.errors import OAuthError
+from mock_server.domain.models import Creator, Grant
 from mock_server.domain.world import World
 from mock_server.responses import JSONResponse
 
@@ -34,12 +35,22 @@ async def _call(
         await apply_faults(request, endpoint, form.get("client_key"), None)
         with state.lock:
             result = operation(state.world, form, state.now())
+            creator = _creator_of(state.world, form.get("client_key", ""), result)
     except OAuthError as exc:
         return oauth_error(request, exc)
     except InjectedFault as fault:
         return oauth_fault(request, fault.rule)
-    note(request, error_code="ok")
+    note(request, error_code="ok", creator=creator.username if creator else None)
     return result
+
+
+def _creator_of(world: World, client_key: str, result: Any) -> Creator | None:
+    """Whose tokens were issued (by their open_id) or revoked (by the grant), for the journal."""
+    if isinstance(result, Grant):
+        return world.creator_by_uid(result.creator_uid)
+    if isinstance(result, dict) and isinstance(result.get("open_id"), str):
+        return world.creator_by_open_id(client_key, result["open_id"])
+    return None
 
 
 async def token(request: Request) -> Response:

@@ -196,7 +196,7 @@ def _session(request: Request, state: SandboxState, endpoint: str) -> Session:
     """Token, then scope, then the endpoint's rate limit (DESIGN: request flow)."""
     now = state.now()
     session = resolve_access_token(state.world, bearer_token(request), now)
-    note(request, client_key=session.app.client_key)
+    note(request, client_key=session.app.client_key, creator=session.creator.username)
     require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
     check_rate(state.world.limiter, endpoint, session.token, now)
     return session

@@ -64,7 +64,8 @@ async def put_chunk(request: Request) -> Response:
             return _answer(
                 request, 404, None, "No upload task for this upload_url.", "upload_unknown"
             )
-        note(request, client_key=publish.client_key)
+        creator = world.creator_by_uid(publish.creator_uid)
+        note(request, client_key=publish.client_key, creator=creator.username if creator else None)
     faulted = await _injected_faults(request, publish)
     if faulted is not None:
         return faulted

@@ -26,7 +26,7 @@ async def info(request: Request) -> Response:
     with state.lock:
         now = state.now()
         session = resolve_access_token(state.world, bearer_token(request), now)
-        note(request, client_key=session.app.client_key)
+        note(request, client_key=session.app.client_key, creator=session.creator.username)
         require_scope(session, ENDPOINT_SCOPES["user_info"], rule="user_info_scope")
         check_rate(state.world.limiter, "user_info", session.token, now)
     await apply_faults(request, "user_info", session.app.client_key, session.creator.uid)

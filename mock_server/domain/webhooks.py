@@ -77,7 +77,7 @@ def signature_header(client_secret: str, timestamp: int, body: bytes) -> str:
 
 def retry_delay(attempts_made: int) -> float:
     """Exponential backoff: 30 s, 60 s, 2 min ... capped at 6 h between attempts."""
-    return min(FIRST_RETRY_SECONDS * 2 ** (attempts_made - 1), MAX_RETRY_INTERVAL_SECONDS)
+    return min(FIRST_RETRY_SECONDS * 2.0 ** (attempts_made - 1), MAX_RETRY_INTERVAL_SECONDS)
 
 
 def record_attempt(delivery: Delivery, attempt: Attempt) -> None:

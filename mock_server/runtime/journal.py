@@ -35,6 +35,7 @@ class JournalEntry:
     query: str
     status: int
     client_key: str | None = None
+    creator: str | None = None  # the username the request acted for, once resolved
     error_code: str | None = None
     rule: str | None = None
     fault: str | None = None

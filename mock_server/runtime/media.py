@@ -106,7 +106,7 @@ def _container_name(container: Any, path: Path) -> str:
     if "matroska" in names:
         # One demuxer reads Matroska and WebM; only the EBML DocType tells them apart.
         return "webm" if _ebml_doctype(path) == "webm" else "matroska"
-    return names[0]
+    return str(names[0])
 
 
 def _main_video_stream(container: Any) -> Any | None:
@@ -121,7 +121,7 @@ def _duration(container: Any, stream: Any) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
-        return container.duration / av.time_base
+        return float(container.duration / av.time_base)
     return _scan_duration(container, stream)
 
 

@@ -84,7 +84,7 @@ class MediaSpool:
         self._root = root
         self._owned = root is None
         self._lock = threading.Lock()
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[..., MediaSpool] | None = None
         self._owner_fd: int | None = None
         if self._owned:
             with _swept_lock:

@@ -1,7 +1,8 @@
 """tiktok-sandbox: a local, offline, faithful emulator of TikTok's Content Posting API."""
 
 from mock_server.app import create_app
-from mock_server.intercept import TIKTOK_HOSTS, HostRefused, Interceptor
+from mock_server.domain.hosts import TIKTOK_HOSTS
+from mock_server.intercept import HostRefused, Interceptor
 from mock_server.records import (
     JournalRecord,
     PublishRecord,

@@ -8,6 +8,7 @@ oldest first: in the order things happened.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,12 @@ from mock_server.control.render import delivery_json, publish_json
 from mock_server.domain.endpoints import ENDPOINTS
 from mock_server.runtime.journal import JournalEntry
 from mock_server.state import SandboxState
+
+
+def _known(record: type, view: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `view` that `record` has: a view may grow fields records do not carry."""
+    names = {f.name for f in dataclasses.fields(record)}
+    return {k: v for k, v in view.items() if k in names}
 
 
 class TokenResponse(TypedDict):
@@ -68,7 +75,7 @@ class JournalRecord:
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> JournalRecord:
-        return cls(**entry.to_json(), endpoint=endpoint_of(entry.path))
+        return cls(**_known(cls, entry.to_json()), endpoint=endpoint_of(entry.path))
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,7 @@ class PublishRecord:
 
     @classmethod
     def from_json(cls, view: Mapping[str, Any]) -> PublishRecord:
-        fields = dict(view)
-        fields.pop("upload_url", None)
+        fields = _known(cls, view)
         fields["post_ids"] = tuple(str(i) for i in view["post_ids"])
         fields["timeline"] = tuple(StatusStep(s["status"], s["at"]) for s in view["timeline"])
         if view.get("photo_images") is not None:
@@ -151,6 +157,8 @@ class WebhookRecord:
     next_attempt_at: str | None
     body: str
     attempts: tuple[WebhookAttempt, ...]
+    # Why a delivery was given up: "retry_window" (72 h of failures) or "pending_cap".
+    dropped_reason: str | None = None
 
     @property
     def delivered(self) -> bool:
@@ -168,8 +176,10 @@ class WebhookRecord:
 
     @classmethod
     def from_json(cls, view: Mapping[str, Any]) -> WebhookRecord:
-        fields = dict(view)
-        fields["attempts"] = tuple(WebhookAttempt(**a) for a in view["attempts"])
+        fields = _known(cls, view)
+        fields["attempts"] = tuple(
+            WebhookAttempt(**_known(WebhookAttempt, a)) for a in view["attempts"]
+        )
         return cls(**fields)
 
 

@@ -27,9 +27,10 @@ import httpx
 from mock_server import records
 from mock_server.app import build_app
 from mock_server.domain import oauth
+from mock_server.domain.hosts import TIKTOK_HOSTS
 from mock_server.domain.settings import SettingError
 from mock_server.frontdoor import FrontDoor, build_server
-from mock_server.intercept import TIKTOK_HOSTS, Interceptor, OtherHosts
+from mock_server.intercept import Interceptor, OtherHosts
 from mock_server.population import add_fault
 from mock_server.records import JournalRecord, PublishRecord, TokenResponse, WebhookRecord
 from mock_server.runtime.clock import Clock

@@ -552,7 +552,7 @@ def test_interception_leaves_other_hosts_alone_or_refuses_them(pytester: pytest.
         import requests
         from mock_server import HostRefused
 
-        API = "https://open.tiktokapis.com/_sandbox/health"
+        API = "https://open.tiktokapis.com/v2/user/info/"
 
 
         async def get_async(url):
@@ -565,7 +565,7 @@ def test_interception_leaves_other_hosts_alone_or_refuses_them(pytester: pytest.
             assert requests.get(local_server).text == "not tiktok"
             assert httpx.get(local_server).text == "not tiktok"
             assert asyncio.run(get_async(local_server)) == "not tiktok"
-            assert requests.get(API).json()["status"] == "ok"
+            assert requests.get(API).json()["error"]["code"] == "access_token_invalid"
 
 
         @pytest.mark.tiktok_intercept(other_hosts="refuse")
@@ -576,7 +576,7 @@ def test_interception_leaves_other_hosts_alone_or_refuses_them(pytester: pytest.
                 httpx.get(local_server)
             with pytest.raises(HostRefused):
                 asyncio.run(get_async(local_server))
-            assert httpx.get(API).json()["status"] == "ok"
+            assert httpx.get(API).json()["error"]["code"] == "access_token_invalid"
 
 
         def test_no_marker_no_interception(local_server):

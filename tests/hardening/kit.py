@@ -21,7 +21,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 import httpx
@@ -233,17 +233,39 @@ def raw_request(
 # -- peers that never finish ----------------------------------------------------------------
 
 
-class StallingMedia:
+class _Peer:
+    """A loopback server run by the test whose answers wait for `release()` (always called on
+    exit, so nothing it holds outlives the test)."""
+
+    def __init__(self) -> None:
+        self._release = threading.Event()
+        self.server = LoopbackServer(self._handle)
+
+    def _handle(self, request: Any, body: bytes) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        self._release.set()
+
+    def __enter__(self) -> Self:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self.server.__exit__(*exc)
+
+
+class StallingMedia(_Peer):
     """A media server whose GET answers 200, announces `size` bytes, sends the first 64 KiB and
     then stalls, watching its connection: `closed` is set when the client hangs up. `release()`
-    (always called on exit) ends the answer early, so no download outlives the test."""
+    ends the answer early, so no download outlives the test."""
 
     def __init__(self, size: int = 50 * 1024 * 1024) -> None:
+        super().__init__()
         self.size = size
         self.started = threading.Event()
         self.closed = threading.Event()
-        self._release = threading.Event()
-        self.server = LoopbackServer(self._handle)
         self.url = self.server.url
 
     def _handle(self, request: Any, body: bytes) -> None:
@@ -271,38 +293,15 @@ class StallingMedia:
                     self.closed.set()
                     return
 
-    def release(self) -> None:
-        self._release.set()
 
-    def __enter__(self) -> StallingMedia:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-        self.server.__exit__(*exc)
-
-
-class HangingReceiver:
+class HangingReceiver(_Peer):
     """A webhook receiver that takes each request and never answers until `release()`."""
 
     def __init__(self) -> None:
-        self._release = threading.Event()
-        self.server = LoopbackServer(self._handle)
+        super().__init__()
         self.url = self.server.url + "/hook"
 
     def _handle(self, request: Any, body: bytes) -> None:
         self._release.wait(120)
         with contextlib.suppress(OSError):  # the sandbox gave up on us: its business
             answer(request, 200)
-
-    def release(self) -> None:
-        self._release.set()
-
-    def __enter__(self) -> HangingReceiver:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-        self.server.__exit__(*exc)

@@ -59,6 +59,12 @@ def user_info(studio: Studio, access_token: str) -> httpx.Response:
     )
 
 
+def token_call(studio: Studio, **form: str) -> httpx.Response:
+    """`POST /v2/oauth/token/` as the audited app."""
+    body = {"client_key": AUDITED, "client_secret": SECRETS[AUDITED], **form}
+    return studio.http.post("/v2/oauth/token/", data=body)
+
+
 def works(studio: Studio, access_token: str) -> bool:
     response = user_info(studio, access_token)
     if response.status_code == 401:
@@ -174,15 +180,7 @@ def test_a_grant_keeps_at_most_20_live_access_tokens(studio: Studio) -> None:
     access = [first["access_token"]]
     refresh = first["refresh_token"]
     for _ in range(21):
-        response = studio.http.post(
-            "/v2/oauth/token/",
-            data={
-                "client_key": AUDITED,
-                "client_secret": SECRETS[AUDITED],
-                "grant_type": "refresh_token",
-                "refresh_token": refresh,
-            },
-        )
+        response = token_call(studio, grant_type="refresh_token", refresh_token=refresh)
         body = response.json()
         assert "access_token" in body, response.text
         access.append(body["access_token"])
@@ -247,14 +245,7 @@ def test_tokens_codes_and_upload_tokens_carry_at_least_128_bits(studio: Studio) 
     codes = [studio.sandbox.issue_code(AUDITED, ANA, ["user.info.basic"]) for _ in range(SAMPLES)]
     clients = []
     for _ in range(SAMPLES):
-        response = studio.http.post(
-            "/v2/oauth/token/",
-            data={
-                "client_key": AUDITED,
-                "client_secret": SECRETS[AUDITED],
-                "grant_type": "client_credentials",
-            },
-        )
+        response = token_call(studio, grant_type="client_credentials")
         clients.append(response.json()["access_token"])
     uploads = [
         upload_token(studio.init(p["access_token"], plan(1000))["upload_url"]) for p in pairs

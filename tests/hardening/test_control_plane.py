@@ -8,7 +8,6 @@ each request states the headers a browser on another origin, or after DNS rebind
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,19 +41,6 @@ ADVANCE = {"advance_seconds": 3600}
 
 def make(**options: Any) -> Sandbox:
     return Sandbox("default", clock=Clock.frozen_at(T0), options=ServerOptions(**options))
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    made = make()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with sandbox.client() as client:
-        yield client
 
 
 # The three writes a hostile page tries first: move the clock, reset, mint tokens.

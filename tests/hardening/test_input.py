@@ -9,13 +9,12 @@ that cannot be encoded as UTF-8.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from mock_server import Clock, Sandbox
+from mock_server import Sandbox
 from tests.hardening.kit import (
     ANA,
     AUDITED,
@@ -29,24 +28,10 @@ from tests.hardening.kit import (
     raw_json,
     snapshot,
 )
-from tests.mock_server.lifecycle_kit import T0
 
 SURROGATE = '"Ana \\udfff"'  # JSON text: a lone low surrogate inside a string
 DEEP_LIST = "[" * 3000 + "]" * 3000
 DEEP_OBJECT = '{"a":' * 3000 + "1" + "}" * 3000
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    made = Sandbox("default", clock=Clock.frozen_at(T0))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with sandbox.client() as client:
-        yield client
 
 
 def assert_everything_renders(sandbox: Sandbox, http: httpx.Client) -> None:

@@ -5,23 +5,12 @@ redirect goes to exactly the URI given."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from mock_server import Clock, Sandbox
 from tests.hardening.kit import ANA, SANDBOX_APP, authorize_query, consent_form, form_body
-from tests.mock_server.lifecycle_kit import T0
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    sandbox = Sandbox("default", clock=Clock.frozen_at(T0))
-    with sandbox.client() as client:
-        yield client
-    sandbox.close()
 
 
 def page_text(html: str, element_id: str) -> str | None:

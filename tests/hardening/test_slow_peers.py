@@ -9,13 +9,12 @@ still stalled), each wait bounded generously so that a failure cannot hang the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from mock_server import Clock, Sandbox
+from mock_server import Sandbox
 from tests.hardening.kit import (
     ANA,
     AUDITED,
@@ -26,20 +25,11 @@ from tests.hardening.kit import (
     StallingMedia,
     bearer,
 )
-from tests.mock_server.lifecycle_kit import T0, LoopbackServer, answer
+from tests.mock_server.lifecycle_kit import LoopbackServer, answer
 
 VIDEO_INIT = "/v2/post/publish/video/init/"
 CANCEL = "/v2/post/publish/cancel/"
 WAIT = 10.0  # seconds: a bound for things that should happen at once
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """The default scenario with the real URL fetcher and webhook sender (loopback only in the
-    test suite)."""
-    made = Sandbox("default", clock=Clock.frozen_at(T0))
-    yield made
-    made.close()
 
 
 def init(http: httpx.Client, token: str, source: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from mock_server.runtime.webhooks import RecordingWebhookSender
-from tests.hardening.kit import bearer
+from tests.hardening.kit import bearer, control_error, snapshot
 from tests.mock_server.lifecycle_kit import (
     ANA,
     AUDITED,
@@ -161,7 +161,55 @@ def test_pending_webhook_deliveries_are_capped_at_500_per_app(studio: Studio) ->
     given_up = len(log) - 500
     assert statuses[:given_up] == ["dropped"] * given_up, "the oldest are given up first"
     assert {d.get("dropped_reason") for d in log[:given_up]} == {"pending_cap"}
-    assert all(d["attempts"] for d in log), "every delivery was tried before being given up"
+
+
+# -- caps on what the control API adds ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_sandbox/faults", {"endpoint": "revoke", "status": 429}),
+        ("/_sandbox/outcomes", {"fail_reason": "internal", "count": None}),
+        ("/_sandbox/apps", {"name": "One more"}),
+    ],
+    ids=["faults", "outcomes", "apps"],
+)
+def test_fault_rules_outcomes_and_apps_are_capped_at_1000(
+    studio: Studio, path: str, body: dict[str, Any]
+) -> None:
+    view = path.rsplit("/", 1)[1]
+    existing = len(studio.http.get(path).json()[view])
+    for _ in range(1000 - existing):
+        response = studio.http.post(path, json=body)
+        assert response.status_code == 201, response.text
+    before = snapshot(studio.http)
+    control_error(studio.http.post(path, json=body), 400, "invalid_request")
+    assert snapshot(studio.http) == before
+    assert len(studio.http.get(path).json()[view]) == 1000
+
+
+def test_creators_are_capped_at_10000(studio: Studio) -> None:
+    def count() -> tuple[int, int]:
+        apps = studio.http.get("/_sandbox/apps").json()["apps"]
+        creators = studio.http.get("/_sandbox/creators").json()["creators"]
+        return len(apps), len(creators)
+
+    _, existing = count()
+    made = 0
+    while made < 10_000 - existing:  # an app per thousand new creators: few requests
+        batch = [
+            {"username": f"c{made + i:05d}"} for i in range(min(1000, 10_000 - existing - made))
+        ]
+        response = studio.http.post("/_sandbox/apps", json={"creators": batch})
+        assert response.status_code == 201, response.text[:300]
+        made += len(batch)
+    before = count()
+    assert before[1] == 10_000
+    control_error(studio.http.post("/_sandbox/creators", json={"username": "one_more"}), 400)
+    too_many = {"name": "Late", "creators": [{"username": "one_more"}]}
+    control_error(studio.http.post("/_sandbox/apps", json=too_many), 400)
+    assert count() == before, "nothing was created, the app included"
 
 
 # -- caps on grants and tokens --------------------------------------------------------------

@@ -12,10 +12,12 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import time
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -32,7 +34,7 @@ from tests.hardening.kit import (
     control_error,
 )
 from tests.mock_server.lifecycle_kit import CHUNK, T0, content_range
-from tests.test_cli import free_port, running, wait_for_health
+from tests.test_cli import STOP_TIMEOUT, command, free_port, wait_for_health
 
 pytestmark = pytest.mark.server
 
@@ -44,10 +46,38 @@ class Served:
     """A `tiktok-sandbox serve` subprocess and a client for it."""
 
     def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
+        self._reader: threading.Thread | None = None
         self.proc, self.port = proc, port
         self.base = f"http://127.0.0.1:{port}"
         wait_for_health(proc, self.base)
         self.http = httpx.Client(base_url=self.base, timeout=30)
+        # stderr is read as it comes, so a test can wait for a log line.
+        self.logged: list[str] = []
+        self._more = threading.Condition()
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+
+    def stop(self) -> None:
+        """Kill the server if it still runs and let go of its pipes."""
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(STOP_TIMEOUT)
+        if self._reader is not None:
+            self._reader.join(STOP_TIMEOUT)
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._more:
+                self.logged.append(line)
+                self._more.notify_all()
+
+    def wait_for_log(self) -> None:
+        """Wait (bounded) until the server has logged something on stderr."""
+        with self._more:
+            if not self._more.wait_for(lambda: self.logged, WAIT):
+                pytest.fail(f"nothing was logged within {WAIT} s")
 
     def token(self) -> str:
         body = {"client_key": AUDITED, "username": ANA, "scopes": SCOPES}
@@ -67,34 +97,52 @@ class Served:
         response = self.http.patch(f"/_sandbox/apps/{AUDITED}", json=fields)
         assert response.status_code == 200, response.text
 
-    def journaled(self, path: str, count: int = 1) -> None:
-        """Wait (bounded) until `count` requests to `path` have finished: the journal records
-        a request once it is over, disconnected or not."""
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            entries = self.http.get("/_sandbox/journal", params={"path": path}).json()["entries"]
-            if len(entries) >= count:
-                return
-            time.sleep(0.05)
-        pytest.fail(f"{path} was not journaled within {WAIT} s")
-
-    def terminate(self) -> str:
-        """SIGTERM, wait for the exit (bounded), and return stderr."""
+    def terminate(self) -> tuple[str, str]:
+        """SIGTERM, wait for the exit (bounded); returns stdout and stderr."""
         self.http.close()
         self.proc.send_signal(signal.SIGTERM)
         try:
-            _, err = self.proc.communicate(timeout=WAIT)
+            self.proc.wait(timeout=WAIT)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the server was still running {WAIT} s after SIGTERM")
+        assert self._reader is not None
+        self._reader.join(WAIT)
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        err = "".join(self.logged)
         assert self.proc.returncode == 0, err
-        return err
+        return out, err
+
+
+@contextmanager
+def serving(*flags: str) -> Iterator[Served]:
+    """`tiktok-sandbox serve --seed 0` on a free port; always stopped when the block ends."""
+    port = free_port()
+    proc = subprocess.Popen(
+        command("serve", "--port", str(port), "--seed", "0", *flags),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        served = Served(proc, port)
+    except BaseException:
+        proc.kill()
+        proc.communicate(timeout=STOP_TIMEOUT)
+        raise
+    try:
+        yield served
+    finally:
+        served.stop()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    port = free_port()
-    with running("serve", "--port", str(port), "--seed", "0") as proc:
-        yield Served(proc, port)
+    with serving() as running:
+        yield running
 
 
 def put_head(path: str, port: int, first: int, last: int, total: int) -> bytes:
@@ -126,14 +174,14 @@ def test_sigterm_stops_a_server_with_a_stalled_pull_and_a_hanging_webhook(served
         assert failed.status_code == 200, failed.text
         assert hanging.server.wait_for(1, WAIT), "a webhook delivery is hanging"
 
-        err = served.terminate()  # exit code 0 within the bound
+        _, err = served.terminate()  # exit code 0 within the bound
     assert "Traceback" not in err
 
 
 # -- one line per client that went away -----------------------------------------------------
 
 
-def _disconnect_mid_upload(served: Served) -> str:
+def _disconnect_mid_upload(served: Served) -> None:
     size = 2 * CHUNK
     data = served.init(
         served.token(),
@@ -142,10 +190,9 @@ def _disconnect_mid_upload(served: Served) -> str:
     path = path_of(data["upload_url"])
     with socket.create_connection(("127.0.0.1", served.port)) as sock:
         sock.sendall(put_head(path, served.port, 0, CHUNK - 1, size) + b"\0" * (CHUNK // 2))
-    return "/upload/"
 
 
-def _disconnect_mid_json_body(served: Served) -> str:
+def _disconnect_mid_json_body(served: Served) -> None:
     head = (
         f"POST /v2/post/publish/status/fetch/ HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
         f"Authorization: Bearer {served.token()}\r\nContent-Type: application/json\r\n"
@@ -153,17 +200,15 @@ def _disconnect_mid_json_body(served: Served) -> str:
     )
     with socket.create_connection(("127.0.0.1", served.port)) as sock:
         sock.sendall(head.encode() + b'{"publish_id": "v_pub')
-    return "/v2/post/publish/status/fetch/"
 
 
-def _broken_answer(served: Served) -> str:
+def _broken_answer(served: Served) -> None:
     fault = {"endpoint": "user_info", "action": "truncate_body", "times": 1}
     assert served.http.post("/_sandbox/faults", json=fault).status_code == 201
     with pytest.raises(httpx.HTTPError):
         served.http.get(
             "/v2/user/info/", params={"fields": "open_id"}, headers=bearer(served.token())
         )
-    return "/v2/user/info/"
 
 
 @pytest.mark.parametrize(
@@ -174,13 +219,38 @@ def _broken_answer(served: Served) -> str:
 def test_a_connection_cut_short_logs_exactly_one_line_and_no_traceback(
     served: Served, cut: Any
 ) -> None:
-    path = cut(served)
-    served.journaled(path)
+    cut(served)
+    served.wait_for_log()
     assert served.http.get("/_sandbox/health").status_code == 200  # still serving
-    err = served.terminate()
+    _, err = served.terminate()
     assert "Traceback" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one log line, got {len(lines)}:\n{err}"
+
+
+# -- access logs ----------------------------------------------------------------------------
+
+
+def test_the_access_log_redacts_bearer_and_upload_tokens() -> None:
+    with serving("--access-log", "--log-level", "info") as served:
+        token = served.token()
+        upload_url = served.init(token, SMALL_UPLOAD)["upload_url"]
+        upload_token = parse_qs(urlsplit(upload_url).query)["upload_token"][0]
+        put = served.http.put(
+            upload_url,
+            content=b"\0" * 1000,
+            headers={"Content-Type": "video/mp4", "Content-Range": "bytes 0-999/1000"},
+        )
+        assert put.status_code == 201, put.text
+        info = served.http.get(
+            "/v2/user/info/", params={"fields": "open_id"}, headers=bearer(token)
+        )
+        assert info.status_code == 200, info.text
+        out, err = served.terminate()
+    logged = out + err
+    assert "/upload/" in logged and "/v2/user/info/" in logged, "the requests were logged"
+    assert upload_token not in logged
+    assert token not in logged
 
 
 # -- spool files of a server that no longer runs --------------------------------------------
@@ -193,9 +263,8 @@ def test_spool_files_of_a_killed_server_are_removed_when_the_next_one_starts(
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))  # both servers inherit it; only theirs are here
     size = 3 * CHUNK
-    port = free_port()
-    with running("serve", "--port", str(port), "--seed", "0") as proc:
-        first = Served(proc, port)
+    with serving() as first:
+        port = first.port
         source = {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": CHUNK}
         upload_url = first.init(first.token(), {**source, "total_chunk_count": 3})["upload_url"]
         put = first.http.put(
@@ -213,14 +282,10 @@ def test_spool_files_of_a_killed_server_are_removed_when_the_next_one_starts(
             first.http.get("/_sandbox/health")
             left = {p for p in temp.rglob("*") if p.is_file()}
             assert left, "the server spooled the chunks under TMPDIR"
-            first.http.close()
-            proc.kill()
-            proc.wait(WAIT)
+            first.stop()  # SIGKILL
     assert all(p.exists() for p in left), "a killed server leaves its files behind"
 
-    port = free_port()
-    with running("serve", "--port", str(port), "--seed", "0") as proc:
-        second = Served(proc, port)
+    with serving() as second:
         remaining = sorted(str(p.relative_to(temp)) for p in left if p.exists())
         assert remaining == [], "the dead server's spool files are still there"
         second.terminate()
@@ -230,10 +295,8 @@ def test_spool_files_of_a_killed_server_are_removed_when_the_next_one_starts(
 
 
 def test_allowed_host_and_public_url_flags_admit_their_hosts() -> None:
-    port = free_port()
     flags = ["--allowed-host", "sandbox.test", "--public-url", "https://tunnel.example.com"]
-    with running("serve", "--port", str(port), "--seed", "0", *flags) as proc:
-        served = Served(proc, port)
+    with serving(*flags) as served:
         for host in ("sandbox.test", "sandbox.test:8080", "tunnel.example.com"):
             response = served.http.get("/_sandbox/apps", headers={"Host": host})
             assert response.status_code == 200, f"{host}: {response.text}"

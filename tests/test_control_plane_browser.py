@@ -200,7 +200,7 @@ def test_the_dashboards_own_buttons_still_work(
         page = browsing.page
         page.goto(f"{running.url}/_sandbox/")
         button = page.locator(
-            f"form[action='/_sandbox/publishes/{publish_id}/actions'] "
+            f"form[action$='/_sandbox/publishes/{publish_id}/actions'] "
             "button[data-action='revoke_app']"
         )
         assert button.count() == 1

@@ -289,15 +289,17 @@ def upload_token(upload_url: str) -> str:
 
 def test_tokens_codes_and_upload_tokens_carry_at_least_128_bits(studio: Studio) -> None:
     studio.patch_creator(ANA, daily_post_cap=1000)
-    pairs = [studio.sandbox.issue_tokens(AUDITED, ANA, SCOPES) for _ in range(SAMPLES)]
+    pairs, uploads = [], []
+    for _ in range(SAMPLES):  # each token used at once: older grants end past the cap of 20
+        pairs.append(studio.sandbox.issue_tokens(AUDITED, ANA, SCOPES))
+        uploads.append(
+            upload_token(studio.init(pairs[-1]["access_token"], plan(1000))["upload_url"])
+        )
     codes = [studio.sandbox.issue_code(AUDITED, ANA, ["user.info.basic"]) for _ in range(SAMPLES)]
     clients = []
     for _ in range(SAMPLES):
         response = token_call(studio, grant_type="client_credentials")
         clients.append(response.json()["access_token"])
-    uploads = [
-        upload_token(studio.init(p["access_token"], plan(1000))["upload_url"]) for p in pairs
-    ]
     kinds = {
         "access_token": [p["access_token"] for p in pairs],
         "refresh_token": [p["refresh_token"] for p in pairs],

@@ -820,6 +820,7 @@ URL_PROBES = [
     UrlProbe("creators", "GET", "/_sandbox/creators?client_key={H}", "control"),
     UrlProbe("creator", "GET", "/_sandbox/creators/{H}", "control"),
     UrlProbe("creator_as_app", "GET", f"/_sandbox/creators/{ANA}?client_key={{H}}", "control"),
+    UrlProbe("apps", "GET", "/_sandbox/apps?{H}={H}", "control"),
     UrlProbe("app", "GET", "/_sandbox/apps/{H}", "control"),
     UrlProbe("grants", "GET", "/_sandbox/grants?client_key={H}", "control"),
     UrlProbe("publishes", "GET", "/_sandbox/publishes?client_key={H}", "control"),
@@ -839,6 +840,9 @@ URL_PROBES = [
     UrlProbe("avatar_size", "GET", "/_sandbox/avatars/{uid}.svg?size={H}", "avatar"),
     UrlProbe("avatar_uid", "GET", "/_sandbox/avatars/{H}.svg", "avatar"),
     UrlProbe("delete_fault", "DELETE", "/_sandbox/faults/{H}", "control"),
+    UrlProbe("delete_faults", "DELETE", "/_sandbox/faults?{H}", "control"),
+    UrlProbe("delete_outcomes", "DELETE", "/_sandbox/outcomes?{H}", "control"),
+    UrlProbe("delete_journal", "DELETE", "/_sandbox/journal?{H}", "control"),
     UrlProbe("patch_app_key", "PATCH", "/_sandbox/apps/{H}", "control", body={"name": "x"}),
     UrlProbe(
         "patch_creator_name", "PATCH", "/_sandbox/creators/{H}", "control", body={"nickname": "x"}

@@ -178,9 +178,10 @@ class Sandbox:
                     raise RuntimeError("the sandbox server stopped during start-up")
                 thread.join(0.01)
             with ticker:
-                plain = f"http://{host}:{bound}"
+                authority = f"[{host}]:{bound}" if ":" in host else f"{host}:{bound}"
+                plain = f"http://{authority}"
                 yield RunningServer(
-                    f"https://{host}:{bound}" if https else plain,
+                    f"https://{authority}" if https else plain,
                     host,
                     bound,
                     proxy_url=plain if proxy else None,

@@ -99,13 +99,13 @@ def resolve(name_or_path: str | Path) -> Path:
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
-def resolve_confined(text: str, directories: Sequence[Path]) -> Path:
+def resolve_confined(text: str, directories: Sequence[str | Path]) -> Path:
     """What a request over HTTP may load: a built-in name, or a YAML file inside one of
     `directories` (a relative path is looked up in each in turn). Nothing else is opened."""
     candidate = Path(text)
     if candidate.suffix not in SCENARIO_SUFFIXES and "/" not in text and "\\" not in text:
         return resolve(text)  # a built-in name (or an unknown one, refused with the list)
-    roots = [d.resolve() for d in directories]
+    roots = [Path(d).resolve() for d in directories]
     for place in [candidate] if candidate.is_absolute() else [r / candidate for r in roots]:
         real = place.resolve()
         inside = any(real.is_relative_to(root) for root in roots)

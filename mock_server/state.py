@@ -50,7 +50,7 @@ class ServerOptions:
     # Host names (besides loopback ones and the public URL's) the control API answers under.
     allowed_hosts: tuple[str, ...] = ()
     # Directories whose scenario files `POST /_sandbox/reset` may load (built-in names always).
-    scenario_dirs: tuple[Path, ...] = ()
+    scenario_dirs: tuple[str | Path, ...] = ()
     # The key of the consent and dashboard form tokens; None draws a random one per sandbox.
     form_token_secret: bytes | None = None
     # Off only to replay recorded consent posts (journal export), whose tokens were another's.

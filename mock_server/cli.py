@@ -17,12 +17,9 @@ from mock_server.domain.ids import open_id
 from mock_server.domain.redirects import is_loopback_host
 from mock_server.frontdoor import FrontDoor, LocalCA, LocalCAError, build_server, instructions
 from mock_server.runtime.ticker import Ticker
-from mock_server.sandbox import bind_socket
+from mock_server.sandbox import GRACEFUL_SHUTDOWN_SECONDS, bind_socket
 from mock_server.scenario import SCENARIO_SUFFIXES, ScenarioError, builtin_names, load_scenario
 from mock_server.state import SandboxState, ServerOptions
-
-# SIGTERM and SIGINT stop the server within this (requests still running are cut off).
-GRACEFUL_SHUTDOWN_SECONDS = 1
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -30,10 +30,6 @@ class AnswerCutShort(Exception):
     """Raised by a response that broke its own answer on purpose (an injected fault): the
     server closes the connection; the log says so in one line."""
 
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
 
 def redact(text: str) -> str:
     return _SECRET_PARAMS.sub(r"\1<redacted>", text)
@@ -47,14 +43,17 @@ class QuietDisconnects:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        where = f"{scope['method']} {redact(scope['path'])}"
         try:
             await self.app(scope, receive, send)
         except ClientDisconnect:
-            log.warning("tiktok-sandbox: the client disconnected during %s", where)
+            log.warning("tiktok-sandbox: the client disconnected during %s", _where(scope))
         except AnswerCutShort as cut:
-            log.warning("tiktok-sandbox: %s (%s)", cut.description, where)
+            log.warning("tiktok-sandbox: %s (%s)", cut, _where(scope))
             raise
+
+
+def _where(scope: Scope) -> str:
+    return f"{scope['method']} {scope['path']}"  # a path holds no query string to redact
 
 
 class _AccessLogRedaction(logging.Filter):

@@ -65,7 +65,7 @@ def add_creator(
         **values,
     )
     set_counters(creator, counters, now)
-    world.creators[username] = creator
+    world.add_creator(creator)
     return creator
 
 

@@ -14,7 +14,8 @@ pytest --tiktok-scenario unaudited-app --tiktok-seed 7   # the run's defaults
 Fixtures: `tiktok_sandbox` (a `Sandbox`), `tiktok_server` (the same sandbox served on a free
 loopback port), and two seams to override in a conftest: `tiktok_webhook_sender` (default: a
 `RecordingWebhookSender` answering 200) and `tiktok_fetcher` (default: None, the real fetcher).
-Nothing of the sandbox is imported until a fixture is used.
+Loading the plugin imports the `mock_server` package (and with it the server's libraries,
+about half a second on a first start); no sandbox is built until a fixture asks for one.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ from mock_server.state import SandboxState, ServerOptions
 from mock_server.transport import SyncASGITransport, async_transport
 
 IN_PROCESS_URL = "http://127.0.0.1:8080"
+# A served sandbox stops within this after SIGTERM, SIGINT or the end of `serve()`: requests
+# still running (a stalled upload, injected latency) are cut off.
+GRACEFUL_SHUTDOWN_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ class Sandbox:
                 FrontDoor(https=https, proxy=proxy),
                 log_level="warning",
                 lifespan="off",
-                timeout_graceful_shutdown=1,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )
         except BaseException:
             sock.close()

@@ -21,7 +21,13 @@ from mock_server.domain.ids import IdFactory
 from mock_server.domain.lifecycle import run_due
 from mock_server.domain.retention import sweep_if_due
 from mock_server.domain.settings import SettingError
-from mock_server.domain.webhooks import Attempt, Delivery, record_attempt, signature_header
+from mock_server.domain.webhooks import (
+    PENDING,
+    Attempt,
+    Delivery,
+    record_attempt,
+    signature_header,
+)
 from mock_server.domain.world import World
 from mock_server.forms import FormTokens
 from mock_server.population import add_fault, injection_from, new_faker, populate
@@ -37,6 +43,7 @@ from mock_server.scenario import Scenario, ScenarioError, load_scenario
 # Background webhook delivery: a receiver that hangs holds at most WEBHOOKS_PER_APP workers.
 WEBHOOK_WORKERS = 32
 WEBHOOKS_PER_APP = 4
+WEBHOOK_QUEUE_PER_APP = 2 * WEBHOOKS_PER_APP
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class SandboxState:
         # True while a background ticker delivers webhooks; otherwise requests do it.
         self.background_dispatch = False
         self._initial_clock: ClockState = snapshot(self.clock)
+        self._generation = 0  # one more for every World built (see World.generation)
         self.journal = Journal(self.options.journal_capacity)
         self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self._seed_override = seed
@@ -106,7 +114,8 @@ class SandboxState:
             self.clock.set(scenario.clock_start)
         # The instant the world was built: a journal replay starts its clock here.
         self.built_at = self.clock.now()
-        world = World(ids=IdFactory(self.seed), timing=scenario.timing)
+        self._generation += 1
+        world = World(ids=IdFactory(self.seed), timing=scenario.timing, generation=self._generation)
         faker = new_faker(self.seed)
         try:
             populate(world, faker, scenario.apps, scenario.creators, self.built_at, scenario.source)
@@ -165,10 +174,11 @@ class SandboxState:
         """Stop the downloads and drop the spooled bytes of publishes that failed, were
         cancelled or were forgotten since the last call."""
         with self.lock:
+            generation = self.world.generation
             released, self.world.released = self.world.released, []
         for publish_id in released:
             self.downloads.abort(publish_id)
-            self.spool.discard_all(publish_id)
+            self.spool.discard_all(publish_id, generation)
 
     def dispatch_webhooks(self, background: bool = False) -> int:
         """Send every webhook delivery that is due; returns how many were attempted.
@@ -180,23 +190,32 @@ class SandboxState:
         """
         with self.lock:
             now = self.now()
-            run_due(self.world, now)
+            world = self.world
+            run_due(world, now)
             batch = []
-            for delivery in self.world.outbox.due(now):
-                app = self.world.apps.get(delivery.client_key)
+            # In the background, an app has at most WEBHOOK_QUEUE_PER_APP deliveries handed to
+            # the pool; the rest wait in the outbox, where the pending cap can still give them up.
+            limit = WEBHOOK_QUEUE_PER_APP if background else None
+            for delivery in world.outbox.due(now, limit):
+                app = world.apps.get(delivery.client_key)
                 secret = app.client_secret if app else ""
-                delivery.in_flight = True
+                delivery.queued = True
                 batch.append((delivery, signature_header(secret, int(now), delivery.body), now))
         for delivery, signature, at in batch:
+            job = functools.partial(self._deliver, world, delivery, signature, at)
             if background:
-                self._webhook_pool.submit(
-                    delivery.client_key, functools.partial(self._deliver, delivery, signature, at)
-                )
+                self._webhook_pool.submit(delivery.client_key, job)
             else:
-                self._deliver(delivery, signature, at)
+                job()
         return len(batch)
 
-    def _deliver(self, delivery: Delivery, signature: str, at: float) -> None:
+    def _deliver(self, world: World, delivery: Delivery, signature: str, at: float) -> None:
+        with self.lock:
+            # Given up while it waited for a worker (the pending cap), or its World was reset.
+            if self.world is not world or delivery.status != PENDING:
+                delivery.queued = False
+                return
+            delivery.queued, delivery.in_flight = False, True
         headers = {"Content-Type": "application/json", "TikTok-Signature": signature}
         try:
             status, text = self.webhook_sender.send(delivery.url, delivery.body, headers)

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mock_server.api.http import BodyTooLarge, Form, note, parse_form, read_body, sandbox
+from mock_server.control.guard import policy_for, split_host
 from mock_server.domain import oauth
+from mock_server.domain.hosts import is_tiktok_host
 from mock_server.domain.oauth import AuthorizeError, AuthorizeRequest
 from mock_server.forms import FIELD
 from mock_server.pages import authorize_error_page, consent_page
@@ -56,6 +58,17 @@ def error_page(request: Request, error: AuthorizeError, status: int = 400) -> Re
         authorize_error_page(error.error, error.error_type, error.description), status_code=status
     )
 
+
+# A consent post under a host name that is neither the sandbox's nor TikTok's: what a page
+# on another origin can send after re-pointing its own name at 127.0.0.1 (DNS rebinding), and
+# then read the form token from the page. Refused, never redirected.
+FOREIGN_HOST = AuthorizeError(
+    "invalid_request",
+    "The consent form was sent to a host name this sandbox does not answer consent for. Open "
+    "the authorize URL at the sandbox's address (or www.tiktok.com through its proxy).",
+    redirectable=False,
+    rule="consent_foreign_host",
+)
 
 # A consent post whose form token is missing or not the page's: refused, never redirected.
 STALE_FORM = AuthorizeError(
@@ -107,6 +120,11 @@ async def authorize(request: Request) -> Response:
             return HTMLResponse(
                 consent_page(checked.app, checked.scopes, creators, params, form_token=token)
             )
+        host = request.headers.get("host")
+        if not (
+            policy_for(state.options).host_allowed(host) or is_tiktok_host(split_host(host or ""))
+        ):
+            return error_page(request, FOREIGN_HOST, status=403)
         if not state.form_tokens.valid(form.get(FIELD), "consent", *_carried(params)):
             return error_page(request, STALE_FORM, status=403)
         if form.get("decision") != "approve":

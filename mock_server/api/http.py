@@ -24,6 +24,7 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
 from mock_server.domain.hosts import upload_origin
+from mock_server.domain.text import plain_decimal
 from mock_server.logs import AnswerCutShort
 from mock_server.responses import JSONResponse
 from mock_server.state import SandboxState
@@ -56,17 +57,9 @@ def upload_base_url(request: Request) -> str:
     return upload_origin(url.scheme, url.hostname, url.port) or base_url(request)
 
 
-def decimal(text: str, max_digits: int = 19) -> int | None:
-    """A plain non-negative decimal number (ASCII digits only: `str.isdigit` also takes "²",
-    which `int` refuses), or None."""
-    if text.isascii() and text.isdigit() and len(text) <= max_digits:
-        return int(text)
-    return None
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """Read the body, refusing more than `limit` bytes without buffering them."""
-    declared = decimal(request.headers.get("content-length", ""))
+    declared = plain_decimal(request.headers.get("content-length", ""))
     if declared is not None and declared > limit:
         raise BodyTooLarge
     chunks, size = [], 0

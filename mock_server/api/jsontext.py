@@ -13,10 +13,10 @@ import json
 import math
 from typing import Any
 
+from mock_server.domain.text import CONTROLS
+
 MAX_DEPTH = 64
 INT64_MAX = 2**63 - 1
-# Text that is not tab, line feed or carriage return but below U+0020, or DEL.
-_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n", "\r"}
 
 
 class JsonProblem(ValueError):
@@ -104,6 +104,6 @@ def _check_text(text: str, surrogates: bool, controls: bool) -> None:
                 f"a string in the body holds a lone UTF-16 surrogate "
                 f"(\\u{ord(text[exc.start]):04x}): text must be valid Unicode"
             ) from exc
-    if controls and not _CONTROL.isdisjoint(text):
-        bad = next(c for c in text if c in _CONTROL)
+    if controls and not CONTROLS.isdisjoint(text):
+        bad = next(c for c in text if c in CONTROLS)
         raise JsonProblem(f"a string in the body holds a control character (\\u{ord(bad):04x})")

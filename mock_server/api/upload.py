@@ -83,12 +83,17 @@ async def put_chunk(request: Request) -> Response:
             digest = await state.spool.chunk_digest(request.stream(), length)
         else:
             digest = await state.spool.write_chunk(
-                publish.publish_id, plan.first, length, request.stream()
+                publish.publish_id, plan.first, length, request.stream(), world.generation
             )
-    except (ClientDisconnect, ChunkLengthMismatch) as exc:
-        # Nothing of the chunk is kept (a client that went away may send it again).
-        with state.lock:
-            publish.chunk_in_flight = False
+    except BaseException as exc:
+        # Nothing of the chunk is kept (a client that went away may send it again), and
+        # whatever ended the body (a disconnect, a cancelled request, a full disk), the upload
+        # takes chunks again.
+        if plan.repeat is None:
+            with state.lock:
+                publish.chunk_in_flight = False
+        if not isinstance(exc, ClientDisconnect | ChunkLengthMismatch):
+            raise
         if isinstance(exc, ChunkLengthMismatch):
             message = f"Content-Length is {length} but the body carried {exc.received} bytes."
             return _answer(request, 400, publish, message, "body_length_mismatch")
@@ -124,8 +129,10 @@ async def put_chunk(request: Request) -> Response:
         max_seconds = lifecycle.video_duration_limit(state.world, publish)
     if not complete:
         return _answer(request, 206, publish)
-    result = video_fail_reason(probe_video(state.spool.path(publish.publish_id)), max_seconds)
-    state.spool.discard_all(publish.publish_id)  # checked: the bytes are not needed any more
+    spooled = state.spool.path(publish.publish_id, generation=world.generation)
+    result = video_fail_reason(probe_video(spooled), max_seconds)
+    # checked: the bytes are not needed any more
+    state.spool.discard_all(publish.publish_id, world.generation)
     with state.lock:
         if state.world is world:
             lifecycle.upload_complete(world, publish, result, state.now())

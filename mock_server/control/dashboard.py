@@ -8,11 +8,12 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.api.http import base_url, decimal, sandbox
+from mock_server.api.http import base_url, sandbox
 from mock_server.control.render import grant_json
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.posting import posts_in_window
 from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
+from mock_server.domain.text import plain_decimal
 from mock_server.domain.world import World
 from mock_server.pages import action_buttons, avatar_svg, layout, table
 from mock_server.responses import HTMLResponse
@@ -194,7 +195,7 @@ async def avatar(request: Request) -> Response:
     uid = request.path_params["uid"]
     size_text = request.query_params.get("size", "")
     # Any size that is not 1-2048 in ASCII digits ("²" is a digit to str.isdigit) is the default.
-    asked = decimal(size_text, max_digits=4)
+    asked = plain_decimal(size_text, max_digits=4)
     size = asked if asked is not None and 0 < asked <= 2048 else 168
     with state.lock:
         creator = state.world.creator_by_uid(uid)

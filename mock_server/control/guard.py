@@ -16,6 +16,7 @@ a cross-site request either; a request carrying it skips the Host and Origin che
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.domain.redirects import is_loopback_host
-from mock_server.state import SandboxState
+from mock_server.state import SandboxState, ServerOptions
 
 # The one control route that takes a form body (the dashboard's buttons), checked by form token.
 FORM_PATH_PREFIX = "/_sandbox/publishes/"
@@ -196,17 +197,21 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
+@functools.lru_cache(maxsize=32)
+def policy_for(options: ServerOptions) -> ControlPolicy:
+    return ControlPolicy(
+        admin_token=options.admin_token,
+        public_base_url=options.public_base_url,
+        allowed_hosts=options.allowed_hosts,
+    )
+
+
 class ControlGuard:
     """ASGI middleware applying `ControlPolicy` to every guarded path."""
 
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
         self.app = app
-        options = state.options
-        self.policy = ControlPolicy(
-            admin_token=options.admin_token,
-            public_base_url=options.public_base_url,
-            allowed_hosts=options.allowed_hosts,
-        )
+        self.policy = policy_for(state.options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and guarded(scope["path"]):

@@ -19,7 +19,6 @@ from mock_server.api.http import (
     FORM_TYPE,
     BodyTooLarge,
     base_url,
-    decimal,
     note,
     parse_form,
     read_body,
@@ -44,6 +43,7 @@ from mock_server.domain.outcomes import FAIL_REASONS
 from mock_server.domain.publishing import Publish
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
+from mock_server.domain.text import plain_decimal
 from mock_server.forms import FIELD
 from mock_server.population import (
     add_app,
@@ -219,7 +219,7 @@ async def create_app(request: Request) -> Response:
             app = add_app(world, data, "app")
         except Exception:
             for creator in added:
-                world.creators.pop(creator.username, None)
+                world.remove_creator(creator.username)
             raise
         payload = {
             "app": app_json(app, now),
@@ -515,7 +515,7 @@ async def journal(request: Request) -> Any:
         state.journal.clear()
         return {"entries": []}
     limit_text = request.query_params.get("limit", "100")
-    limit = decimal(limit_text)
+    limit = plain_decimal(limit_text)
     if limit is None:
         raise ControlError(
             400, "invalid_request", f"limit: expected a whole number, got {limit_text!r}"

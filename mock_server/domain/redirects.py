@@ -6,6 +6,8 @@ import ipaddress
 import re
 from urllib.parse import SplitResult, urlsplit
 
+from mock_server.domain.text import url_text_problem
+
 MAX_REDIRECT_URIS = 10
 MAX_REDIRECT_URI_LENGTH = 512
 # ref 2.3: desktop redirect URIs name exactly these hosts.
@@ -58,7 +60,7 @@ def registration_problem(uri: str, platform: str, loopback_http: bool) -> str | 
     """
     if len(uri) >= MAX_REDIRECT_URI_LENGTH:
         return f"must be under {MAX_REDIRECT_URI_LENGTH} characters"
-    if any(c.isspace() or not c.isprintable() for c in uri):
+    if url_text_problem(uri):
         return "must not contain spaces or control characters"
     parts = _split(uri)
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
@@ -99,9 +101,10 @@ def matches(registered: str, given: str) -> bool:
     The wildcard itself is never a redirect target (the app names the port it listens on), so
     what the person is sent back to is always exactly what was registered, port aside.
     """
-    if ":*" not in registered:
+    head, star, tail = registered.partition(":*")
+    wildcard_port = bool(star) and "/" not in head.partition("://")[2] and tail[:1] in ("", "/")
+    if not wildcard_port:  # `:*` elsewhere (in a path) is just characters
         return given == registered and _split(given) is not None
-    head, _, tail = registered.partition(":*")
     if not given.startswith(head + ":"):
         return False
     rest = given[len(head) + 1 :]

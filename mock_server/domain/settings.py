@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from mock_server.domain.models import ACCOUNTS, PLATFORMS, STAGES, TOKEN_PROFILES
 from mock_server.domain.redirects import MAX_REDIRECT_URIS, is_loopback_host, registration_problem
 from mock_server.domain.scopes import SCOPES
+from mock_server.domain.text import text_problem, url_text_problem
 
 USERNAME = re.compile(r"^[A-Za-z0-9._]{2,24}$")
 APP_VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
@@ -92,29 +93,6 @@ class Setting:
             raise SettingError(key, "one of " + ", ".join(self.choices), value)
         if self.pattern is not None and not self.pattern.match(value):
             raise SettingError(key, self.pattern_text, value)
-
-
-_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n", "\r"}
-
-
-def text_problem(value: str) -> str | None:
-    """What makes `value` unfit to store and show: a lone UTF-16 surrogate (no UTF-8 for it)
-    or a control character other than tab and line breaks; None when it is fine."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "lone UTF-16 surrogates"
-    if not _CONTROLS.isdisjoint(value):
-        return "control characters"
-    return None
-
-
-def url_text_problem(url: str) -> str | None:
-    """URLs take no whitespace or control characters at all (URL parsers silently drop tabs
-    and line breaks, so what is checked would not be what is used)."""
-    if any(c.isspace() or c in _CONTROLS for c in url):
-        return "a URL without spaces or control characters"
-    return None
 
 
 def _choice(choices: tuple[str, ...], mutable: bool = True) -> Setting:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mock_server.domain.publishing import PROCESSING_UPLOAD, Publish
+from mock_server.domain.text import plain_decimal
 
 CONTENT_RANGE = re.compile(r"^bytes (\d{1,19})-(\d{1,19})/(\d{1,19})$", re.ASCII)
 # ref 10.2, 13: the PUT Content-Type values TikTok accepts.
@@ -55,8 +56,8 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
         raise ChunkRefused(
             400, "Content-Type must be video/mp4, video/quicktime or video/webm.", "content_type"
         )
-    length_text = headers.get("content-length", "")
-    if not (length_text.isascii() and length_text.isdigit() and len(length_text) <= 19):
+    length = plain_decimal(headers.get("content-length", ""))
+    if length is None:
         raise ChunkRefused(400, "Content-Length is required.", "content_length_missing")
     match = CONTENT_RANGE.match(headers.get("content-range", "").strip())
     if match is None:
@@ -66,7 +67,7 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
     first, last, total = (int(g) for g in match.groups())
     if last < first:
         raise ChunkRefused(400, "Content-Range ends before it starts.", "content_range_malformed")
-    if int(length_text) != last - first + 1:
+    if length != last - first + 1:
         raise ChunkRefused(
             400, "Content-Length does not match Content-Range.", "content_length_mismatch"
         )

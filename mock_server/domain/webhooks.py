@@ -49,6 +49,8 @@ class Delivery:
     next_attempt_at: float | None
     status: str = PENDING
     attempts: list[Attempt] = field(default_factory=list)
+    # Waiting for a worker (a served sandbox's background delivery), and being sent.
+    queued: bool = False
     in_flight: bool = False
     # Why a delivery was given up: "retry_window" (72 h of failures) or "pending_cap".
     dropped_reason: str | None = None
@@ -83,7 +85,7 @@ def retry_delay(attempts_made: int) -> float:
 def record_attempt(delivery: Delivery, attempt: Attempt) -> None:
     """ref 14.1: only HTTP 200 counts as delivered; otherwise retry until 72 h have passed."""
     delivery.attempts.append(attempt)
-    delivery.in_flight = False
+    delivery.in_flight = delivery.queued = False
     if attempt.status_code == 200:
         delivery.status, delivery.next_attempt_at = DELIVERED, None
         return
@@ -95,6 +97,8 @@ def record_attempt(delivery: Delivery, attempt: Attempt) -> None:
 
 
 def give_up(delivery: Delivery, reason: str) -> None:
+    """A delivery not being sent right now can be given up (one waiting for a worker too: the
+    worker then skips it)."""
     delivery.status, delivery.next_attempt_at, delivery.dropped_reason = DROPPED, None, reason
 
 
@@ -118,7 +122,9 @@ class Outbox:
             give_up(old, "pending_cap")
             excess -= 1
         while len(log) > DELIVERY_LOG_SIZE:
-            finished = next((d for d in log if d.status != PENDING), None)
+            finished = next(
+                (d for d in log if d.status != PENDING and not (d.queued or d.in_flight)), None
+            )
             if finished is None:
                 break
             log.remove(finished)
@@ -128,18 +134,25 @@ class Outbox:
             return list(self.by_app.get(client_key, ()))
         return [d for log in self.by_app.values() for d in log]
 
-    def due(self, now: float) -> list[Delivery]:
-        return sorted(
-            (
-                d
-                for d in self.all()
-                if d.status == PENDING
-                and not d.in_flight
-                and d.next_attempt_at is not None
-                and d.next_attempt_at <= now
-            ),
-            key=lambda d: (d.next_attempt_at or 0.0, d.delivery_id),
-        )
+    def due(self, now: float, per_app: int | None = None) -> list[Delivery]:
+        """Pending deliveries due by `now`, oldest due first; with `per_app`, no more for an
+        app than make `per_app` of its deliveries waiting for a worker or being sent."""
+        busy: dict[str, int] = {}
+        ready = []
+        for d in self.all():
+            if d.queued or d.in_flight:  # given up or not: a worker holds it
+                busy[d.client_key] = busy.get(d.client_key, 0) + 1
+            elif d.status == PENDING and d.next_attempt_at is not None and d.next_attempt_at <= now:
+                ready.append(d)
+        ready.sort(key=lambda d: (d.next_attempt_at or 0.0, d.delivery_id))
+        if per_app is None:
+            return ready
+        taken = []
+        for d in ready:
+            if busy.get(d.client_key, 0) < per_app:
+                busy[d.client_key] = busy.get(d.client_key, 0) + 1
+                taken.append(d)
+        return taken
 
     def next_due_at(self) -> float | None:
         times = [

@@ -35,6 +35,9 @@ MAX_INJECTIONS = 1_000
 @dataclass
 class World:
     ids: IdFactory
+    # Which World of its sandbox this is (a reset builds the next): work still running for an
+    # earlier World (a download, an upload, a webhook) can tell it is no longer current.
+    generation: int = 0
     apps: dict[str, App] = field(default_factory=dict)
     creators: dict[str, Creator] = field(default_factory=dict)  # by username
     codes: dict[str, AuthCode] = field(default_factory=dict)
@@ -62,6 +65,9 @@ class World:
     # failed, were cancelled or were forgotten. The runtime drains this list.
     released: list[str] = field(default_factory=list)
     _fault_ids: int = 0
+    # Creators by uid, and by open_id per app: lookups on every token call and upload.
+    _by_uid: dict[str, Creator] = field(default_factory=dict)
+    _by_open_id: dict[str, dict[str, Creator]] = field(default_factory=dict)
 
     def next_fault_id(self) -> str:
         self._fault_ids += 1
@@ -79,8 +85,24 @@ class World:
                 self.uploads.pop(publish.upload_id, None)
             self.released.append(oldest)
 
+    def add_creator(self, creator: Creator) -> None:
+        self.creators[creator.username] = creator
+        self._by_uid[creator.uid] = creator
+        self._by_open_id.clear()
+
+    def remove_creator(self, username: str) -> None:
+        creator = self.creators.pop(username, None)
+        if creator is not None:
+            self._by_uid.pop(creator.uid, None)
+            self._by_open_id.clear()
+
     def creator_by_uid(self, uid: str) -> Creator | None:
-        return next((c for c in self.creators.values() if c.uid == uid), None)
+        return self._by_uid.get(uid)
 
     def creator_by_open_id(self, client_key: str, oid: str) -> Creator | None:
-        return next((c for c in self.creators.values() if open_id(client_key, c.uid) == oid), None)
+        """The creator an app knows as `oid` (open_ids are hashes: indexed per app on first use)."""
+        index = self._by_open_id.get(client_key)
+        if index is None:
+            index = {open_id(client_key, c.uid): c for c in self.creators.values()}
+            self._by_open_id[client_key] = index
+        return index.get(oid)

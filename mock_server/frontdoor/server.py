@@ -35,7 +35,7 @@ from mock_server.frontdoor.tls import server_context
 FIRST_BYTES_TIMEOUT = 30.0  # seconds a new connection may stay silent before it is closed
 HANDSHAKE_TIMEOUT = 30.0
 MAX_CONNECT_HEAD = 16 * 1024
-ACCEPT_RETRY = 0.1  # after a failed accept (out of file descriptors), as asyncio's own server
+ACCEPT_RETRY = 1.0  # after a failed accept (out of file descriptors), as asyncio's own server
 
 # TLS alerts a client sends when it does not trust the certificate it was shown.
 _DISTRUST = ("UNKNOWN_CA", "BAD_CERTIFICATE", "CERTIFICATE_UNKNOWN", "UNSUPPORTED_CERTIFICATE")
@@ -76,13 +76,17 @@ class FrontDoorServer(uvicorn.Server):
 
     async def _accept(self, listening: socket.socket) -> None:
         loop = asyncio.get_running_loop()
+        failing = False
         while True:
             try:
                 conn, address = await loop.sock_accept(listening)
             except OSError as exc:
-                log.error("tiktok-sandbox: cannot accept a connection: %s", exc)
+                if not failing:  # one line per run of failures, not one per retry
+                    log.error("tiktok-sandbox: cannot accept a connection: %s", exc)
+                failing = True
                 await asyncio.sleep(ACCEPT_RETRY)
                 continue
+            failing = False
             task = asyncio.create_task(self._open(conn, peer(address)))
             self._opening.add(task)
             task.add_done_callback(self._opening.discard)

@@ -16,6 +16,7 @@ CONNECT = b"CONNECT "
 END_OF_HEAD = b"\r\n\r\n"
 # A client that sends a few bytes of "CONNECT " at a time is rare; it is waited for in steps.
 _PARTIAL_STEP = 0.01
+_PARTIAL_STEP_MAX = 0.5
 
 
 class Kind(enum.Enum):
@@ -60,13 +61,17 @@ def classify(first: bytes) -> Kind | None:
 
 async def sniff(sock: socket.socket, timeout: float) -> Kind:
     """Peek at the first bytes; TimeoutError if the client says nothing for `timeout` s."""
+    step = _PARTIAL_STEP
     async with asyncio.timeout(timeout):
         while True:
             await readable(sock)
             kind = classify(sock.recv(len(CONNECT), socket.MSG_PEEK))
             if kind is not None:
                 return kind
-            await asyncio.sleep(_PARTIAL_STEP)
+            # A part of "CONNECT" came and no more yet: the socket stays readable with the same
+            # bytes, so wait longer each time rather than spin until the timeout.
+            await asyncio.sleep(step)
+            step = min(step * 2, _PARTIAL_STEP_MAX)
 
 
 async def read_head(sock: socket.socket, limit: int, timeout: float) -> bytes:

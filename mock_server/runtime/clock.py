@@ -20,9 +20,6 @@ def real_time() -> float:
     return time.time()
 
 
-_system_time = real_time
-
-
 # The instants the clock may show. Everything derived from `now` (expiries up to a year ahead,
 # log ids, ISO 8601 text) must stay representable, so the far end leaves centuries of room.
 MIN_INSTANT = 0.0  # 1970-01-01T00:00:00Z
@@ -47,14 +44,14 @@ class Clock:
     '2026-01-01T01:00:00Z'
     """
 
-    def __init__(self, source: Callable[[], float] = _system_time) -> None:
+    def __init__(self, source: Callable[[], float] = real_time) -> None:
         self._source = source
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at: float | None = None
 
     @classmethod
-    def frozen_at(cls, when: datetime | float, source: Callable[[], float] = _system_time) -> Clock:
+    def frozen_at(cls, when: datetime | float, source: Callable[[], float] = real_time) -> Clock:
         clock = cls(source)
         clock.freeze()
         clock.set(when)

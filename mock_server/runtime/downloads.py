@@ -143,48 +143,53 @@ class Downloads:
             )
             verified = all(url_is_verified(app, url) for url in urls)
             max_seconds = lifecycle.video_duration_limit(world, publish)
+        # The World's generation keys the spool files: after a reset, the same publish ids
+        # are another World's, and this download must not touch their files.
+        generation = world.generation
         try:
             if not verified:
                 raise FetchError("a URL is no longer under the app's verified domains or prefixes")
-            total = self._fetch_all(publish, urls, abort)
+            total = self._fetch_all(publish, urls, abort, generation)
         except TooLarge:
             result = (
                 PICTURE_SIZE_CHECK_FAILED
                 if publish.media_type == PHOTO
                 else (FILE_FORMAT_CHECK_FAILED)
             )
-            self.state.spool.discard_all(publish.publish_id)
+            self.state.spool.discard_all(publish.publish_id, generation)
             self._report(world, publish, publish.received_bytes, result)
             return
         except FetchError:
-            self.state.spool.discard_all(publish.publish_id)
+            self.state.spool.discard_all(publish.publish_id, generation)
             with state.lock:
                 lifecycle.download_failed(world, publish, state.now())
             return
-        checked = self._check(publish, len(urls), max_seconds)
-        self.state.spool.discard_all(publish.publish_id)
+        checked = self._check(publish, len(urls), max_seconds, generation)
+        self.state.spool.discard_all(publish.publish_id, generation)
         self._report(world, publish, total, checked)
 
-    def _fetch_all(self, publish: Publish, urls: list[str], abort: Abort) -> int:
+    def _fetch_all(self, publish: Publish, urls: list[str], abort: Abort, generation: int) -> int:
         limit = MAX_PHOTO_BYTES if publish.media_type == PHOTO else MAX_VIDEO_BYTES
         done = 0
         for part, url in enumerate(urls):
             progress = Progress(self, publish, done, abort)
-            with open(self.state.spool.path(publish.publish_id, part), "wb") as dest:
+            with open(self.state.spool.path(publish.publish_id, part, generation), "wb") as dest:
                 done += self.state.fetcher.fetch(url, dest, limit, progress)
             if abort.fired:
                 raise _Cancelled("the publish is no longer downloading")
         return done
 
-    def _check(self, publish: Publish, parts: int, max_seconds: int) -> str | None:
+    def _check(self, publish: Publish, parts: int, max_seconds: int, generation: int) -> str | None:
         spool = self.state.spool
         if publish.media_type == PHOTO:
             for part in range(parts):
-                reason = photo_fail_reason(probe_image(spool.path(publish.publish_id, part)))
+                image = spool.path(publish.publish_id, part, generation)
+                reason = photo_fail_reason(probe_image(image))
                 if reason is not None:
                     return reason
             return None
-        return video_fail_reason(probe_video(spool.path(publish.publish_id)), max_seconds)
+        video = spool.path(publish.publish_id, generation=generation)
+        return video_fail_reason(probe_video(video), max_seconds)
 
     def _report(self, world: object, publish: Publish, size: int, result: str | None) -> None:
         state = self.state

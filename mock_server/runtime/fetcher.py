@@ -91,7 +91,9 @@ def _interruptible(
     a way to cut it: shutting the socket down wakes a read blocked on a server that stalls."""
 
     def trace(event: str, info: dict[str, object]) -> None:
-        if on_abort is None or not event.endswith("connect_tcp.complete"):
+        # The TCP socket, and for https the TLS socket that takes it over (starting TLS
+        # detaches the plain one, so only the new one can still be shut down).
+        if on_abort is None or not event.endswith(("connect_tcp.complete", "start_tls.complete")):
             return
         stream = info.get("return_value")
         sock = stream.get_extra_info("socket") if stream is not None else None  # type: ignore[attr-defined]

@@ -101,26 +101,34 @@ class MediaSpool:
                 self._finalizer = weakref.finalize(self, _remove_spool, self._root, self._owner_fd)
             return self._root
 
-    def path(self, publish_id: str, part: int = 0) -> Path:
-        return self.root / f"{_stem(publish_id)}.{part}"
+    def path(self, publish_id: str, part: int = 0, generation: int = 0) -> Path:
+        """Where a publish's bytes go. `generation` is the World's: a reset starts a new World
+        whose publish ids repeat the old ones', and a late download or upload of the old
+        World must never touch the new one's files."""
+        return self.root / f"{_stem(publish_id, generation)}.{part}"
 
-    def discard_all(self, publish_id: str) -> None:
+    def discard_all(self, publish_id: str, generation: int = 0) -> None:
         """Drop every file of a publish (its upload, or each pulled photo)."""
         with self._lock:
             root = self._root
         if root is not None:
-            for path in root.glob(f"{_stem(publish_id)}.*"):
+            for path in root.glob(f"{_stem(publish_id, generation)}.*"):
                 path.unlink(missing_ok=True)
 
     async def write_chunk(
-        self, publish_id: str, offset: int, length: int, body: AsyncIterator[bytes]
+        self,
+        publish_id: str,
+        offset: int,
+        length: int,
+        body: AsyncIterator[bytes],
+        generation: int = 0,
     ) -> str:
         """Write exactly `length` bytes at `offset`; returns the chunk's sha256.
 
         On a short or long body nothing past `offset` is kept, and ChunkLengthMismatch says
         how many bytes came.
         """
-        path = self.path(publish_id)
+        path = self.path(publish_id, generation=generation)
         digest = hashlib.sha256()
         received = 0
         mode = "r+b" if path.exists() else "w+b"
@@ -169,8 +177,8 @@ class MediaSpool:
             self._finalizer()
 
 
-def _stem(publish_id: str) -> str:
-    return hashlib.sha256(publish_id.encode()).hexdigest()[:32]
+def _stem(publish_id: str, generation: int) -> str:
+    return f"{generation}-{hashlib.sha256(publish_id.encode()).hexdigest()[:32]}"
 
 
 def _hold_owner_lock(root: Path) -> int | None:

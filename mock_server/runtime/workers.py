@@ -28,6 +28,7 @@ class FairPool:
         self._running: dict[Hashable, int] = {}
         self._threads: list[threading.Thread] = []
         self._idle = 0
+        self._queued = 0
         self._closed = False
 
     def submit(self, key: Hashable, job: Job) -> None:
@@ -39,20 +40,22 @@ class FairPool:
                 queue = self._queues[key] = deque()
                 self._turns.append(key)
             queue.append(job)
-            if self._idle == 0 and len(self._threads) < self.workers:
+            self._queued += 1
+            # One idle worker per queued job: a burst of submits must not all count on the same
+            # sleeper (a job left without a worker would wait behind another key's stall).
+            if self._queued > self._idle and len(self._threads) < self.workers:
                 thread = threading.Thread(
                     target=self._work, name=f"{self.name}-{len(self._threads) + 1}", daemon=True
                 )
                 self._threads.append(thread)
                 thread.start()
-            else:
-                self._cond.notify()
+            self._cond.notify()
 
     @property
     def pending(self) -> int:
         """Jobs queued or running."""
         with self._cond:
-            return sum(map(len, self._queues.values())) + sum(self._running.values())
+            return self._queued + sum(self._running.values())
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no job is queued or running; False when `timeout` ran out first."""
@@ -67,6 +70,7 @@ class FairPool:
             self._closed = True
             self._queues.clear()
             self._turns.clear()
+            self._queued = 0
             self._cond.notify_all()
 
     def _next(self) -> tuple[Hashable, Job] | None:
@@ -77,6 +81,7 @@ class FairPool:
             if self._running.get(key, 0) < self.per_key:
                 queue = self._queues[key]
                 job = queue.popleft()
+                self._queued -= 1
                 if not queue:
                     del self._queues[key]
                     self._turns.remove(key)

@@ -378,3 +378,21 @@ def test_the_consent_page_cannot_be_framed(http: httpx.Client) -> None:
     page = show(http)
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(("host", "status"), [("evil.example", 403), ("www.tiktok.com", 302)])
+def test_a_consent_post_is_answered_only_under_the_sandboxs_or_tiktoks_names(
+    http: httpx.Client, host: str, status: int
+) -> None:
+    # DNS rebinding: a page whose own name now points at 127.0.0.1 can read the consent page
+    # (a TikTok path, open under any name) but its post of the form is refused.
+    page = http.get(AUTHORIZE, params=request_params(), headers={"Host": host})
+    fields = ConsentForm(page.text).submit("approve", "ana")
+    response = http.post(
+        AUTHORIZE,
+        content=urlencode(fields),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Host": host},
+    )
+    assert response.status_code == status
+    if status == 403:
+        assert "location" not in response.headers

@@ -424,3 +424,51 @@ def test_different_bytes_for_the_whole_file_after_completion_are_416(
     assert_refused(st.put(url, bytes(n), 0, n - 1, n), 416)
     st.advance(2)
     assert st.state(publish_id)["status"] == PUBLISH_COMPLETE
+
+
+def test_a_put_cancelled_mid_body_leaves_the_upload_open_for_a_retry() -> None:
+    # A client that gives up on a PUT (a timeout in process, a task cancelled) must not wedge
+    # the upload: the next PUT is judged as if the first never came, and the hour still ends it.
+    import asyncio
+    from datetime import UTC, datetime
+
+    from mock_server import Clock, Sandbox
+
+    sandbox = Sandbox(clock=Clock.frozen_at(datetime(2026, 1, 1, tzinfo=UTC)))
+    token = sandbox.issue_tokens("awacmescheduler01", "ana_makes", ["video.upload"])
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    source = {
+        "source": "FILE_UPLOAD",
+        "video_size": 1000,
+        "chunk_size": 1000,
+        "total_chunk_count": 1,
+    }
+    headers = {
+        "Content-Type": "video/mp4",
+        "Content-Range": "bytes 0-999/1000",
+        "Content-Length": "1000",
+    }
+
+    async def run() -> tuple[int, str]:
+        async with sandbox.async_client() as http:
+            init = await http.post(
+                "/v2/post/publish/inbox/video/init/", headers=auth, json={"source_info": source}
+            )
+            data = init.json()["data"]
+
+            async def slow() -> Any:
+                yield b"x" * 10
+                await asyncio.sleep(10)
+                yield b"x" * 990
+
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(
+                    http.put(data["upload_url"], content=slow(), headers=headers), 0.3
+                )
+            retry = await http.put(data["upload_url"], content=b"x" * 1000, headers=headers)
+            return retry.status_code, data["publish_id"]
+
+    status, publish_id = asyncio.run(run())
+    assert status == 201
+    assert sandbox.publish(publish_id).uploaded_bytes == 1000
+    sandbox.close()

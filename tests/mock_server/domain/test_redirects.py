@@ -160,6 +160,9 @@ WILDCARD = "http://127.0.0.1:*/callback/"
         (WILDCARD, "http://127.0.0.1:5000//callback/", False),
         (WILDCARD, "HTTP://127.0.0.1:5000/callback/", False),
         (WILDCARD, "http://127.0.0.1:5000/callback/%2e%2e/", False),
+        # `:*` only means a port in the authority; elsewhere it is characters to match as such
+        ("https://example.com/cb:*", "https://example.com/cb:8080", False),
+        ("https://example.com/cb:*", "https://example.com/cb:*", True),
     ],
 )
 def test_matching(registered: str, given: str, expected: bool) -> None:

@@ -83,3 +83,17 @@ def test_workers_are_daemons_so_a_stalled_peer_never_blocks_exit() -> None:
     assert threads and all(t.daemon for t in threads)
     gate.set()
     pool.close()
+
+
+def test_a_warm_pool_still_gives_every_key_a_worker() -> None:
+    # An idle worker left from earlier work must not absorb a whole burst: the job behind a
+    # stalled one gets a worker of its own.
+    pool = FairPool(workers=4, per_key=2, name="test-warm")
+    pool.submit("warm-up", lambda: None)
+    assert pool.wait_idle(5)
+    release, other_ran = threading.Event(), threading.Event()
+    pool.submit("stalled", lambda: release.wait(10))
+    pool.submit("other", other_ran.set)
+    assert other_ran.wait(5), "the other key waited behind the stalled one"
+    release.set()
+    pool.close()

@@ -53,7 +53,9 @@ class JournalRecord:
     `creator` is the username the request acted for, once the sandbox resolved one (from the
     access token, the upload URL or the code or refresh token exchanged); `error_code` is
     "ok" or TikTok's code (or the OAuth `error`); `rule` names the sandbox rule that decided.
-    Bodies are previews: cut after 4096 bytes, binary bodies summarised.
+    Bodies are previews: cut after 4096 bytes, binary bodies summarised. `media` is what the
+    media check found in the video an upload's last chunk completed (probed facts, the
+    duration limit applied, the rule broken and its fail_reason), None on other requests.
     """
 
     seq: int
@@ -72,6 +74,7 @@ class JournalRecord:
     request_body: str
     response_body: str
     request_bytes: int
+    media: Mapping[str, Any] | None = None
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> JournalRecord:

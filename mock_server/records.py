@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from mock_server.control.render import delivery_json, publish_json
-from mock_server.domain.endpoints import ENDPOINTS
+from mock_server.domain.endpoints import ENDPOINTS, endpoint_of
 from mock_server.runtime.journal import JournalEntry
 from mock_server.state import SandboxState
 
@@ -36,14 +36,6 @@ class TokenResponse(TypedDict):
     refresh_token: str
     scope: str
     token_type: str
-
-
-def endpoint_of(path: str) -> str | None:
-    """The name of the TikTok endpoint at `path` (`video_init`, `upload`...), or None."""
-    for name, endpoint_path in ENDPOINTS.items():
-        if path == endpoint_path or (name == "upload" and path.startswith(endpoint_path)):
-            return name
-    return None
 
 
 @dataclass(frozen=True)

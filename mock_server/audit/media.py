@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from mock_server.audit.traffic import TOO_LARGE, Call, Traffic
 from mock_server.audit.verdicts import Findings
@@ -40,25 +40,18 @@ OFF_PLAN = {
 INBOX_INIT = "inbox_video_init"
 
 
-def _accepted_uploads(traffic: Traffic) -> dict[str, Call]:
-    """upload_id -> the accepted FILE_UPLOAD init that issued its upload_url."""
-    uploads: dict[str, Call] = {}
-    for init in traffic.calls:
-        url = init.data.get("upload_url") if init.is_init and init.ok else None
-        if isinstance(url, str):
-            query = dict(parse_qsl(urlsplit(url).query))
-            if "upload_id" in query:
-                uploads[query["upload_id"]] = init
-    return uploads
-
-
-def _completed_uploads(traffic: Traffic) -> list[tuple[Call, dict[str, Any], Call | None]]:
+def _completed_uploads(
+    traffic: Traffic, *, window: bool = True
+) -> list[tuple[Call, dict[str, Any], Call | None]]:
     """(the PUT that completed an upload, what the media check found, the init), in the
-    window."""
-    uploads = _accepted_uploads(traffic)
+    window (or in all the traffic)."""
+    uploads = traffic.uploads
+    puts = (
+        traffic.judged("upload") if window else (c for c in traffic.calls if c.endpoint == "upload")
+    )
     return [
         (put, put.entry.media, uploads.get(put.params.get("upload_id", "")))
-        for put in traffic.judged("upload")
+        for put in puts
         if put.entry.media
     ]
 
@@ -120,10 +113,14 @@ def media_passes_checks(traffic: Traffic) -> Findings:
     duration, frame rate). A video over the creator's limit is duration_enforced_before_upload's
     finding, not this one's."""
     found = Findings("files TikTok checked", "no media check result in the window")
-    judged_ids: set[str] = set()
-    for put, media, init in _completed_uploads(traffic):
-        publish_id = str(init.data.get("publish_id")) if init is not None else ""
-        judged_ids.add(publish_id)
+    # An uploaded file is judged by its last PUT; a later failure of a file that passed was
+    # injected by the sandbox, not caused by the media.
+    judged_ids = {
+        str(init.data.get("publish_id"))
+        for _, _, init in _completed_uploads(traffic, window=False)
+        if init is not None
+    }
+    for put, media, _ in _completed_uploads(traffic):
         reason = media.get("fail_reason")
         if media.get("check") == TOO_LONG:
             continue
@@ -134,8 +131,7 @@ def media_passes_checks(traffic: Traffic) -> Findings:
     for status in traffic.judged("status_fetch"):
         publish_id = str((status.body or {}).get("publish_id", ""))
         if not status.ok or not publish_id or publish_id in judged_ids:
-            continue  # an uploaded file is judged by its last PUT (and a later failure of a
-            # file that passed was injected by the sandbox, not caused by the media)
+            continue
         reason = status.data.get("fail_reason")
         state = status.data.get("status")
         if state == "FAILED" and reason in MEDIA_FAIL_REASONS:

@@ -9,11 +9,12 @@ just before it), and whether the journal dropped entries the window needed.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from mock_server.domain.endpoints import endpoint_of
 from mock_server.runtime.clock import parse_instant
@@ -224,26 +225,39 @@ class Traffic:
     def window_calls(self) -> list[Call]:
         return list(self.judged())
 
-    def before(self, call: Call, *endpoints: str) -> Iterator[Call]:
-        """Calls sent before `call` (newest first), to any of `endpoints`."""
-        for other in reversed(self.calls):
-            if other.seq < call.seq and (not endpoints or other.endpoint in endpoints):
-                yield other
+    @cached_property
+    def _creator_infos(self) -> dict[str, list[Call]]:
+        """creator -> their creator_info calls, oldest first (an index: inits look back)."""
+        index: dict[str, list[Call]] = {}
+        for call in self.calls:
+            if call.endpoint == "creator_info" and call.creator:
+                index.setdefault(call.creator, []).append(call)
+        return index
 
-    def after(self, call: Call, *endpoints: str) -> Iterator[Call]:
-        """Calls sent after `call` (oldest first), to any of `endpoints`."""
-        for other in self.calls:
-            if other.seq > call.seq and (not endpoints or other.endpoint in endpoints):
-                yield other
+    def _creator_infos_before(self, call: Call) -> Iterator[Call]:
+        """`call`'s creator's creator_info calls sent before it, newest first."""
+        calls = self._creator_infos.get(call.creator or "", [])
+        end = bisect_left(calls, call.seq, key=lambda c: c.seq)
+        return (calls[i] for i in range(end - 1, -1, -1))
+
+    @cached_property
+    def uploads(self) -> dict[str, Call]:
+        """upload_id -> the accepted FILE_UPLOAD init whose upload_url carries it."""
+        found: dict[str, Call] = {}
+        for init in self.calls:
+            url = init.data.get("upload_url") if init.is_init and init.ok else None
+            if isinstance(url, str):
+                query = dict(parse_qsl(urlsplit(url).query))
+                if "upload_id" in query:
+                    found[query["upload_id"]] = init
+        return found
 
     # -- what the creator looked like to the app ------------------------------------------
 
     def creator_info_before(self, call: Call) -> CreatorInfoSeen | None:
         """The last creator_info answer for `call`'s creator before it: the creator's posting
         settings as the app saw them (`ok` false for a "cannot post now" answer)."""
-        for other in self.before(call, "creator_info"):
-            if other.creator != call.creator:
-                continue
+        for other in self._creator_infos_before(call):
             if other.ok and other.data:
                 return CreatorInfoSeen(other, other.data)
             if other.code in CANNOT_POST_NOW:
@@ -252,8 +266,8 @@ class Traffic:
 
     def settings_before(self, call: Call) -> CreatorInfoSeen | None:
         """The last successful creator_info answer for `call`'s creator before it."""
-        for other in self.before(call, "creator_info"):
-            if other.creator == call.creator and other.ok and other.data:
+        for other in self._creator_infos_before(call):
+            if other.ok and other.data:
                 return CreatorInfoSeen(other, other.data)
         return None
 

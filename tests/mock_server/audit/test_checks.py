@@ -280,6 +280,22 @@ def test_media_failing_tiktoks_checks_fails(stage: Callable[..., Stage], media: 
     assert verdicts(report)["duration_enforced_before_upload"] == "pass"
 
 
+def test_an_outcome_the_sandbox_injected_is_not_the_media_s_finding(
+    stage: Callable[..., Stage], clip: bytes
+) -> None:
+    s = stage()
+    injected = {"fail_reason": "frame_rate_check_failed", "client_key": ACME}
+    assert s.http.post("/_sandbox/outcomes", json=injected).status_code == 201
+    app = Driver(s, ACME)
+    token = app.login(ANA).access_token
+    publish_id = app.post_video(token, clip, privacy="SELF_ONLY")  # a good file
+    s.advance(5)
+    assert app.status(token, publish_id).json()["data"]["fail_reason"] == "frame_rate_check_failed"
+    report = audit(s)
+    assert verdicts(report)["media_passes_checks"] == "pass"
+    assert report.failures == [] and report.warnings == []
+
+
 def test_pulled_media_failing_tiktoks_checks_fails(
     stage: Callable[..., Stage], media: Path
 ) -> None:

@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_server.audit.traffic import TOO_LARGE, Call, Traffic
+from mock_server.audit.traffic import Call, Traffic
 from mock_server.audit.verdicts import Findings
 from mock_server.domain.media_rules import (
     DURATION_CHECK_FAILED,
@@ -151,7 +151,7 @@ def chunk_plan_valid(traffic: Traffic) -> Findings:
         source = init.source_info()
         if init.body is None:
             if not init.unread:
-                found.unknown(init, TOO_LARGE)
+                found.unknown(init, init.no_body)
             continue
         if source is None or source.get("source") != "FILE_UPLOAD":
             continue

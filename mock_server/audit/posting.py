@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from mock_server.audit.traffic import (
     INIT_ENDPOINTS,
-    TOO_LARGE,
     Call,
     CreatorInfoSeen,
     Traffic,
@@ -106,7 +105,7 @@ def privacy_level_in_options(traffic: Traffic) -> Findings:
             )
         elif init.body is None:
             if not init.unread:
-                found.unknown(init, TOO_LARGE)
+                found.unknown(init, init.no_body)
         elif not isinstance(level, str):
             found.fail(init, "no privacy_level: the person picks one of privacy_level_options")
         elif seen is None:
@@ -164,7 +163,7 @@ def interaction_settings_respected(traffic: Traffic) -> Findings:
             continue
         if init.body is None:
             if not init.unread:
-                found.unknown(init, TOO_LARGE, _seen(seen))
+                found.unknown(init, init.no_body, _seen(seen))
             continue
         info = init.post_info() or {}
         turned_on = [k for k in off if info.get(f"disable_{k}") is False]

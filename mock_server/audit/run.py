@@ -99,16 +99,19 @@ Instant = str | datetime | float | int | None
 
 def instant(value: Instant, name: str) -> float | None:
     """A window bound as sandbox-clock seconds: an ISO 8601 string (UTC if naive), a datetime,
-    or epoch seconds. ValueError names the bound."""
+    or epoch seconds, within the years 1-9999 in UTC. ValueError names the bound."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return parse_instant(value.isoformat())
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return parse_instant(value)
-        except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from exc
-    raise ValueError(f"{name}: expected an ISO 8601 instant, got {value!r}")
+    try:
+        if isinstance(value, datetime):
+            seconds = parse_instant(value.isoformat())
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+        elif isinstance(value, str):
+            seconds = parse_instant(value)
+        else:
+            raise ValueError(f"expected an ISO 8601 instant, got {value!r}")
+        format_instant(seconds)  # the report shows it: it must be a UTC instant in range
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ValueError(f"{name}: {exc}") from exc
+    return seconds

@@ -190,12 +190,14 @@ def redirect_problems(uri: str, platform: str) -> list[str]:
         if host not in REDIRECT_LOOPBACK_HOSTS:
             return [f"redirect_uri {uri}: desktop apps redirect to localhost or 127.0.0.1"]
         return []
-    reasons = []
+    needs = []
     if parts.scheme != "https":
-        reasons.append("web apps register https URIs only")
+        needs.append("https")
     if host and is_loopback_host(host):
-        reasons.append("web apps cannot use localhost or 127.0.0.1")
-    return [f"redirect_uri {uri}: {', and '.join(reasons)}"] if reasons else []
+        needs.append("on a real host (not localhost or 127.0.0.1)")
+    if not needs:
+        return []
+    return [f"redirect_uri {uri}: a web app's redirect URI must be {' and '.join(needs)}"]
 
 
 def pkce_problems(challenge: str | None, platform: str) -> list[str]:

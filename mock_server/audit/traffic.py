@@ -44,8 +44,8 @@ def _json_object(raw: bytes | str | None) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None  # not JSON, or a preview cut short
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None  # not JSON, a preview cut short, or nested past what Python parses
     return value if isinstance(value, dict) else None
 
 
@@ -118,6 +118,14 @@ class Call:
         if not text and not self.unread:
             return {}
         return _json_object(text)
+
+    @property
+    def no_body(self) -> str:
+        """Why `body` is None: the journal did not keep it whole, or it is not a JSON object."""
+        exchange = self.entry.exchange
+        if exchange is not None and exchange.request_body is None:
+            return TOO_LARGE
+        return "the request body is not a JSON object"
 
     @cached_property
     def answer(self) -> dict[str, Any] | None:

@@ -442,8 +442,7 @@ def test_an_http_loopback_redirect_uri_warns_for_a_web_app(stage: Callable[..., 
     report = audit(s)
     assert_only(report, "redirect_uri_accepted_by_tiktok", "warn")
     summary = report.check("redirect_uri_accepted_by_tiktok").summary
-    assert "web apps register https URIs only" in summary
-    assert "cannot use localhost" in summary
+    assert "a web app's redirect URI must be https and on a real host" in summary
 
 
 def test_a_base64url_challenge_warns_for_a_desktop_app(stage: Callable[..., Stage]) -> None:
@@ -556,3 +555,16 @@ def test_a_cap_refusal_not_retried_passes(stage: Callable[..., Stage]) -> None:
     )
     s.raw(INBOX_INIT, fresh.json()["access_token"], {"source_info": whole_file(1000)})
     assert verdicts(audit(s, "awpendinginbox001"))["cap_errors_not_retried"] == "pass"
+
+
+def test_a_body_the_journal_did_not_keep_whole_is_not_guessed(stage: Callable[..., Stage]) -> None:
+    s = stage()
+    app = Driver(s, ACME)
+    token, info = app.open_post_page(ANA)
+    body = app.careful_post_info(info) | {"notes": "x" * 20_000}  # an unknown field: ignored
+    assert app.init_video(token, body, whole_file(1000)).json()["error"]["code"] == "ok"
+    report = audit(s)
+    check = report.check("privacy_level_in_options")
+    assert check.verdict == "not_observed"
+    assert "keeps bodies up to 16 KiB whole" in check.summary
+    assert verdicts(report)["creator_info_before_post"] == "pass"  # needs no body

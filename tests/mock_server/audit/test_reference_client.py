@@ -18,8 +18,8 @@ from client import (
     authorize_url,
     parse_redirect,
 )
-from client.errors import CreatorCannotPostNow
-from conformance.media import make_image
+from client.errors import CreatorCannotPostNow, DurationOverCreatorMax
+from conformance.media import make_image, make_video
 from mock_server.audit import AuditReport
 from mock_server.sandbox import IN_PROCESS_URL
 from tests.mock_server.audit.kit import WEB_REDIRECT, verdicts
@@ -190,3 +190,30 @@ def test_the_client_in_the_limit_scenarios_fails_nothing(
         with pytest.raises(CreatorCannotPostNow):
             carla.post_video(clip_path, PostInfo(privacy_level="SELF_ONLY"))
     assert s.sandbox.audit(s.app().client_key).failures == []
+
+
+def test_the_client_before_the_audit_and_for_private_accounts_fails_nothing(
+    stage: Callable[..., Stage], clip_path: Path, media: Path
+) -> None:
+    s = stage("unaudited-app")
+    pia = s.tiktok("pia_private1")
+    assert pia.wait_for_publish(pia.post_video(clip_path, PostInfo(privacy_level="SELF_ONLY")))
+    report = s.sandbox.audit(s.app().client_key)
+    assert report.failures == [] and report.check("unaudited_self_only_surfaced").verdict == "pass"
+
+    s = stage("private-account-creator")
+    priya = s.tiktok("priya_private")  # duets and stitches are off for a private account
+    priya.post_video(clip_path, PostInfo(privacy_level="FOLLOWER_OF_CREATOR"))
+    report = s.sandbox.audit(s.app().client_key)
+    assert report.failures == []
+    assert report.check("interaction_settings_respected").verdict == "pass"
+
+    s = stage("short-max-duration")
+    sol = s.tiktok("sol_short")
+    long_clip = make_video(media / "61s-client.mp4", seconds=61, fps=23, width=360, height=360)
+    with pytest.raises(DurationOverCreatorMax):  # refused before any upload
+        sol.post_video(long_clip, PostInfo(privacy_level="SELF_ONLY"))
+    sol.post_video(clip_path, PostInfo(privacy_level="SELF_ONLY"))
+    report = s.sandbox.audit(s.app().client_key)
+    assert report.failures == []
+    assert report.check("duration_enforced_before_upload").verdict == "pass"

@@ -33,7 +33,10 @@ def _report(state: SandboxState, request: Request) -> AuditReport:
     until = instant(request.query_params.get("until") or None, "until")
     if since is not None and until is not None and until < since:
         raise ControlError(400, "invalid_request", "until: must not be before since")
-    return audit_state(state, key, since=since, until=until)
+    try:
+        return audit_state(state, key, since=since, until=until)
+    except KeyError as exc:  # the app went away with a reset since the check above
+        raise ControlError(404, "not_found", f"no app with client_key {key!r}") from exc
 
 
 async def audit_json(request: Request) -> dict[str, Any]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from bench import median_seconds
 from conformance.media import make_video
 from mock_server import Clock, Sandbox
 from mock_server.state import ServerOptions
@@ -20,15 +19,6 @@ DESCRIPTION = "Sandbox.audit() over a full journal vs rendering that journal as 
 APP, CREATOR = "awratelimitburst1", "rex_bursts"  # rate-limit-burst: 100 posts a day
 SCOPES = ["user.info.basic", "video.publish", "video.upload"]
 POSTS_PER_TOKEN = 5
-
-
-def _median_seconds(call: Callable[[], object], count: int) -> float:
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def fill(sandbox: Sandbox, clip: bytes, entries: int) -> None:
@@ -74,8 +64,8 @@ def main(argv: Sequence[str]) -> int:
         options = ServerOptions(journal_capacity=entries)
         with Sandbox("rate-limit-burst", clock=Clock.frozen_at(0), options=options) as sandbox:
             fill(sandbox, clip, entries)
-            audit = _median_seconds(lambda: sandbox.audit(APP), args.repeat)
-            anchor = _median_seconds(
+            audit = median_seconds(lambda: sandbox.audit(APP), args.repeat)
+            anchor = median_seconds(
                 lambda: json.dumps([e.to_json() for e in sandbox.state.journal.entries()]),
                 args.repeat,
             )

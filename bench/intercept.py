@@ -13,21 +13,13 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 import requests
 
+from bench import median_seconds
 from mock_server import Sandbox
 
 DESCRIPTION = "per-request cost of intercepted httpx and requests calls vs sandbox.client()"
 API = "https://open.tiktokapis.com"
 PATH = "/v2/user/info/"
 PARAMS = {"fields": "open_id,display_name"}
-
-
-def _median_seconds(call: Callable[[], object], count: int) -> float:
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _median_seconds_async(
@@ -66,14 +58,14 @@ def main(argv: Sequence[str]) -> int:
 
         with sandbox.client(base_url=API) as http:
             get(http)()  # warm up
-            anchor_sync = _median_seconds(get(http), count)
+            anchor_sync = median_seconds(get(http), count)
         fresh_window()
         anchor_async = _median_seconds_async(aget, sandbox.async_client(base_url=API), count)
         with sandbox.intercept(), httpx.Client(base_url=API) as http, requests.Session() as s:
             fresh_window()
-            intercepted_httpx = _median_seconds(get(http), count)
+            intercepted_httpx = median_seconds(get(http), count)
             fresh_window()
-            intercepted_requests = _median_seconds(
+            intercepted_requests = median_seconds(
                 lambda: s.get(API + PATH, params=PARAMS, headers=auth).raise_for_status(), count
             )
             fresh_window()

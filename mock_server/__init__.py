@@ -1,6 +1,7 @@
 """tiktok-sandbox: a local, offline, faithful emulator of TikTok's Content Posting API."""
 
 from mock_server.app import create_app
+from mock_server.audit import AuditReport, CheckResult, Evidence
 from mock_server.domain.hosts import TIKTOK_HOSTS
 from mock_server.intercept import HostRefused, Interceptor
 from mock_server.records import (
@@ -20,7 +21,10 @@ from mock_server.transport import SyncASGITransport
 
 __all__ = [
     "TIKTOK_HOSTS",
+    "AuditReport",
+    "CheckResult",
     "Clock",
+    "Evidence",
     "HostRefused",
     "Interceptor",
     "JournalRecord",

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from mock_server.api import authorize, oauth, posting, upload, user
 from mock_server.api.http import api_error, oauth_error
 from mock_server.control import dashboard
+from mock_server.control.audit import audit_routes
 from mock_server.control.guard import ControlGuard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
@@ -95,6 +96,7 @@ def build_app(state: SandboxState) -> Starlette:
     routes = [
         *tiktok_routes(),
         *control_routes(),
+        *audit_routes(),
         Route("/_sandbox", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/avatars/{uid}.svg", dashboard.avatar, methods=["GET"]),

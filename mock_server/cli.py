@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from mock_server import logs
+from mock_server.audit import command as audit_command
 from mock_server.domain.ids import open_id
 from mock_server.domain.redirects import is_loopback_host
 from mock_server.frontdoor import FrontDoor, LocalCA, LocalCAError, build_server, instructions
@@ -264,6 +265,7 @@ def parser() -> argparse.ArgumentParser:
         "--markdown", action="store_true", help="print the catalog as Markdown (docs/scenarios.md)"
     )
     lst.set_defaults(func=scenarios)
+    audit_command.add_parser(sub)
     return root
 
 

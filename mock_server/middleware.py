@@ -18,7 +18,19 @@ from mock_server.state import SandboxState
 CLIENT_CLOSED_REQUEST = 499
 
 # Kept whole (tokens included): the journal is a local, loopback-only record for replaying.
-_KEPT_HEADERS = ("authorization", "content-type", "content-length", "content-range", "user-agent")
+# Origin, Referer and Sec-Fetch-* say whether a browser sent the request (the audit's
+# "token endpoint called from front-end code").
+_KEPT_HEADERS = (
+    "authorization",
+    "content-type",
+    "content-length",
+    "content-range",
+    "user-agent",
+    "origin",
+    "referer",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+)
 
 
 def _journaled(scope: Scope) -> bool:
@@ -129,6 +141,7 @@ class JournalMiddleware:
                 request_body=preview(request_body, request_size),
                 response_body=preview(response_body),
                 request_bytes=request_size,
+                media=notes.get("media"),
                 exchange=exchange,
             )
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from mock_server.control.render import delivery_json, publish_json
-from mock_server.domain.endpoints import ENDPOINTS
+from mock_server.domain.endpoints import ENDPOINTS, endpoint_of
 from mock_server.runtime.journal import JournalEntry
 from mock_server.state import SandboxState
 
@@ -38,14 +38,6 @@ class TokenResponse(TypedDict):
     token_type: str
 
 
-def endpoint_of(path: str) -> str | None:
-    """The name of the TikTok endpoint at `path` (`video_init`, `upload`...), or None."""
-    for name, endpoint_path in ENDPOINTS.items():
-        if path == endpoint_path or (name == "upload" and path.startswith(endpoint_path)):
-            return name
-    return None
-
-
 @dataclass(frozen=True)
 class JournalRecord:
     """One request the sandbox answered (`GET /_sandbox/journal`'s entry, plus `endpoint`).
@@ -53,7 +45,9 @@ class JournalRecord:
     `creator` is the username the request acted for, once the sandbox resolved one (from the
     access token, the upload URL or the code or refresh token exchanged); `error_code` is
     "ok" or TikTok's code (or the OAuth `error`); `rule` names the sandbox rule that decided.
-    Bodies are previews: cut after 4096 bytes, binary bodies summarised.
+    Bodies are previews: cut after 4096 bytes, binary bodies summarised. `media` is what the
+    media check found in the video an upload's last chunk completed (probed facts, the
+    duration limit applied, the rule broken and its fail_reason), None on other requests.
     """
 
     seq: int
@@ -72,6 +66,7 @@ class JournalRecord:
     request_body: str
     response_body: str
     request_bytes: int
+    media: Mapping[str, Any] | None = None
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> JournalRecord:

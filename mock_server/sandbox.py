@@ -9,6 +9,7 @@ sandbox.clock.advance(7200)                        # both views share one state
 with sandbox.intercept():                          # unmodified httpx/requests code calling
     post_video_with_requests()                     # https://open.tiktokapis.com reaches it
 sandbox.publishes()[0].status                      # typed records of what happened
+sandbox.audit("awacmescheduler01").assert_ready()  # what TikTok's audit would reject
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import httpx
 
 from mock_server import records
 from mock_server.app import build_app
+from mock_server.audit import AuditReport, audit_state
+from mock_server.audit.run import Instant, instant
 from mock_server.domain import oauth
 from mock_server.domain.hosts import TIKTOK_HOSTS
 from mock_server.domain.settings import SettingError
@@ -308,6 +311,25 @@ class Sandbox:
     ) -> list[WebhookRecord]:
         """Webhook deliveries (`status`: pending, delivered, dropped), oldest first."""
         return records.webhooks(self.state, client_key=client_key, event=event, status=status)
+
+    # -- audit readiness (mock_server/audit, docs/audit.md) ---------------------------------
+
+    def audit(
+        self, client_key: str, *, since: Instant = None, until: Instant = None
+    ) -> AuditReport:
+        """What TikTok's review and runtime would reject in the app's traffic so far (or
+        between `since` and `until`: ISO 8601, datetime or epoch seconds); KeyError for an
+        unknown client_key.
+
+        report = sandbox.audit("awacmescheduler01")
+        assert report.failures == []     # or report.assert_ready()
+        """
+        return audit_state(
+            self.state,
+            client_key,
+            since=instant(since, "since"),
+            until=instant(until, "until"),
+        )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

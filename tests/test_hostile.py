@@ -349,12 +349,22 @@ def refused_avatar(answer: Answer) -> bool:
     return refused_control(answer)  # refused by the control plane's checks
 
 
+def refused_control_page(answer: Answer) -> bool:
+    """A control-plane page (the audit page): HTML, a 4xx one saying what is wrong, or the
+    control plane's own JSON refusal."""
+    if answer.headers.get("content-type", "").startswith("text/html"):
+        assert answer.status == 200 or 400 <= answer.status < 500, answer
+        return answer.status != 200
+    return refused_control(answer)
+
+
 FAMILIES: dict[str, Callable[[Answer], bool]] = {
     "envelope": refused_envelope,
     "oauth": refused_oauth,
     "upload": refused_upload,
     "page": refused_page,
     "control": refused_control,
+    "control_page": refused_control_page,
     "avatar": refused_avatar,
 }
 
@@ -830,6 +840,16 @@ URL_PROBES = [
     UrlProbe("journal", "GET", "/_sandbox/journal?limit={H}", "control"),
     UrlProbe("journal_filters", "GET", "/_sandbox/journal?client_key={H}&path={H}", "control"),
     UrlProbe("journal_export", "GET", "/_sandbox/journal/export?client_key={H}", "control"),
+    UrlProbe("audit", "GET", "/_sandbox/audit?client_key={H}", "control"),
+    UrlProbe("audit_window", "GET", f"/_sandbox/audit?client_key={AUDITED}&since={{H}}", "control"),
+    UrlProbe("audit_until", "GET", f"/_sandbox/audit?client_key={AUDITED}&until={{H}}", "control"),
+    UrlProbe("audit_page", "GET", "/_sandbox/audit.html?client_key={H}", "control_page"),
+    UrlProbe(
+        "audit_page_window",
+        "GET",
+        f"/_sandbox/audit.html?client_key={AUDITED}&since={{H}}&until={{H}}",
+        "control_page",
+    ),
     UrlProbe("health", "GET", "/_sandbox/health?{H}={H}", "control"),
     UrlProbe("scenarios", "GET", "/_sandbox/scenarios?{H}", "control"),
     UrlProbe("clock", "GET", "/_sandbox/clock?{H}", "control"),

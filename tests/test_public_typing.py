@@ -19,6 +19,7 @@ PUBLIC = [
     "mock_server/__init__.py",
     "mock_server/sandbox.py",
     "mock_server/records.py",
+    "mock_server/audit",
     "mock_server/intercept",
     "mock_server/pytest_plugin.py",
     "client",
@@ -36,6 +37,8 @@ import requests
 
 from client import MemoryTokenStore, PostInfo, TikTokClient, Token
 from mock_server import (
+    AuditReport,
+    CheckResult,
     Clock,
     HostRefused,
     JournalRecord,
@@ -82,8 +85,12 @@ def test_typed(tiktok_sandbox: Sandbox, tiktok_server: RunningServer, tmp_path: 
     tiktok_sandbox.advance(lifetime + 1)
     fault_id: str = tiktok_sandbox.add_fault(endpoint="video_init", nth=1, status=503)
     settled: bool = tiktok_sandbox.settle(1.0)
+    report: AuditReport = tiktok_sandbox.audit("awunauditeddemo01", since="2026-01-01T00:00:00Z")
+    failing: list[CheckResult] = report.failures
+    report.assert_ready(allow_warnings=True)
     with Sandbox("default", clock=Clock.frozen_at(0)) as other:
         print(other.clock.isoformat(), label, records, statuses, content, fault_id, settled)
+        print(failing, report.check("chunk_plan_valid").verdict)
     store = MemoryTokenStore(Token(access_token=token, expires_at=lifetime))
     with TikTokClient("awacmescheduler01", "secret", token_store=store, base_url=API) as tiktok:
         tiktok.post_video(tmp_path / "clip.mp4", PostInfo(privacy_level="SELF_ONLY"))

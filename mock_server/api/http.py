@@ -24,6 +24,7 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
 from mock_server.domain.hosts import upload_origin
+from mock_server.domain.oauth import Session, resolve_access_token, token_holder
 from mock_server.domain.text import plain_decimal
 from mock_server.logs import AnswerCutShort
 from mock_server.responses import JSONResponse
@@ -39,8 +40,8 @@ def sandbox(request: Request) -> SandboxState:
     return state
 
 
-def note(request: Request, **fields: str | None) -> None:
-    """Tell the journal about this request (client_key, error_code, rule)."""
+def note(request: Request, **fields: object) -> None:
+    """Tell the journal about this request (client_key, creator, error_code, rule, media)."""
     notes = request.scope.setdefault("sandbox_notes", {})
     notes.update({k: v for k, v in fields.items() if v is not None})
 
@@ -77,6 +78,17 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return value.strip() or None
+
+
+def session_for(request: Request, state: SandboxState, now: float) -> Session:
+    """Resolve the bearer token (`access_token_invalid` when it does not work). The journal
+    learns whose token it is even when it is refused (expired, revoked), so an app's calls
+    with a dead token are its own."""
+    value = bearer_token(request)
+    holder = token_holder(state.world, value)
+    if holder is not None:
+        note(request, client_key=holder[0].client_key, creator=holder[1].username)
+    return resolve_access_token(state.world, value, now)
 
 
 def new_log_id(request: Request) -> str:

@@ -14,17 +14,17 @@ from mock_server.api.http import (
     Handler,
     apply_faults,
     base_url,
-    bearer_token,
     envelope,
     note,
     read_body,
     sandbox,
+    session_for,
     tiktok_endpoint,
     upload_base_url,
 )
 from mock_server.domain import posting
 from mock_server.domain.errors import ApiError
-from mock_server.domain.oauth import Session, require_scope, resolve_access_token
+from mock_server.domain.oauth import Session, require_scope
 from mock_server.domain.posting import InitRequest, PostInfo, SourceInfo
 from mock_server.domain.publishing import (
     DIRECT_POST,
@@ -195,8 +195,7 @@ def parse_content_init(data: dict[str, Any]) -> InitRequest:
 def _session(request: Request, state: SandboxState, endpoint: str) -> Session:
     """Token, then scope, then the endpoint's rate limit (DESIGN: request flow)."""
     now = state.now()
-    session = resolve_access_token(state.world, bearer_token(request), now)
-    note(request, client_key=session.app.client_key, creator=session.creator.username)
+    session = session_for(request, state, now)
     require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
     check_rate(state.world.limiter, endpoint, session.token, now)
     return session

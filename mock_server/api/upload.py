@@ -21,7 +21,10 @@ from mock_server.api.http import (
 )
 from mock_server.domain import lifecycle
 from mock_server.domain.media_rules import (
-    video_fail_reason,
+    MAX_API_VIDEO_SECONDS,
+    MediaCheck,
+    VideoFacts,
+    check_video,
 )
 from mock_server.domain.publishing import Publish
 from mock_server.domain.upload import (
@@ -130,13 +133,33 @@ async def put_chunk(request: Request) -> Response:
     if not complete:
         return _answer(request, 206, publish)
     spooled = state.spool.path(publish.publish_id, generation=world.generation)
-    result = video_fail_reason(probe_video(spooled), max_seconds)
+    facts = probe_video(spooled)
+    failed = check_video(facts, max_seconds)
+    result = failed.fail_reason if failed else None
     # checked: the bytes are not needed any more
     state.spool.discard_all(publish.publish_id, world.generation)
+    note(request, media=media_note(facts, failed, max_seconds))
     with state.lock:
         if state.world is world:
             lifecycle.upload_complete(world, publish, result, state.now())
     return _answer(request, 201, publish)
+
+
+def media_note(facts: VideoFacts, failed: MediaCheck | None, max_seconds: int) -> dict[str, object]:
+    """What the journal keeps of the media check: the probed facts, the duration limit the
+    check applied, and the first rule the file broke (with its fail_reason), if any."""
+    return {
+        "container": facts.container,
+        "codec": facts.codec,
+        "duration_s": facts.duration_s,
+        "fps": facts.fps,
+        "width": facts.width,
+        "height": facts.height,
+        "size_bytes": facts.size_bytes,
+        "max_duration_s": min(max_seconds, MAX_API_VIDEO_SECONDS),
+        "check": failed.rule if failed else None,
+        "fail_reason": failed.fail_reason if failed else None,
+    }
 
 
 async def _injected_faults(request: Request, publish: Publish) -> Response | None:

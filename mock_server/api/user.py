@@ -8,13 +8,12 @@ from starlette.responses import Response
 from mock_server.api.http import (
     apply_faults,
     base_url,
-    bearer_token,
     envelope,
-    note,
     sandbox,
+    session_for,
     tiktok_endpoint,
 )
-from mock_server.domain.oauth import require_scope, resolve_access_token
+from mock_server.domain.oauth import require_scope
 from mock_server.domain.ratelimit import check_rate
 from mock_server.domain.scopes import ENDPOINT_SCOPES
 from mock_server.domain.users import parse_fields, user_info
@@ -25,8 +24,7 @@ async def info(request: Request) -> Response:
     state = sandbox(request)
     with state.lock:
         now = state.now()
-        session = resolve_access_token(state.world, bearer_token(request), now)
-        note(request, client_key=session.app.client_key, creator=session.creator.username)
+        session = session_for(request, state, now)
         require_scope(session, ENDPOINT_SCOPES["user_info"], rule="user_info_scope")
         check_rate(state.world.limiter, "user_info", session.token, now)
     await apply_faults(request, "user_info", session.app.client_key, session.creator.uid)

@@ -164,6 +164,7 @@ async def dashboard(request: Request) -> Response:
     body = (
         f"<h1>tiktok-sandbox</h1><p class=muted>Scenario <b>{escape(state.scenario.name)}</b>, "
         f"seed {state.seed}, clock {escape(clock)}. API base URL <code>{escape(base)}</code>.</p>"
+        "<p><a href='/_sandbox/audit.html'>Audit readiness of each app</a></p>"
         f"{example}<h2>Apps</h2>{apps}<h2>Creators</h2>{creators}<h2>Grants</h2>{grants}"
         f"<h2>Publishes (newest first)</h2>{publishes}<h2>Webhook deliveries</h2>{deliveries}"
         f"<h2>Journal (newest first)</h2>{journal}"

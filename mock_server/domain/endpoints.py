@@ -16,3 +16,11 @@ ENDPOINTS: dict[str, str] = {
     "cancel": "/v2/post/publish/cancel/",
     "upload": "/upload/",  # the sandbox's own upload_url path (ref 1: opaque to clients)
 }
+
+
+def endpoint_of(path: str) -> str | None:
+    """The name of the TikTok endpoint at `path` (`video_init`, `upload`...), or None."""
+    for name, endpoint_path in ENDPOINTS.items():
+        if path == endpoint_path or (name == "upload" and path.startswith(endpoint_path)):
+            return name
+    return None

@@ -449,6 +449,16 @@ def resolve_access_token(world: World, value: str | None, now: float) -> Session
     return Session(value, app, creator, grant)
 
 
+def token_holder(world: World, value: str | None) -> tuple[App, Creator] | None:
+    """The app and creator an access token was issued to, while the sandbox still knows the
+    token (also once expired or revoked), or None."""
+    token = world.access_tokens.get(value or "")
+    grant = world.grants.get(token.grant_id) if token else None
+    app = world.apps.get(grant.client_key) if grant else None
+    creator = world.creator_by_uid(grant.creator_uid) if grant else None
+    return (app, creator) if app is not None and creator is not None else None
+
+
 def require_scope(session: Session, needed: frozenset[str], rule: str) -> None:
     """ref 4.2: the token lacks every scope that would allow the endpoint."""
     if not session.scopes & needed:

@@ -43,6 +43,9 @@ class JournalEntry:
     request_body: str = ""
     response_body: str = ""
     request_bytes: int = 0
+    # What the sandbox found in the media this request completed (the last chunk of an
+    # upload): the probed facts and the media check's verdict.
+    media: dict[str, Any] | None = None
     exchange: Exchange | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:

@@ -199,3 +199,46 @@ def test_a_served_answer_is_in_the_journal_when_it_arrives(sandbox: Sandbox) -> 
         for n in range(1, 31):
             http.get("/v2/user/info/", params={"fields": "open_id"}, headers=headers)
             assert len(sandbox.journal(endpoint="user_info")) == n
+
+
+def test_an_upload_s_last_chunk_records_what_the_media_check_found(
+    sandbox: Sandbox, clip: bytes
+) -> None:
+    with sandbox.client() as http:
+        post_file(http, auth(sandbox, A, "cora.cooks"), clip, "PUBLIC_TO_EVERYONE")
+    (upload,) = sandbox.journal(endpoint="upload")
+    assert upload.media is not None
+    assert (upload.media["container"], upload.media["codec"]) == ("mp4", "h264")
+    assert upload.media["duration_s"] == pytest.approx(3.5, abs=0.1)
+    assert upload.media["max_duration_s"] == 60  # cora.cooks posts at most 60 s (Direct Post)
+    assert (upload.media["check"], upload.media["fail_reason"]) == (None, None)
+    assert [r.media for r in sandbox.journal(endpoint="video_init")] == [None]
+
+
+def test_browser_headers_are_kept(sandbox: Sandbox) -> None:
+    browser = {
+        "Origin": "https://app.example",
+        "Referer": "https://app.example/settings",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "cors",
+    }
+    with sandbox.client() as http:
+        http.post("/v2/oauth/token/", data={"client_key": A}, headers=browser)
+    (token,) = sandbox.journal(endpoint="token")
+    assert {k: token.request_headers[k] for k in map(str.lower, browser)} == {
+        k.lower(): v for k, v in browser.items()
+    }
+
+
+def test_a_refused_token_still_names_its_app_and_creator(sandbox: Sandbox) -> None:
+    headers = auth(sandbox, A, "ana_makes")
+    sandbox.advance(7200)  # the access token's two hours are over
+    with sandbox.client() as http:
+        answer = http.post("/v2/post/publish/creator_info/query/", headers=headers)
+        http.get("/v2/user/info/", params={"fields": "open_id"}, headers=headers)
+        http.get("/v2/user/info/", params={"fields": "open_id"}, headers={"Authorization": "x"})
+    assert answer.json()["error"]["code"] == "access_token_invalid"
+    expired, user, unknown = sandbox.journal()
+    assert (expired.client_key, expired.creator, expired.rule) == (A, "ana_makes", "token_expired")
+    assert (user.client_key, user.creator, user.rule) == (A, "ana_makes", "token_expired")
+    assert (unknown.client_key, unknown.creator) == (None, None)

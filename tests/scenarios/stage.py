@@ -22,6 +22,7 @@ from mock_server.domain.models import App
 from mock_server.runtime.fetcher import StaticFetcher
 from mock_server.runtime.webhooks import RecordingWebhookSender, SentWebhook
 from mock_server.sandbox import IN_PROCESS_URL
+from mock_server.state import ServerOptions
 from tests.forms import form_token
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,12 +42,14 @@ class Stage:
         *,
         files: Mapping[str, bytes] | None = None,
         webhook_statuses: Iterable[int] | Callable[[SentWebhook], int] = (),
+        options: ServerOptions | None = None,
     ) -> None:
         self.fetcher = StaticFetcher(files or {})
         self.sender = RecordingWebhookSender(webhook_statuses)
         self.sandbox = Sandbox(
             scenario,
             clock=Clock.frozen_at(T0),
+            options=options,
             fetcher=self.fetcher,
             webhook_sender=self.sender,
         )

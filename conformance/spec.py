@@ -57,8 +57,16 @@ PATHS = {
     "status_fetch": "/v2/post/publish/status/fetch/",
     "cancel": "/v2/post/publish/cancel/",
 }
-# ref 4.2 (split is the reference's reading): bad input code per endpoint family.
-INVALID_CODE = {name: "invalid_param" for name in PATHS} | {"user_info": "invalid_params"}
+# ref 4.2, OQ 13: the bad-input code. The posting pages list `invalid_param`, the generic page
+# and recorded posting answers `invalid_params`: either is TikTok's on the posting endpoints;
+# Display and user endpoints answer the plural.
+BAD_INPUT_CODES = {
+    "posting": frozenset({"invalid_param", "invalid_params"}),
+    "display": frozenset({"invalid_params"}),
+}
+INVALID_CODE = {name: BAD_INPUT_CODES["posting"] for name in PATHS} | {
+    "user_info": BAD_INPUT_CODES["display"]
+}
 # ref 4.3: requests per minute per access token.
 RATE_LIMITS = {
     "video_init": 6,

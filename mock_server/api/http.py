@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server.api import jsontext
+from mock_server.domain.endpoints import family_of
 from mock_server.domain.errors import (
     API_ERRORS,
     MALFORMED_PARAMETERS,
@@ -105,11 +106,26 @@ def envelope(request: Request, data: dict[str, Any] | None, *, with_data: bool =
     return _json(body, 200, log_id)
 
 
+BAD_INPUT = "invalid_params"  # what the sandbox raises for a bad field; spelled per family
+
+
+def spelled(request: Request, code: str) -> str:
+    """The bad-input code as this endpoint family answers it: `invalid_params` on Display and
+    user endpoints; on the posting endpoints the scenario's `posting.bad_input_code`
+    (`invalid_params`, as recorded answers carry it, by default; ref 4.2, OQ 13)."""
+    if code not in ("invalid_params", "invalid_param"):
+        return code
+    if family_of(request.url.path) == "posting":
+        return sandbox(request).scenario.posting_bad_input_code
+    return "invalid_params"
+
+
 def api_error(request: Request, error: ApiError) -> Response:
     """A failure in the envelope, with `data: {}` as recorded responses carry it."""
     log_id = new_log_id(request)
-    note(request, error_code=error.code, rule=error.rule)
-    body = {"data": {}, "error": {"code": error.code, "message": error.message, "log_id": log_id}}
+    code = spelled(request, error.code)
+    note(request, error_code=code, rule=error.rule)
+    body = {"data": {}, "error": {"code": code, "message": error.message, "log_id": log_id}}
     return _json(body, error.http_status, log_id)
 
 
@@ -134,36 +150,30 @@ def oauth_error(request: Request, error: OAuthError, status: int | None = None) 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def tiktok_endpoint(invalid_code: str) -> Callable[[Handler], Handler]:
-    """Wrap an envelope endpoint: domain errors and oversized bodies become TikTok errors.
+def tiktok_endpoint(handler: Handler) -> Handler:
+    """Wrap an envelope endpoint: domain errors and oversized bodies become TikTok errors, the
+    bad-input code spelled as the endpoint's family answers it (`spelled`)."""
 
-    `invalid_code` is the endpoint family's bad-input code: `invalid_params` on Display and
-    user endpoints, `invalid_param` on posting endpoints (ref 4.2).
-    """
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return api_error(request, exc)
+        except InjectedFault as fault:
+            return envelope_fault(request, fault.rule)
+        except BodyTooLarge:
+            return api_error(
+                request,
+                ApiError(
+                    BAD_INPUT,
+                    "The request body is too large.",
+                    rule="body_too_large",
+                    http_status=413,
+                ),
+            )
 
-    def wrap(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return api_error(request, exc)
-            except InjectedFault as fault:
-                return envelope_fault(request, fault.rule, invalid_code)
-            except BodyTooLarge:
-                return api_error(
-                    request,
-                    ApiError(
-                        invalid_code,
-                        "The request body is too large.",
-                        rule="body_too_large",
-                        http_status=413,
-                    ),
-                )
-
-        return endpoint
-
-    return wrap
+    return endpoint
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -296,25 +306,25 @@ def broken_answer(rule: FaultRule, body: bytes) -> Response:
     return TruncatedResponse(body, keep, why=f"injected fault {rule.rule_id} ({rule.action})")
 
 
-def envelope_fault(request: Request, rule: FaultRule, invalid_code: str) -> Response:
+def envelope_fault(request: Request, rule: FaultRule) -> Response:
     """An injected failure on a `{data, error}` endpoint."""
     if rule.action != "error":
         body = json.dumps({"data": {}, "error": {"code": "ok", "message": "", "log_id": ""}})
         return broken_answer(rule, body.encode())
     status = rule.status or 500
-    code = rule.error_code if rule.error_code in API_ERRORS else _code_for(status, invalid_code)
+    code = rule.error_code if rule.error_code in API_ERRORS else _code_for(status)
     return api_error(
         request, ApiError(code, rule.message, rule=f"fault:{rule.rule_id}", http_status=status)
     )
 
 
-def _code_for(status: int, invalid_code: str) -> str:
+def _code_for(status: int) -> str:
     if status == 429:
         return "rate_limit_exceeded"
     if status == 401:
         return "access_token_invalid"
     if 400 <= status < 500:
-        return invalid_code
+        return BAD_INPUT
     return "internal_error"
 
 

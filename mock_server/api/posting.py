@@ -1,5 +1,6 @@
 """The Content Posting endpoints (ref 6-12): parse TikTok's JSON, call the domain, answer in
-the envelope. Request-shape problems are `invalid_param` (ref 4.2: the posting pages' code)."""
+the envelope. Request-shape problems are `invalid_params`, spelled as the scenario says when
+the envelope is rendered (`http.spelled`; ref 4.2, OQ 13)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import Response
 
 from mock_server.api import jsontext
 from mock_server.api.http import (
+    BAD_INPUT,
     Handler,
     apply_faults,
     base_url,
@@ -44,7 +46,7 @@ JSON_TYPES = ("", "application/json", "text/json")
 
 
 def _bad(message: str, rule: str = "request_shape") -> ApiError:
-    return ApiError("invalid_param", message, rule=rule)
+    return ApiError(BAD_INPUT, message, rule=rule)
 
 
 async def json_body(request: Request, state: SandboxState) -> dict[str, Any]:
@@ -202,7 +204,7 @@ def _session(request: Request, state: SandboxState, endpoint: str) -> Session:
     return session
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
+@tiktok_endpoint
 async def creator_info(request: Request) -> Response:
     state = sandbox(request)
     with state.lock:
@@ -228,7 +230,7 @@ def _init_response(request: Request, publish: Publish) -> Response:
 def _init_endpoint(endpoint: str, parse: Callable[[dict[str, Any]], InitRequest]) -> Handler:
     """The three init endpoints differ only in their name (scope, rate limit) and parser."""
 
-    @tiktok_endpoint(invalid_code="invalid_param")
+    @tiktok_endpoint
     async def init(request: Request) -> Response:
         state = sandbox(request)
         with state.lock:
@@ -263,7 +265,7 @@ async def _publish_request(request: Request, endpoint: str) -> tuple[SandboxStat
     return state, session, _publish_id(await json_body(request, state))
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
+@tiktok_endpoint
 async def status_fetch(request: Request) -> Response:
     state, session, publish_id = await _publish_request(request, "status_fetch")
     with state.lock:
@@ -272,7 +274,7 @@ async def status_fetch(request: Request) -> Response:
     return envelope(request, view)
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
+@tiktok_endpoint
 async def cancel(request: Request) -> Response:
     state, session, publish_id = await _publish_request(request, "cancel")
     with state.lock:

@@ -16,3 +16,16 @@ ENDPOINTS: dict[str, str] = {
     "cancel": "/v2/post/publish/cancel/",
     "upload": "/upload/",  # the sandbox's own upload_url path (ref 1: opaque to clients)
 }
+
+
+def family_of(path: str) -> str:
+    """Which of TikTok's API families a path belongs to, for its error shapes: `control` (the
+    sandbox's own), `oauth` (flat errors), `posting` and `display` (the `{data, error}`
+    envelope with their bad-input spellings, ref 4.2)."""
+    if path.startswith("/_sandbox"):
+        return "control"
+    if path.startswith(("/v2/oauth/", "/v2/auth/")):
+        return "oauth"
+    if path.startswith("/v2/post/"):
+        return "posting"
+    return "display"

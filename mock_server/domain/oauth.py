@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from mock_server.domain import retention
 from mock_server.domain.errors import (
+    API_ERRORS,
     BAD_CLIENT,
     MISSING_PARAMETER,
     MISSING_SECRET,
@@ -23,6 +24,7 @@ from mock_server.domain.errors import (
     ApiError,
     OAuthError,
 )
+from mock_server.domain.fields import with_scopes
 from mock_server.domain.ids import open_id
 from mock_server.domain.lifecycle import auth_removed
 from mock_server.domain.models import (
@@ -450,6 +452,8 @@ def resolve_access_token(world: World, value: str | None, now: float) -> Session
 
 
 def require_scope(session: Session, needed: frozenset[str], rule: str) -> None:
-    """ref 4.2: the token lacks every scope that would allow the endpoint."""
+    """ref 4.2: the token lacks every scope that would allow the endpoint (the message names
+    them)."""
     if not session.scopes & needed:
-        raise ApiError("scope_not_authorized", rule=rule)
+        message = with_scopes(API_ERRORS["scope_not_authorized"].message, sorted(needed))
+        raise ApiError("scope_not_authorized", message, rule=rule)

@@ -120,7 +120,8 @@ class InitContext:
 
 
 def invalid(message: str, rule: str) -> ApiError:
-    return ApiError("invalid_param", message, rule=rule)
+    """A bad field: `invalid_params` (the API layer spells it as the scenario says)."""
+    return ApiError("invalid_params", message, rule=rule)
 
 
 # -- the rules, in the order TikTok is taken to apply them --------------------------------
@@ -239,7 +240,7 @@ def privacy_option(ctx: InitContext) -> None:
 
 def branded_content_not_private(ctx: InitContext) -> None:
     """ref 7.1: branded content can only be public or friends, never SELF_ONLY (the API's
-    answer is a guess: invalid_param, see docs/fidelity.md)."""
+    answer is a guess: the bad-input code, see docs/fidelity.md)."""
     info = ctx.request.post_info
     if ctx.direct and info.brand_content_toggle and info.privacy_level == "SELF_ONLY":
         raise invalid(

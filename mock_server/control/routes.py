@@ -559,8 +559,9 @@ _AUTHORIZE_FIELDS = (
 )
 
 
-def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
-    """Issue the code the consent page would issue for (app, creator, scopes)."""
+def _authorize(state: SandboxState, data: dict[str, Any], *, exchange: bool = False) -> Any:
+    """Issue the code the consent page would issue for (app, creator, scopes); with
+    `exchange`, exchange it too (PKCE done on the app's behalf) and return the token grant."""
     _keys(data, _AUTHORIZE_FIELDS)
     for key in ("client_key", "username", "open_id", "redirect_uri", "code_challenge", "state"):
         if data.get(key) is not None and not isinstance(data[key], str):
@@ -580,16 +581,18 @@ def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
         creator = found
     else:
         raise ControlError(400, "invalid_request", "username or open_id: one is required")
+    where = {"redirect_uri": data.get("redirect_uri") or None, "state": data.get("state")}
     try:
+        if exchange:
+            return oauth.tokens_headless(state.world, app, creator, scopes, state.now(), **where)
         return oauth.authorize_headless(
             state.world,
             app,
             creator,
             scopes,
             state.now(),
-            redirect_uri=data.get("redirect_uri") or None,
             code_challenge=data.get("code_challenge"),
-            state=data.get("state"),
+            **where,
         )
     except AuthorizeError as exc:
         status = 403 if exc.error == "access_denied" else 400
@@ -630,19 +633,15 @@ async def tokens(request: Request) -> Any:
     state = sandbox(request)
     data = await body(request)
     if data.get("code_challenge"):
-        raise ControlError(400, "invalid_request", "code_challenge: not used here (no verifier)")
+        raise ControlError(
+            400,
+            "invalid_request",
+            "code_challenge: not used here (the sandbox does PKCE itself for apps that need it)",
+        )
     try:
         with state.lock:
-            checked, code = _authorize(state, data)
-            form = {
-                "client_key": checked.app.client_key,
-                "client_secret": checked.app.client_secret,
-                "code": code.code,
-                "redirect_uri": checked.redirect_uri,
-            }
-            now = state.now()
-            pair = oauth.exchange_code(state.world, form, now)
-            result = pair.body(now)
+            checked, pair = _authorize(state, data, exchange=True)
+            result = pair.body(state.now())
     except _Refused as exc:
         note(request, error_code=exc.code, rule=exc.error["rule"])
         return JSONResponse({"error": exc.error}, status_code=exc.status)

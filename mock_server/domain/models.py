@@ -11,11 +11,15 @@ Stage = Literal["sandbox", "unaudited", "audited"]
 Platform = Literal["web", "desktop"]
 Account = Literal["public", "private"]
 TokenProfile = Literal["current", "legacy"]
+PkceChallenge = Literal["hex", "base64url", "either"]
 
 STAGES: tuple[str, ...] = ("sandbox", "unaudited", "audited")
 PLATFORMS: tuple[str, ...] = ("web", "desktop")
 ACCOUNTS: tuple[str, ...] = ("public", "private")
 TOKEN_PROFILES: tuple[str, ...] = ("current", "legacy")
+# ref 2.1: how `code_challenge` is derived from `code_verifier`: TikTok's hex SHA-256 (the
+# desktop doc), RFC 7636's base64url form, or either (a lenient scenario).
+PKCE_CHALLENGES: tuple[str, ...] = ("hex", "base64url", "either")
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,9 @@ class App:
     direct_post_enabled: bool = True
     token_profile: TokenProfile = "current"
     rotate_refresh_tokens: bool = True
-    pkce_required: bool = False
+    # None: the platform decides (ref 2.1: desktop apps must send PKCE; web apps need not).
+    pkce_required: bool | None = None
+    pkce_challenge: PkceChallenge = "hex"
     loopback_redirects: bool = True
     auth_code_ttl_seconds: int = 300
     target_users: list[str] = field(default_factory=list)
@@ -61,6 +67,12 @@ class App:
     @property
     def lifetimes(self) -> Lifetimes:
         return LIFETIMES[self.token_profile]
+
+    @property
+    def requires_pkce(self) -> bool:
+        """ref 2.1: `code_challenge` is required for desktop apps unless the app says
+        otherwise (`pkce_required`)."""
+        return self.platform == "desktop" if self.pkce_required is None else self.pkce_required
 
 
 @dataclass

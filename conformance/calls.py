@@ -62,6 +62,20 @@ def form(http: httpx.Client, endpoint: str, fields: dict[str, str]) -> httpx.Res
     return http.post(spec.PATHS[endpoint], data=fields, headers={"Content-Type": FORM_TYPE})
 
 
+def code_exchange(
+    app: AppInfo, code: dict[str, Any], verifier: str | None = None
+) -> dict[str, str]:
+    """ref 2.4: the form that exchanges `code` (a controller's authorize answer) for tokens."""
+    fields = {
+        "client_key": app.client_key,
+        "client_secret": app.client_secret,
+        "code": code["code"],
+        "grant_type": "authorization_code",
+        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
+    }
+    return fields | ({"code_verifier": verifier} if verifier else {})
+
+
 # -- bodies ------------------------------------------------------------------------------------
 
 

@@ -724,14 +724,7 @@ def test_broken_token_requests_get_the_documented_oauth_error(
     code = controller.authorize(
         app.client_key, user, ("user.info.basic",), code_challenge=challenge
     )
-    form = {
-        "client_key": app.client_key,
-        "client_secret": app.client_secret,
-        "code": code["code"],
-        "grant_type": "authorization_code",
-        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
-        "code_verifier": verifier,
-    }
+    form = calls.code_exchange(app, code, verifier)
     endpoint = "token"
     if fault.startswith("no "):
         del form[fault.removeprefix("no ")]

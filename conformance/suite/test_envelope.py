@@ -303,13 +303,7 @@ def test_token_and_revoke_answers_have_the_documented_shapes(
     user = controller.create_creator()
     challenge = hashlib.sha256(verifier.encode()).hexdigest() if pkce else None  # ref 2.1: hex
     code = controller.authorize(app.client_key, user, scopes, code_challenge=challenge)
-    exchange = {
-        "client_key": app.client_key,
-        "client_secret": app.client_secret,
-        "code": code["code"],
-        "grant_type": "authorization_code",
-        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
-    } | ({"code_verifier": verifier} if pkce else {})
+    exchange = calls.code_exchange(app, code, verifier if pkce else None)
     token = checks.token_success(calls.form(http, "token", exchange))
     assert set(token["scope"].split(",")) == set(scopes)
 

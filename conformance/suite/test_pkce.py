@@ -35,23 +35,6 @@ def desktop_app(controller: Controller) -> AppInfo:
     return controller.create_app(platform="desktop", redirect_uris=[DESKTOP_REDIRECT])
 
 
-def exchange(
-    http: httpx.Client, app: AppInfo, code: dict[str, str], verifier: str
-) -> httpx.Response:
-    return calls.form(
-        http,
-        "token",
-        {
-            "client_key": app.client_key,
-            "client_secret": app.client_secret,
-            "code": code["code"],
-            "grant_type": "authorization_code",
-            "redirect_uri": code.get("redirect_uri", app.redirect_uri),
-            "code_verifier": verifier,
-        },
-    )
-
-
 @pytest.mark.behaviour("desktop_apps_send_hex_pkce", "2.1")
 @examples()
 @given(verifier=VERIFIERS, form=st.sampled_from(["none", "hex", "base64url"]))
@@ -75,7 +58,7 @@ def test_a_desktop_app_needs_a_hex_code_challenge(
         assert "code_challenge" in str(refusal), refusal
         return
     assert form != "none", "a desktop authorization without code_challenge was accepted"
-    answer = exchange(http, app, code, verifier)
+    answer = calls.form(http, "token", calls.code_exchange(app, code, verifier))
     if form == "hex":
         checks.token_success(answer)
     else:

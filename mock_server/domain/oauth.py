@@ -218,30 +218,17 @@ HEADLESS_VERIFIER = "tiktok-sandbox-issued-this-code-and-exchanged-it-itself"
 
 
 def tokens_headless(
-    world: World,
-    app: App,
-    creator: Creator,
-    scopes: list[str],
-    now: float,
-    *,
-    redirect_uri: str | None = None,
-    state: str | None = None,
+    world: World, app: App, creator: Creator, scopes: list[str], now: float, **where: str | None
 ) -> tuple[AuthorizeRequest, TokenGrant]:
     """A code issued as the consent page would, exchanged at once: what an app gets from a
-    whole authorization. PKCE is done on the app's behalf when it needs it."""
+    whole authorization. PKCE is done on the app's behalf when it needs it; `where` is the
+    `redirect_uri` and `state` of `authorize_headless`."""
     challenge = None
     if app.requires_pkce:
         form = "base64url" if app.pkce_challenge == "base64url" else "hex"
         challenge = challenge_of(HEADLESS_VERIFIER, form)
     checked, code = authorize_headless(
-        world,
-        app,
-        creator,
-        scopes,
-        now,
-        redirect_uri=redirect_uri,
-        code_challenge=challenge,
-        state=state,
+        world, app, creator, scopes, now, code_challenge=challenge, **where
     )
     form_fields = {
         "client_key": app.client_key,

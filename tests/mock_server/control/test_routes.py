@@ -931,9 +931,12 @@ def test_authorize_by_open_id(http: httpx.Client) -> None:
     )
 
 
-def test_authorize_with_pkce(http: httpx.Client) -> None:
-    verifier = "v" * 43 + "-._~0123456789"
-    challenge = hashlib.sha256(verifier.encode()).hexdigest()  # ref 2.1: TikTok's hex form
+PKCE_VERIFIER = "v" * 43 + "-._~0123456789"
+PKCE_DIGEST = hashlib.sha256(PKCE_VERIFIER.encode()).digest()
+
+
+def issue_with_challenge(http: httpx.Client, challenge: str) -> tuple[str, str]:
+    """A code for ana_makes on the audited app carrying `challenge`: (code, redirect_uri)."""
     issued = ok(
         authorize(
             http,
@@ -943,39 +946,26 @@ def test_authorize_with_pkce(http: httpx.Client) -> None:
             code_challenge=challenge,
         )
     )
-    code, uri = issued["code"], issued["redirect_uri"]
+    return issued["code"], issued["redirect_uri"]
+
+
+def test_authorize_with_pkce(http: httpx.Client) -> None:
+    challenge = PKCE_DIGEST.hex()  # ref 2.1: TikTok's hex form
+    code, uri = issue_with_challenge(http, challenge)
     without = exchange(http, AUDITED, AUDITED_SECRET, code, uri)
     assert "access_token" not in without.json()
-    issued = ok(
-        authorize(
-            http,
-            client_key=AUDITED,
-            username="ana_makes",
-            scopes=["user.info.basic"],
-            code_challenge=challenge,
-        )
-    )
-    pair = ok(exchange(http, AUDITED, AUDITED_SECRET, issued["code"], uri, code_verifier=verifier))
+    code, uri = issue_with_challenge(http, challenge)
+    pair = ok(exchange(http, AUDITED, AUDITED_SECRET, code, uri, code_verifier=PKCE_VERIFIER))
     assert pair["access_token"].startswith("act.")
 
 
 def test_authorize_with_an_rfc7636_challenge_fails_at_the_exchange(http: httpx.Client) -> None:
-    verifier = "v" * 43 + "-._~0123456789"
-    digest = hashlib.sha256(verifier.encode()).digest()
-    challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    issued = ok(
-        authorize(
-            http,
-            client_key=AUDITED,
-            username="ana_makes",
-            scopes=["user.info.basic"],
-            code_challenge=challenge,
-        )
+    code, uri = issue_with_challenge(
+        http, base64.urlsafe_b64encode(PKCE_DIGEST).decode().rstrip("=")
     )
-    code, uri = issued["code"], issued["redirect_uri"]
-    answer = exchange(http, AUDITED, AUDITED_SECRET, code, uri, code_verifier=verifier).json()
-    assert answer["error"] == "invalid_request"
-    assert "hex-encoded SHA-256" in answer["error_description"]
+    answer = exchange(http, AUDITED, AUDITED_SECRET, code, uri, code_verifier=PKCE_VERIFIER)
+    assert answer.json()["error"] == "invalid_request"
+    assert "hex-encoded SHA-256" in answer.json()["error_description"]
     (entry,) = journal(http, path="/v2/oauth/token/")
     assert entry["rule"] == "pkce_challenge_base64url"
 

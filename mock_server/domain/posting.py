@@ -567,10 +567,15 @@ def status_view(world: World, publish: Publish, now: float) -> dict[str, object]
 
 def cancel(world: World, session: Session, publish_id: str, now: float) -> Publish:
     """ref 12: only a PULL_FROM_URL download still under way on the sandbox clock can be
-    cancelled; once the media is in (processing), it is too late."""
+    cancelled; once the media is in (processing), it is too late. A pull from URLs the app no
+    longer owns (its URL property was removed since init) is `url_ownership_unverified`."""
     publish = owned_publish(world, session, publish_id)
-    downloading = publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None
-    if publish.source != PULL_FROM_URL or not downloading:
+    if publish.source != PULL_FROM_URL:
+        raise ApiError("publish_not_cancellable", rule="publish_not_cancellable")
+    urls = publish.photo_images if publish.media_type == PHOTO else [publish.video_url or ""]
+    if not all(url_is_verified(session.app, url) for url in urls):
+        raise ApiError("url_ownership_unverified", rule="cancel_url_ownership")
+    if publish.status != PROCESSING_DOWNLOAD or publish.arrived_at is not None:
         raise ApiError("publish_not_cancellable", rule="publish_not_cancellable")
     fail(world, publish, "publish_cancelled", now)
     return publish

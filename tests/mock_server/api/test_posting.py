@@ -1170,6 +1170,21 @@ def test_cancel_an_inbox_pull(p: Posting) -> None:
     assert expect_ok(p.status(token, publish_id))["fail_reason"] == "publish_cancelled"
 
 
+def test_cancelling_a_pull_from_a_url_no_longer_verified_is_url_ownership_unverified(
+    p: Posting,
+) -> None:
+    """ref 12 lists url_ownership_unverified (403) for cancel: a pull whose URL property the
+    app removed after init."""
+    token = p.token(AUDITED, "ana_makes")
+    publish_id = publish_id_of(p.video_init(token, source=pull()))
+    p.patch_app(AUDITED, verified_url_prefixes=[])
+    expect_error(p.cancel(token, publish_id), "url_ownership_unverified", 403)
+    assert p.journal()[0]["rule"] == "cancel_url_ownership"
+    p.patch_app(AUDITED, verified_url_prefixes=[LOOPBACK_MEDIA])
+    expect_ok(p.cancel(token, publish_id))
+    assert expect_ok(p.status(token, publish_id))["fail_reason"] == "publish_cancelled"
+
+
 def test_a_file_upload_is_not_cancellable(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     for response in (p.video_init(token), p.inbox_init(token)):
@@ -1198,6 +1213,7 @@ def test_seventh_init_within_a_minute_is_rate_limited(p: Posting) -> None:
         (CONTENT_INIT_PATH, 6),
         (CREATOR_INFO_PATH, 20),
         (STATUS_PATH, 30),
+        (CANCEL_PATH, 30),  # not documented: the sandbox's choice (docs/fidelity.md)
     ],
 )
 def test_per_endpoint_limits(p: Posting, path: str, limit: int) -> None:

@@ -39,7 +39,7 @@ from mock_server.domain.publishing import (
 )
 from mock_server.domain.ratelimit import check_rate
 from mock_server.domain.scopes import ENDPOINT_SCOPES
-from mock_server.domain.users import avatar_url
+from mock_server.domain.users import creator_avatar_url
 from mock_server.state import SandboxState
 
 JSON_TYPES = ("", "application/json", "text/json")
@@ -211,9 +211,10 @@ async def creator_info(request: Request) -> Response:
         session = _session(request, state, "creator_info")
     await apply_faults(request, "creator_info", session.app.client_key, session.creator.uid)
     with state.lock:
-        data = posting.creator_info(
-            state.world, session, state.now(), avatar_url(base_url(request), session.creator, 168)
-        )
+        now = state.now()
+        key = state.world.ids.url_key
+        avatar = creator_avatar_url(key, base_url(request), session.creator, now)
+        data = posting.creator_info(state.world, session, now, avatar)
     return envelope(request, data)
 
 

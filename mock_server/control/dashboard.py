@@ -13,6 +13,7 @@ from mock_server.control.render import grant_json
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.posting import posts_in_window
 from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
+from mock_server.domain.signed_urls import UrlCheck, check
 from mock_server.domain.world import World
 from mock_server.pages import action_buttons, avatar_svg, layout, table
 from mock_server.responses import HTMLResponse
@@ -189,9 +190,23 @@ def available_actions(publish: Publish) -> list[str]:
     return actions
 
 
+def refused_image(verdict: UrlCheck) -> Response:
+    """What a CDN answers an expired or forged signed URL: 403 (TikTok's `x-expires` URLs)."""
+    expired = verdict is UrlCheck.EXPIRED
+    why = "has expired" if expired else "carries a signature that does not match"
+    return Response(f"403 Forbidden: this URL {why}", status_code=403, media_type="text/plain")
+
+
 async def avatar(request: Request) -> Response:
+    """An avatar image; a signed URL (`creator_avatar_url`) only until it expires."""
     state = sandbox(request)
     uid = request.path_params["uid"]
+    with state.lock:
+        verdict = check(
+            state.world.ids.url_key, request.url.path, dict(request.query_params), state.now()
+        )
+    if verdict in (UrlCheck.EXPIRED, UrlCheck.BAD_SIGNATURE):
+        return refused_image(verdict)
     size_text = request.query_params.get("size", "")
     # Any size that is not 1-2048 in ASCII digits ("²" is a digit to str.isdigit) is the default.
     asked = decimal(size_text, max_digits=4)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.domain.redirects import is_loopback_host
+from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
 from mock_server.state import SandboxState
 
 # The one control route that takes a form body (the dashboard's buttons), checked by form token.
@@ -43,8 +44,9 @@ class Refusal:
 
 
 def guarded(path: str) -> bool:
-    """The control plane; avatars are public images (TikTok serves them from a CDN)."""
-    return path.startswith("/_sandbox") and not path.startswith("/_sandbox/avatars/")
+    """The control plane; avatars and covers are public images (TikTok serves them from a
+    CDN)."""
+    return path.startswith("/_sandbox") and not path.startswith(PUBLIC_MEDIA_PREFIXES)
 
 
 def split_host(value: str) -> str:

@@ -61,6 +61,9 @@ class IdFactory:
         self._rng = random.Random(seed)
         self._secrets = SecretStream(seed)
         self._logs = random.Random(f"log-ids:{seed}")
+        # The key of the sandbox's signed image URLs (domain.signed_urls): from the seed, so a
+        # run's URLs are deterministic, and drawn from no stream, so signing shifts no id.
+        self.url_key = hashlib.blake2b(f"tiktok-sandbox:urls:{seed}".encode()).digest()
 
     def checkpoint(self) -> Checkpoint:
         """Where every stream stands, to `rewind` to when a change is refused half-way."""

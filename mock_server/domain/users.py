@@ -6,10 +6,17 @@ from mock_server.domain.fields import scoped_fields
 from mock_server.domain.ids import open_id, union_id
 from mock_server.domain.models import App, Creator
 from mock_server.domain.scopes import USER_INFO_FIELDS
+from mock_server.domain.signed_urls import AVATAR_URL_SECONDS, sign
 
 
 def avatar_url(base_url: str, creator: Creator, size: int) -> str:
     return f"{base_url}/_sandbox/avatars/{creator.uid}.svg?size={size}"
+
+
+def creator_avatar_url(key: bytes, base_url: str, creator: Creator, now: float) -> str:
+    """ref 6: `creator_avatar_url` is valid for 2 hours: a signed URL expiring then."""
+    path = f"/_sandbox/avatars/{creator.uid}.svg"
+    return base_url + sign(key, path, {"size": "168"}, now, AVATAR_URL_SECONDS)
 
 
 def user_fields(app: App, creator: Creator, base_url: str) -> dict[str, object]:

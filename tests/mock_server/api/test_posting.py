@@ -987,6 +987,28 @@ def test_creator_info_fields(
     assert data["creator_avatar_url"].startswith(("http://", "https://"))
 
 
+def test_creator_avatar_url_is_valid_for_two_hours(p: Posting) -> None:
+    """ref 6: "valid (TTL) for 2 hours", on the sandbox clock; then 403, as TikTok's CDN."""
+    token = p.token(AUDITED, "ana_makes")
+    url = httpx.URL(expect_ok(p.creator_info(token))["creator_avatar_url"])
+    assert url.params["x-expires"] == str(int(p.sandbox.clock.now()) + 7200)
+    assert url.params["size"] == "168" and url.params["x-signature"]
+    image = p.http.get(url)
+    assert (image.status_code, image.headers["content-type"]) == (200, "image/svg+xml")
+    p.advance(7199)
+    assert p.http.get(url).status_code == 200
+    p.advance(1)
+    expired = p.http.get(url)
+    assert expired.status_code == 403 and "expired" in expired.text
+    # A fresh creator_info hands out a fresh URL; a tampered one is refused.
+    token = p.token(AUDITED, "ana_makes")  # the 2 h access token lapsed with the URL
+    fresh = httpx.URL(expect_ok(p.creator_info(token))["creator_avatar_url"])
+    assert p.http.get(fresh).status_code == 200
+    assert p.http.get(fresh.copy_merge_params({"size": "720"})).status_code == 403
+    longer = fresh.copy_merge_params({"x-expires": str(int(p.sandbox.clock.now()) + 99999)})
+    assert p.http.get(longer).status_code == 403
+
+
 def test_creator_info_follows_control_changes(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     p.patch_creator("ana_makes", account="private", max_video_post_duration_sec=180)

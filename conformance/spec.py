@@ -50,6 +50,8 @@ PATHS = {
     "token": "/v2/oauth/token/",
     "revoke": "/v2/oauth/revoke/",
     "user_info": "/v2/user/info/",
+    "video_list": "/v2/video/list/",
+    "video_query": "/v2/video/query/",
     "creator_info": "/v2/post/publish/creator_info/query/",
     "video_init": "/v2/post/publish/video/init/",
     "inbox_video_init": "/v2/post/publish/inbox/video/init/",
@@ -64,8 +66,9 @@ BAD_INPUT_CODES = {
     "posting": frozenset({"invalid_param", "invalid_params"}),
     "display": frozenset({"invalid_params"}),
 }
-INVALID_CODE = {name: BAD_INPUT_CODES["posting"] for name in PATHS} | {
-    "user_info": BAD_INPUT_CODES["display"]
+DISPLAY = ("user_info", "video_list", "video_query")
+INVALID_CODE = {
+    name: BAD_INPUT_CODES["display" if name in DISPLAY else "posting"] for name in PATHS
 }
 # ref 4.3: requests per minute per access token.
 RATE_LIMITS = {
@@ -75,16 +78,39 @@ RATE_LIMITS = {
     "creator_info": 20,
     "status_fetch": 30,
     "user_info": 600,
+    "video_list": 600,
+    "video_query": 600,
 }
 # ref 3: scopes that allow an endpoint (any one).
 SCOPES = {
     "user_info": {"user.info.basic"},
+    "video_list": {"video.list"},
+    "video_query": {"video.list"},
     "creator_info": {"video.publish"},
     "video_init": {"video.publish"},
     "inbox_video_init": {"video.upload"},
     "status_fetch": {"video.upload", "video.publish"},
     "cancel": {"video.upload", "video.publish"},
 }
+# ref 5.1: the Video Object's fields and types; max_count 1-20 (10 by default); 20 ids a query.
+VIDEO_FIELDS: dict[str, type] = {
+    "id": str,
+    "create_time": int,
+    "cover_image_url": str,
+    "share_url": str,
+    "video_description": str,
+    "duration": int,
+    "height": int,
+    "width": int,
+    "title": str,
+    "embed_html": str,
+    "embed_link": str,
+    "like_count": int,
+    "comment_count": int,
+    "share_count": int,
+    "view_count": int,
+}
+VIDEO_PAGE_DEFAULT, VIDEO_PAGE_MAX, VIDEO_QUERY_MAX = 10, 20, 20
 # ref 6: privacy options by account type.
 PRIVACY_OPTIONS = {
     "public": {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"},

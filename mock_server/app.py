@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import authorize, oauth, posting, upload, user
+from mock_server.api import authorize, oauth, posting, upload, user, videos
 from mock_server.api.http import api_error, oauth_error
 from mock_server.control import dashboard
 from mock_server.control.guard import ControlGuard
@@ -31,6 +31,8 @@ HANDLERS: dict[str, tuple[Callable[[Request], Awaitable[Response]], list[str]]] 
     "token": (oauth.token, ["POST"]),
     "revoke": (oauth.revoke, ["POST"]),
     "user_info": (user.info, ["GET"]),
+    "video_list": (videos.video_list, ["POST"]),
+    "video_query": (videos.video_query, ["POST"]),
     "creator_info": (posting.creator_info, ["POST"]),
     "video_init": (posting.video_init, ["POST"]),
     "inbox_video_init": (posting.inbox_video_init, ["POST"]),
@@ -90,6 +92,7 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/_sandbox", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/avatars/{uid}.svg", dashboard.avatar, methods=["GET"]),
+        Route("/_sandbox/covers/{video_id}.jpeg", dashboard.cover, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -26,6 +26,7 @@ from mock_server.domain.world import World
 from mock_server.forms import FormTokens
 from mock_server.population import add_fault, injection_from, new_faker, populate
 from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
+from mock_server.runtime.covers import CoverStore
 from mock_server.runtime.downloads import Downloads
 from mock_server.runtime.fetcher import HttpxFetcher, UrlFetcher
 from mock_server.runtime.journal import DEFAULT_CAPACITY, Journal
@@ -78,6 +79,7 @@ class SandboxState:
         # sandbox's own clock.
         self._clock_given = clock is not None
         self.spool = MediaSpool()
+        self.covers = CoverStore()
         self.fetcher: UrlFetcher = fetcher or HttpxFetcher()
         self.webhook_sender: WebhookSender = webhook_sender or HttpxWebhookSender()
         self.downloads = Downloads(self)
@@ -137,6 +139,7 @@ class SandboxState:
             self.journal.clear(restart=True)
             self.downloads.abort_all()
             self.spool.clear()
+            self.covers.clear()
 
     @contextmanager
     def all_or_nothing(self) -> Iterator[None]:
@@ -169,6 +172,7 @@ class SandboxState:
         for publish_id in released:
             self.downloads.abort(publish_id)
             self.spool.discard_all(publish_id)
+            self.covers.discard(publish_id)
 
     def dispatch_webhooks(self, background: bool = False) -> int:
         """Send every webhook delivery that is due; returns how many were attempted.

@@ -25,6 +25,9 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
 from mock_server.domain.hosts import upload_origin
+from mock_server.domain.oauth import Session, require_scope, resolve_access_token
+from mock_server.domain.ratelimit import check_rate
+from mock_server.domain.scopes import ENDPOINT_SCOPES
 from mock_server.logs import AnswerCutShort
 from mock_server.responses import JSONResponse
 from mock_server.state import SandboxState
@@ -43,6 +46,20 @@ def note(request: Request, **fields: str | None) -> None:
     """Tell the journal about this request (client_key, error_code, rule)."""
     notes = request.scope.setdefault("sandbox_notes", {})
     notes.update({k: v for k, v in fields.items() if v is not None})
+
+
+async def authorized(request: Request, endpoint: str) -> Session:
+    """Who is calling `endpoint`: the token, then the endpoint's scope, then its rate limit
+    (DESIGN: request flow), then the fault rules that fire on the request."""
+    state = sandbox(request)
+    with state.lock:
+        now = state.now()
+        session = resolve_access_token(state.world, bearer_token(request), now)
+        note(request, client_key=session.app.client_key, creator=session.creator.username)
+        require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
+        check_rate(state.world.limiter, endpoint, session.token, now)
+    await apply_faults(request, endpoint, session.app.client_key, session.creator.uid)
+    return session
 
 
 def base_url(request: Request) -> str:

@@ -20,10 +20,7 @@ from mock_server.api.http import (
     sandbox,
 )
 from mock_server.domain import lifecycle
-from mock_server.domain.media_rules import (
-    video_fail_reason,
-)
-from mock_server.domain.publishing import Publish
+from mock_server.domain.publishing import Publish, cover_timestamp_ms
 from mock_server.domain.upload import (
     ChunkRefused,
     act_out_upload_fault,
@@ -32,7 +29,7 @@ from mock_server.domain.upload import (
 )
 from mock_server.logs import log
 from mock_server.responses import JSONResponse
-from mock_server.runtime.media import probe_video
+from mock_server.runtime.covers import inspect_video
 from mock_server.runtime.spool import ChunkLengthMismatch
 
 
@@ -124,11 +121,19 @@ async def put_chunk(request: Request) -> Response:
         max_seconds = lifecycle.video_duration_limit(state.world, publish)
     if not complete:
         return _answer(request, 206, publish)
-    result = video_fail_reason(probe_video(state.spool.path(publish.publish_id)), max_seconds)
+    inspection = inspect_video(
+        state.spool.path(publish.publish_id),
+        max_seconds,
+        cover_timestamp_ms(publish),
+        state.covers,
+        publish.publish_id,
+    )
     state.spool.discard_all(publish.publish_id)  # checked: the bytes are not needed any more
     with state.lock:
         if state.world is world:
-            lifecycle.upload_complete(world, publish, result, state.now())
+            lifecycle.upload_complete(
+                world, publish, inspection.fail_reason, state.now(), inspection.facts
+            )
     return _answer(request, 201, publish)
 
 

@@ -14,6 +14,7 @@ from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.posting import posts_in_window
 from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
 from mock_server.domain.signed_urls import UrlCheck, check
+from mock_server.domain.videos import find_cover
 from mock_server.domain.world import World
 from mock_server.pages import action_buttons, avatar_svg, layout, table
 from mock_server.responses import HTMLResponse
@@ -216,3 +217,19 @@ async def avatar(request: Request) -> Response:
     if creator is None:
         return Response("no such avatar", status_code=404, media_type="text/plain")
     return Response(avatar_svg(creator, size), media_type="image/svg+xml")
+
+
+async def cover(request: Request) -> Response:
+    """A video's cover frame (`cover_image_url`, ref 5.1): only under a live signed URL."""
+    state = sandbox(request)
+    with state.lock:
+        verdict = check(
+            state.world.ids.url_key, request.url.path, dict(request.query_params), state.now()
+        )
+        video = find_cover(state.world, request.path_params["video_id"])
+    if verdict is not UrlCheck.OK:
+        return refused_image(UrlCheck.BAD_SIGNATURE if verdict is UrlCheck.UNSIGNED else verdict)
+    jpeg = state.covers.get(video.publish_id) if video is not None else None
+    if jpeg is None:
+        return Response("no such cover", status_code=404, media_type="text/plain")
+    return Response(jpeg, media_type="image/jpeg")

@@ -8,6 +8,8 @@ ENDPOINTS: dict[str, str] = {
     "token": "/v2/oauth/token/",
     "revoke": "/v2/oauth/revoke/",
     "user_info": "/v2/user/info/",
+    "video_list": "/v2/video/list/",
+    "video_query": "/v2/video/query/",
     "creator_info": "/v2/post/publish/creator_info/query/",
     "video_init": "/v2/post/publish/video/init/",
     "inbox_video_init": "/v2/post/publish/inbox/video/init/",

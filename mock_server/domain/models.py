@@ -98,6 +98,8 @@ class Creator:
     post_times: list[float] = field(default_factory=list)
     # Inbox drafts declared by a scenario or the control API (real ones are publishes).
     pending_share_times: list[float] = field(default_factory=list)
+    # When the creator's latest post was made, in ms (posts get distinct instants).
+    last_post_ms: int = 0
 
 
 @dataclass

@@ -23,6 +23,9 @@ OAUTH_ERROR_STATUSES = ("observed", "rfc")
 # The spellings TikTok answers a bad field with on the posting endpoints: the plural is what
 # recorded answers carry, the singular what the posting pages list (docs/fidelity.md).
 POSTING_BAD_INPUT_CODES = ("invalid_params", "invalid_param")
+# FILE_UPLOAD inits with more than one chunk: accepted as documented, or refused as TikTok did
+# from about 2026-08-09 (post-for-me issue 327).
+MULTI_CHUNK_INITS = ("accept", "refuse")
 # Display API `fields`: a name TikTok does not know, and one whose scope was not granted.
 DISPLAY_UNKNOWN_FIELDS = ("ignore", "refuse")
 DISPLAY_UNSCOPED_FIELDS = ("scope_not_authorized", "scope_permission_missed", "omit")
@@ -30,7 +33,7 @@ DISPLAY_UNSCOPED_FIELDS = ("scope_not_authorized", "scope_permission_missed", "o
 # first choice being the default.
 BEHAVIOURS: dict[str, dict[str, tuple[str, ...]]] = {
     "oauth": {"error_status": OAUTH_ERROR_STATUSES},
-    "posting": {"bad_input_code": POSTING_BAD_INPUT_CODES},
+    "posting": {"bad_input_code": POSTING_BAD_INPUT_CODES, "multi_chunk_init": MULTI_CHUNK_INITS},
     "display": {
         "unknown_fields": DISPLAY_UNKNOWN_FIELDS,
         "unscoped_fields": DISPLAY_UNSCOPED_FIELDS,
@@ -81,6 +84,7 @@ class Scenario:
     clock_frozen: bool = False
     oauth_error_status: str = "observed"
     posting_bad_input_code: str = "invalid_params"
+    posting_multi_chunk_init: str = "accept"
     display_unknown_fields: str = "ignore"
     display_unscoped_fields: str = "scope_not_authorized"
     timing: Timing = TIMING_PROFILES[DEFAULT_PROFILE]
@@ -246,6 +250,7 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         clock_frozen=frozen,
         oauth_error_status=behaviours["oauth.error_status"],
         posting_bad_input_code=behaviours["posting.bad_input_code"],
+        posting_multi_chunk_init=behaviours["posting.multi_chunk_init"],
         display_unknown_fields=behaviours["display.unknown_fields"],
         display_unscoped_fields=behaviours["display.unscoped_fields"],
         timing=timing,

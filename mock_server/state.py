@@ -108,7 +108,11 @@ class SandboxState:
             self.clock.set(scenario.clock_start)
         # The instant the world was built: a journal replay starts its clock here.
         self.built_at = self.clock.now()
-        world = World(ids=IdFactory(self.seed), timing=scenario.timing)
+        world = World(
+            ids=IdFactory(self.seed),
+            timing=scenario.timing,
+            multi_chunk_init=scenario.posting_multi_chunk_init,
+        )
         faker = new_faker(self.seed)
         try:
             populate(world, faker, scenario.apps, scenario.creators, self.built_at, scenario.source)

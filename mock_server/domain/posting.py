@@ -249,7 +249,13 @@ def branded_content_not_private(ctx: InitContext) -> None:
         )
 
 
+# What TikTok answered every multi-chunk init from about 2026-08-09 (post-for-me issue 327).
+CHUNK_SIZE_INVALID = "The chunk size is invalid"
+
+
 def chunk_plan(ctx: InitContext) -> None:
+    """ref 10.1: the FILE_UPLOAD plan; with the scenario's `multi_chunk_init: refuse`, a valid
+    plan of more than one chunk is refused too, as TikTok did from about 2026-08-09."""
     source = ctx.request.source_info
     if source.source != FILE_UPLOAD:
         return
@@ -257,6 +263,8 @@ def chunk_plan(ctx: InitContext) -> None:
     if problem is not None:
         message, rule = problem
         raise invalid(message, rule=rule)
+    if ctx.world.multi_chunk_init == "refuse" and (source.total_chunk_count or 0) > 1:
+        raise invalid(CHUNK_SIZE_INVALID, rule="multi_chunk_refused")
 
 
 def url_ownership(ctx: InitContext) -> None:

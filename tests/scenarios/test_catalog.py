@@ -649,6 +649,34 @@ def test_webhook_recovers(stage: Callable[..., Stage], clip: Path) -> None:
         assert retry_delay(n) <= b - a < retry_delay(n) + 10
 
 
+def test_multi_chunk_refused(stage: Callable[..., Stage], media: Path) -> None:
+    """post-for-me issue 327: from about 2026-08-09, multi-chunk inits are refused."""
+    s = stage("multi-chunk-refused")
+    big = make_video(media / "chunky.mp4")
+    size = 15 * 1024 * 1024 + 12345  # 3 chunks of 5 MiB at the client's default chunk size
+    with big.open("ab") as f:  # a trailing MP4 `free` box: still the same real video
+        pad = size - big.stat().st_size
+        f.write(pad.to_bytes(4, "big") + b"free" + bytes(pad - 8))
+    post = PostInfo(privacy_level="PUBLIC_TO_EVERYONE", title="chunky")
+
+    error = refused(lambda: s.tiktok("mia_chunks").post_video(big, post))
+    assert (error.code, error.http_status) == ("invalid_params", 400)
+    assert error.message == "The chunk size is invalid"
+    (entry, *_) = s.journal(VIDEO_INIT)
+    assert entry["rule"] == "multi_chunk_refused"
+    token = s.tokens("mia_chunks")["access_token"]
+    chunked = {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": 5 * 1024 * 1024}
+    chunked["total_chunk_count"] = 3
+    inbox = s.raw("/v2/post/publish/inbox/video/init/", token, {"source_info": chunked})
+    assert (inbox.status_code, body_error(inbox)) == (400, "invalid_params")
+
+    # The workaround: the same file sent whole (chunk_size = video_size, at most 64 MB).
+    whole = s.tiktok("mia_chunks", chunk_size=64 * 1024 * 1024)
+    result = whole.wait_for_publish(whole.post_video(big, post), wait_for_public_post=True)
+    assert result.status == "PUBLISH_COMPLETE" and result.post_ids
+    assert [e["status"] for e in s.journal("/upload/")] == [201]  # one PUT: the whole file
+
+
 # -- the catalog as a whole --------------------------------------------------------------------
 
 NAMES = builtin_names()

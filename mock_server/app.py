@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from mock_server.api import authorize, oauth, posting, upload, user, videos
 from mock_server.api.http import api_error, oauth_error
-from mock_server.control import dashboard
+from mock_server.control import dashboard, properties
 from mock_server.control.guard import ControlGuard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
@@ -89,6 +89,7 @@ def build_app(state: SandboxState) -> Starlette:
     routes = [
         *tiktok_routes(),
         *control_routes(),
+        *properties.routes(),
         Route("/_sandbox", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/avatars/{uid}.svg", dashboard.avatar, methods=["GET"]),

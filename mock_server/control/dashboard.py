@@ -10,13 +10,21 @@ from starlette.responses import Response
 
 from mock_server.api.http import base_url, decimal, sandbox
 from mock_server.control.render import grant_json
+from mock_server.domain import properties
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.posting import posts_in_window
 from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
 from mock_server.domain.signed_urls import UrlCheck, check
 from mock_server.domain.videos import find_cover
 from mock_server.domain.world import World
-from mock_server.pages import action_buttons, avatar_svg, layout, table
+from mock_server.pages import (
+    action_buttons,
+    add_property_form,
+    avatar_svg,
+    layout,
+    table,
+    verify_property_form,
+)
 from mock_server.responses import HTMLResponse
 
 # The purpose the dashboard's form tokens are issued for (checked by the actions endpoint).
@@ -95,6 +103,7 @@ async def dashboard(request: Request) -> Response:
                 for g in (grant_json(world, grant, now) for grant in world.grants.values())
             ],
         )
+        url_properties = _url_properties(world, form_token)
         first = next(iter(world.apps.values()), None)
         example = ""
         if first is not None and first.redirect_uris and ":*" not in first.redirect_uris[0]:
@@ -165,11 +174,37 @@ async def dashboard(request: Request) -> Response:
     body = (
         f"<h1>tiktok-sandbox</h1><p class=muted>Scenario <b>{escape(state.scenario.name)}</b>, "
         f"seed {state.seed}, clock {escape(clock)}. API base URL <code>{escape(base)}</code>.</p>"
-        f"{example}<h2>Apps</h2>{apps}<h2>Creators</h2>{creators}<h2>Grants</h2>{grants}"
+        f"{example}<h2>Apps</h2>{apps}"
+        f"<h2 id=url-properties>URL properties</h2>{url_properties}"
+        f"<h2>Creators</h2>{creators}<h2>Grants</h2>{grants}"
         f"<h2>Publishes (newest first)</h2>{publishes}<h2>Webhook deliveries</h2>{deliveries}"
         f"<h2>Journal (newest first)</h2>{journal}"
     )
     return HTMLResponse(layout("tiktok-sandbox dashboard", body))
+
+
+def _url_properties(world: World, form_token: str) -> str:
+    """Each app's domains and URL prefixes (ref 10.4), how to prove each, and a form to add
+    one. PULL_FROM_URL takes media only from verified ones."""
+    rows = []
+    for app in world.apps.values():
+        for prop in properties.views(app):
+            proof = ""
+            if prop["status"] != "verified":
+                if prop["type"] == "domain":
+                    proof = f"TXT record of {prop['value']}: {prop['signature']}"
+                else:
+                    proof = f"serve {prop['signature_file_url']} holding {prop['signature']}"
+            action = (
+                verify_property_form(app.client_key, str(prop["id"]), str(prop["type"]), form_token)
+                if prop["status"] != "verified"
+                else ""
+            )
+            rows.append(
+                [app.client_key, prop["type"], prop["value"], prop["status"], proof, action]
+            )
+        rows.append([app.client_key, "", add_property_form(app.client_key, form_token), "", "", ""])
+    return table(["app", "type", "value", "status", "to verify", ""], rows)
 
 
 def _username(world: World, uid: str) -> str:

@@ -106,6 +106,10 @@ class IdFactory:
         """128 random bits in the shape of a UUID (the part of `upload_url` that authorises)."""
         return str(uuid.UUID(hex=self._secrets.chars("0123456789abcdef", 32)))
 
+    def verification_token(self) -> str:
+        """A URL property's token (ref 10.4): 32 letters and digits."""
+        return self._secrets.chars(_ALNUM, 32)
+
     def client_key(self, stage: str) -> str:
         # ref 2.4 (3p): sandbox keys start `sb`, e.g. `sbaw...`; production keys `aw...`.
         prefix = "sbaw" if stage == "sandbox" else "aw"

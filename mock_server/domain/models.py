@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mock_server.domain.caps import ActiveCreatorWindow
+
+if TYPE_CHECKING:
+    from mock_server.domain.properties import UrlProperty
 
 Stage = Literal["sandbox", "unaudited", "audited"]
 Platform = Literal["web", "desktop"]
@@ -63,6 +66,8 @@ class App:
     webhook_url: str | None = None
     active_creator_cap: int | None = None
     active_creators: ActiveCreatorWindow = field(default_factory=ActiveCreatorWindow)
+    # URL properties added through the control API, verified or not (domain.properties).
+    url_properties: list[UrlProperty] = field(default_factory=list)
 
     @property
     def lifetimes(self) -> Lifetimes:

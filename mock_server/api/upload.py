@@ -8,6 +8,7 @@ range that does not follow the progress so far. Every answer carries the progres
 
 from __future__ import annotations
 
+import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -121,7 +122,10 @@ async def put_chunk(request: Request) -> Response:
         max_seconds = lifecycle.video_duration_limit(state.world, publish)
     if not complete:
         return _answer(request, 206, publish)
-    inspection = inspect_video(
+    # Probing and decoding the cover frame take milliseconds to a tenth of a second: off the
+    # event loop, so other requests are not held up.
+    inspection = await anyio.to_thread.run_sync(
+        inspect_video,
         state.spool.path(publish.publish_id),
         max_seconds,
         cover_timestamp_ms(publish),

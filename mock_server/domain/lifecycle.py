@@ -252,6 +252,8 @@ def _upload_expired(world: World, publish: Publish, at: float) -> None:
     time is let finish first."""
     if publish.status != PROCESSING_UPLOAD or publish.arrived_at is not None:
         return
+    if publish.video_size and publish.uploaded_bytes == publish.video_size:
+        return  # every byte is in: the media is being checked, then processing starts
     if publish.chunk_in_flight:
         world.schedule.add(publish.publish_id, "upload_expired", at + UPLOAD_EXPIRY_RECHECK_SECONDS)
         return

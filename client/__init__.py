@@ -14,6 +14,8 @@ from client.models import (
     PublishResult,
     PublishStatus,
     UserInfo,
+    Video,
+    VideoPage,
 )
 from client.oauth import AuthorizationRequest, authorize_url, parse_redirect
 from client.sync import TikTokClient
@@ -46,6 +48,8 @@ __all__ = [
     "Token",
     "TokenStore",
     "UserInfo",
+    "Video",
+    "VideoPage",
     "authorize_url",
     "parse_redirect",
     "plan_chunks",

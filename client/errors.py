@@ -319,6 +319,10 @@ class MediaTooLarge(LocalRefusal):
     rule = "ref 10.1, 13: videos at most 4 GB"
 
 
+class DisplayRequestOutOfBounds(LocalRefusal):
+    rule = "ref 5.1: max_count 1-20; 1-20 video ids per query"
+
+
 class CreatorCannotPostNow(LocalRefusal):
     """creator_info said the creator cannot post now (its intentional-200 errors, ref 6): stop
     and ask the person to try later. `reason` is the TikTok error it answered."""

@@ -43,6 +43,7 @@ from client.models import (
     PublishResult,
     PublishStatus,
     UserInfo,
+    VideoPage,
 )
 from client.policy import (
     POLL,
@@ -240,6 +241,27 @@ class ClientCore:
         return self._call(
             lambda t: protocol.user_info_request(self.base_url, t, fields),
             lambda r: UserInfo.from_json(protocol.parse_user_info(r)),
+            idempotent=True,
+        )
+
+    def list_videos(
+        self, fields: Sequence[str], cursor: int | None = None, max_count: int | None = None
+    ) -> Flow[VideoPage]:
+        """ref 5.1: the creator's public videos, newest first, a page at a time."""
+        rules.video_page_size(max_count)
+        return self._call(
+            lambda t: protocol.video_list_request(self.base_url, t, fields, cursor, max_count),
+            lambda r: VideoPage.from_json(protocol.parse_envelope(r)),
+            idempotent=True,
+        )
+
+    def query_videos(self, video_ids: Sequence[str], fields: Sequence[str]) -> Flow[VideoPage]:
+        """ref 5.1: those of `video_ids` that are the creator's public videos (the way to turn
+        a post id into a share_url, or to refresh an expired cover_image_url)."""
+        rules.video_ids(video_ids)
+        return self._call(
+            lambda t: protocol.video_query_request(self.base_url, t, fields, video_ids),
+            lambda r: VideoPage.from_json(protocol.parse_envelope(r)),
             idempotent=True,
         )
 

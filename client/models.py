@@ -79,6 +79,76 @@ class UserInfo:
         return cls(**{k: v for k, v in user.items() if k in known})
 
 
+# ref 5.1: the Video Object's fields, all readable with video.list.
+VIDEO_FIELDS: tuple[str, ...] = (
+    "id",
+    "create_time",
+    "cover_image_url",
+    "share_url",
+    "video_description",
+    "duration",
+    "height",
+    "width",
+    "title",
+    "embed_html",
+    "embed_link",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "view_count",
+)
+
+
+@dataclass(frozen=True)
+class Video:
+    """ref 5.1: one Video Object of `/v2/video/list/` or `/v2/video/query/`; fields not
+    requested are None. `cover_image_url` expires (a signed CDN URL): query the video again for
+    a fresh one rather than storing it."""
+
+    id: str | None = None
+    create_time: int | None = None
+    cover_image_url: str | None = None
+    share_url: str | None = None
+    video_description: str | None = None
+    duration: int | None = None
+    height: int | None = None
+    width: int | None = None
+    title: str | None = None
+    embed_html: str | None = None
+    embed_link: str | None = None
+    like_count: int | None = None
+    comment_count: int | None = None
+    share_count: int | None = None
+    view_count: int | None = None
+
+    @classmethod
+    def from_json(cls, video: dict[str, Any]) -> Video:
+        known = cls.__dataclass_fields__
+        values = {k: v for k, v in video.items() if k in known}
+        if values.get("id") is not None:
+            values["id"] = str(values["id"])  # 19 digits: never a float in any client
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class VideoPage:
+    """ref 5.1: a page of videos, newest first. Pass `cursor` back for the next page while
+    `has_more` is true."""
+
+    videos: tuple[Video, ...]
+    cursor: int
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VideoPage:
+        items = data.get("videos") or []
+        return cls(
+            videos=tuple(Video.from_json(v) for v in items if isinstance(v, dict)),
+            cursor=int(data.get("cursor") or 0),
+            has_more=bool(data.get("has_more", False)),
+        )
+
+
 @dataclass(frozen=True)
 class PostInfo:
     """ref 7.1: `post_info` of a video Direct Post.

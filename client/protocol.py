@@ -29,6 +29,8 @@ API_BASE = "https://open.tiktokapis.com"  # ref 1
 TOKEN_PATH = "/v2/oauth/token/"
 REVOKE_PATH = "/v2/oauth/revoke/"
 USER_INFO_PATH = "/v2/user/info/"
+VIDEO_LIST_PATH = "/v2/video/list/"
+VIDEO_QUERY_PATH = "/v2/video/query/"
 CREATOR_INFO_PATH = "/v2/post/publish/creator_info/query/"
 VIDEO_INIT_PATH = "/v2/post/publish/video/init/"
 INBOX_VIDEO_INIT_PATH = "/v2/post/publish/inbox/video/init/"
@@ -188,6 +190,37 @@ def user_info_request(base_url: str, access_token: str, fields: Iterable[str]) -
 def parse_user_info(response: httpx.Response) -> dict[str, Any]:
     user = parse_envelope(response).get("user")
     return user if isinstance(user, dict) else {}
+
+
+def _display_post(
+    base_url: str, path: str, access_token: str, fields: Iterable[str], body: dict[str, Any]
+) -> httpx.Request:
+    """ref 5.1: the Display API's POSTs take `fields` in the query and a JSON body."""
+    return httpx.Request(
+        "POST",
+        _url(base_url, path),
+        params={"fields": ",".join(fields)},
+        headers=_headers(access_token),
+        content=json.dumps(body).encode("utf-8"),
+    )
+
+
+def video_list_request(
+    base_url: str,
+    access_token: str,
+    fields: Iterable[str],
+    cursor: int | None = None,
+    max_count: int | None = None,
+) -> httpx.Request:
+    body = {k: v for k, v in (("cursor", cursor), ("max_count", max_count)) if v is not None}
+    return _display_post(base_url, VIDEO_LIST_PATH, access_token, fields, body)
+
+
+def video_query_request(
+    base_url: str, access_token: str, fields: Iterable[str], video_ids: Iterable[str]
+) -> httpx.Request:
+    body = {"filters": {"video_ids": list(video_ids)}}
+    return _display_post(base_url, VIDEO_QUERY_PATH, access_token, fields, body)
 
 
 def video_init_request(

@@ -10,6 +10,7 @@ from client.errors import (
     BrandedContentCannotBePrivate,
     CaptionTooLong,
     CreatorCannotPostNow,
+    DisplayRequestOutOfBounds,
     DurationOverCreatorMax,
     InteractionDisabledByCreator,
     MediaTooLarge,
@@ -27,6 +28,8 @@ VIDEO_TITLE_MAX = 2200  # ref 7.1, UTF-16 code units
 PHOTO_TITLE_MAX = 90  # ref 9
 PHOTO_DESCRIPTION_MAX = 4000  # ref 9
 MAX_PHOTOS = 35  # ref 9
+MAX_VIDEO_PAGE = 20  # ref 5.1: max_count at most 20
+MAX_QUERY_IDS = 20  # ref 5.1: at most 20 video ids per query
 API_MAX_VIDEO_SECONDS = 600  # ref 13: the API takes at most 10 min whatever the creator's limit
 VIDEO_CONTAINERS = ("mp4", "mov", "webm")  # ref 13
 VIDEO_CODECS = ("h264", "hevc", "vp8", "vp9")  # ref 13 (FFmpeg's names)
@@ -64,6 +67,18 @@ def photo_set(urls: Sequence[str], cover_index: int) -> None:
         raise UnsupportedMedia(f"a photo post has 1 to {MAX_PHOTOS} photos, not {len(urls)}")
     if not 0 <= cover_index < len(urls):
         raise UnsupportedMedia(f"photo_cover_index {cover_index} is not in 0..{len(urls) - 1}")
+
+
+def video_page_size(max_count: int | None) -> None:
+    """ref 5.1: `max_count` is 1 to 20 (10 when left out)."""
+    if max_count is not None and not 1 <= max_count <= MAX_VIDEO_PAGE:
+        raise DisplayRequestOutOfBounds(f"max_count is 1 to {MAX_VIDEO_PAGE}, not {max_count}")
+
+
+def video_ids(ids: Sequence[str]) -> None:
+    """ref 5.1: a query names 1 to 20 video ids."""
+    if not 1 <= len(ids) <= MAX_QUERY_IDS:
+        raise DisplayRequestOutOfBounds(f"a query names 1 to {MAX_QUERY_IDS} ids, not {len(ids)}")
 
 
 def video_file(source: FileSource) -> None:

@@ -19,6 +19,7 @@ from client.chunks import DEFAULT_CHUNK_SIZE, ChunkPlan
 from client.flows import Flow, OnStatus, Progress, Send, Sleep, VideoSource
 from client.models import (
     DIRECT_POST,
+    VIDEO_FIELDS,
     CreatorInfo,
     PhotoPostInfo,
     PostInfo,
@@ -26,6 +27,7 @@ from client.models import (
     PublishResult,
     PublishStatus,
     UserInfo,
+    VideoPage,
 )
 from client.protocol import API_BASE
 from client.tokens import Now, Token, TokenStore, wall_clock
@@ -125,6 +127,22 @@ class TikTokClient(ClientBase):
 
     def user_info(self, fields: Sequence[str]) -> UserInfo:
         return self._run(self.core.user_info(fields))
+
+    def list_videos(
+        self,
+        fields: Sequence[str] = VIDEO_FIELDS,
+        *,
+        cursor: int | None = None,
+        max_count: int | None = None,
+    ) -> VideoPage:
+        """ref 5.1: a page of the creator's public videos, newest first (video.list)."""
+        return self._run(self.core.list_videos(fields, cursor, max_count))
+
+    def query_videos(
+        self, video_ids: Sequence[str], fields: Sequence[str] = VIDEO_FIELDS
+    ) -> VideoPage:
+        """ref 5.1: those of `video_ids` that are the creator's public videos."""
+        return self._run(self.core.query_videos(video_ids, fields))
 
     def fetch_status(self, publish_id: str) -> PublishStatus:
         return self._run(self.core.fetch_status(publish_id))

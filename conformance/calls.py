@@ -48,10 +48,25 @@ def user_info(
     return http.get(spec.PATHS["user_info"], params=query, headers=bearer(token))
 
 
+def videos(
+    http: httpx.Client,
+    endpoint: str,
+    token: str | None,
+    body: Any,
+    fields: str | None = "id,create_time",
+) -> httpx.Response:
+    """ref 5.1: `video_list` or `video_query`, `fields` in the query and a JSON body."""
+    params = {} if fields is None else {"fields": fields}
+    headers = bearer(token) | {"Content-Type": JSON_TYPE}
+    return http.post(spec.PATHS[endpoint], params=params, headers=headers, json=body)
+
+
 def call(http: httpx.Client, endpoint: str, token: str | None, body: Any = None) -> httpx.Response:
     """Any envelope endpoint with a valid request shape (`body` for the POST ones)."""
     if endpoint == "user_info":
         return user_info(http, token, "open_id")
+    if endpoint in ("video_list", "video_query"):
+        return videos(http, endpoint, token, body)
     if endpoint == "creator_info":
         return post(http, endpoint, token)
     return post(http, endpoint, token, body)
@@ -60,6 +75,20 @@ def call(http: httpx.Client, endpoint: str, token: str | None, body: Any = None)
 def form(http: httpx.Client, endpoint: str, fields: dict[str, str]) -> httpx.Response:
     """POST a form to an OAuth endpoint (ref 2.4, 2.5)."""
     return http.post(spec.PATHS[endpoint], data=fields, headers={"Content-Type": FORM_TYPE})
+
+
+def code_exchange(
+    app: AppInfo, code: dict[str, Any], verifier: str | None = None
+) -> dict[str, str]:
+    """ref 2.4: the form that exchanges `code` (a controller's authorize answer) for tokens."""
+    fields = {
+        "client_key": app.client_key,
+        "client_secret": app.client_secret,
+        "code": code["code"],
+        "grant_type": "authorization_code",
+        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
+    }
+    return fields | ({"code_verifier": verifier} if verifier else {})
 
 
 # -- bodies ------------------------------------------------------------------------------------
@@ -102,6 +131,8 @@ def valid_body(endpoint: str, *, publish_id: str = "", photo_url: str = "") -> A
     """The smallest valid body for each POST endpoint."""
     return {
         "user_info": None,
+        "video_list": {"max_count": 10},
+        "video_query": {"filters": {"video_ids": ["7000000000000000000"]}},
         "creator_info": None,
         "video_init": video_init(file_upload()),
         "inbox_video_init": {"source_info": file_upload()},

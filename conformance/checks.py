@@ -176,12 +176,35 @@ def _status(data: dict[str, Any], where: str, source: str | None) -> None:
             assert _is_count(data[counter]), f"{where}: {counter} is not an int64 (ref 11)"
 
 
+def _videos(data: dict[str, Any], where: str, source: str | None, paged: bool = False) -> None:
+    """ref 5.1: `videos` (Video Objects), `cursor` (int64) and `has_more` (bool); the query
+    may leave the last two out, the list may not (`paged`)."""
+    videos = data.get("videos")
+    assert isinstance(videos, list), f"{where}: no data.videos list (ref 5.1)"
+    for video in videos:
+        assert isinstance(video, dict), f"{where}: a video is not an object (ref 5.1)"
+        for name, value in video.items():
+            assert name in spec.VIDEO_FIELDS, f"{where}: {name} is not a Video Object field"
+            kind = spec.VIDEO_FIELDS[name]
+            assert _is(value, kind), f"{where}: {name} is not a {kind.__name__} (ref 5.1)"
+    if "cursor" in data or paged:
+        assert _is_count(data.get("cursor")), f"{where}: data.cursor is not an int64 (ref 5.1)"
+    if "has_more" in data or paged:
+        assert isinstance(data.get("has_more"), bool), f"{where}: data.has_more (ref 5.1)"
+
+
+def _video_list(data: dict[str, Any], where: str, source: str | None) -> None:
+    _videos(data, where, source, paged=True)
+
+
 def _nothing(data: dict[str, Any], where: str, source: str | None) -> None:
     """cancel: `{"error": {...}}`, data optional (ref 12)."""
 
 
 SUCCESS = {
     "user_info": _user_info,
+    "video_list": _video_list,
+    "video_query": _videos,
     "creator_info": _creator_info,
     "video_init": _init,
     "inbox_video_init": _init,

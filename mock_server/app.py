@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import authorize, oauth, posting, upload, user
+from mock_server.api import authorize, oauth, posting, upload, user, videos
 from mock_server.api.http import api_error, oauth_error
-from mock_server.control import dashboard
+from mock_server.control import dashboard, properties
 from mock_server.control.audit import audit_routes
 from mock_server.control.guard import ControlGuard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
-from mock_server.domain.endpoints import ENDPOINTS
+from mock_server.domain.endpoints import ENDPOINTS, family_of
 from mock_server.domain.errors import ApiError, OAuthError
 from mock_server.logs import AnswerCutShort, QuietDisconnects, install_filters
 from mock_server.middleware import JournalMiddleware, PumpMiddleware
@@ -32,6 +32,8 @@ HANDLERS: dict[str, tuple[Callable[[Request], Awaitable[Response]], list[str]]] 
     "token": (oauth.token, ["POST"]),
     "revoke": (oauth.revoke, ["POST"]),
     "user_info": (user.info, ["GET"]),
+    "video_list": (videos.video_list, ["POST"]),
+    "video_query": (videos.video_query, ["POST"]),
     "creator_info": (posting.creator_info, ["POST"]),
     "video_init": (posting.video_init, ["POST"]),
     "inbox_video_init": (posting.inbox_video_init, ["POST"]),
@@ -49,20 +51,10 @@ def tiktok_routes() -> list[Route]:
     ]
 
 
-def _family(path: str) -> str:
-    if path.startswith("/_sandbox"):
-        return "control"
-    if path.startswith("/v2/oauth/") or path.startswith("/v2/auth/"):
-        return "oauth"
-    if path.startswith("/v2/post/"):
-        return "posting"
-    return "display"
-
-
 async def http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths (404) and wrong methods (405), each in its family's error shape."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    family = _family(request.url.path)
+    family = family_of(request.url.path)
     what = (
         f"{request.method} is not allowed on {request.url.path}"
         if status == 405
@@ -74,15 +66,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return oauth_error(
             request, OAuthError("invalid_request", what, rule=f"http_{status}"), status=status
         )
-    code = "invalid_param" if family == "posting" else "invalid_params"
-    return api_error(request, ApiError(code, what, rule=f"http_{status}", http_status=status))
+    # The family's bad-input spelling is chosen when the envelope is rendered (api_error).
+    return api_error(
+        request, ApiError("invalid_params", what, rule=f"http_{status}", http_status=status)
+    )
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the sandbox: the family's 500 shape, never a stack trace."""
     if isinstance(exc, AnswerCutShort):
         return Response(status_code=500)  # never sent: the answer was broken on purpose
-    family = _family(request.url.path)
+    family = family_of(request.url.path)
     if family == "control":
         return error_json(500, "internal_error", "the sandbox failed; see its log")
     if family == "oauth":
@@ -97,9 +91,11 @@ def build_app(state: SandboxState) -> Starlette:
         *tiktok_routes(),
         *control_routes(),
         *audit_routes(),
+        *properties.routes(),
         Route("/_sandbox", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/", dashboard.dashboard, methods=["GET"]),
         Route("/_sandbox/avatars/{uid}.svg", dashboard.avatar, methods=["GET"]),
+        Route("/_sandbox/covers/{video_id}.jpeg", dashboard.cover, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

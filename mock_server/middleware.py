@@ -9,6 +9,7 @@ import anyio.to_thread
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
 from mock_server.runtime.clock import format_instant
 from mock_server.runtime.journal import REPLAY_BYTES, Exchange, JournalEntry, preview
 from mock_server.state import SandboxState
@@ -37,7 +38,7 @@ def _journaled(scope: Scope) -> bool:
     path: str = scope["path"]
     if path.startswith("/_sandbox"):
         # Control reads and the dashboard are not the app's traffic; control changes are.
-        return scope["method"] not in ("GET", "HEAD") and not path.startswith("/_sandbox/avatars")
+        return scope["method"] not in ("GET", "HEAD") and not path.startswith(PUBLIC_MEDIA_PREFIXES)
     return True
 
 

@@ -149,3 +149,32 @@ def action_buttons(publish_id: str, actions: Iterable[str], form_token: str) -> 
         for a in actions
     )
     return Markup(forms)
+
+
+def add_property_form(client_key: str, form_token: str) -> Markup:
+    """The dashboard's "add a URL property" form for one app (ref 10.4)."""
+    path = escape(f"/_sandbox/apps/{client_key}/url_properties")
+    return Markup(
+        f"<form method=post action='{path}' data-app='{escape(client_key)}'>"
+        f"{_hidden({FIELD: form_token})}"
+        "<select name=type><option value=url_prefix>URL prefix</option>"
+        "<option value=domain>Domain</option></select> "
+        "<input name=value size=40 placeholder='https://media.example.com/videos/ or "
+        "media.example.com' required> <button>Add property</button></form>"
+    )
+
+
+def verify_property_form(client_key: str, property_id: str, kind: str, form_token: str) -> Markup:
+    """Verify a property: a button for a URL prefix (the sandbox fetches the signature file),
+    a box for a domain's TXT records (the sandbox cannot query DNS offline)."""
+    path = escape(f"/_sandbox/apps/{client_key}/url_properties/{property_id}/verify")
+    records = (
+        "<textarea name=dns_txt rows=1 cols=50 placeholder='the TXT records of the domain, "
+        "one a line'></textarea> "
+        if kind == "domain"
+        else ""
+    )
+    return Markup(
+        f"<form method=post action='{path}' data-property='{escape(property_id)}'>"
+        f"{_hidden({FIELD: form_token})}{records}<button>Verify</button></form>"
+    )

@@ -224,18 +224,20 @@ class Sandbox:
     def issue_tokens(
         self, client_key: str, username: str, scopes: list[str], redirect_uri: str | None = None
     ) -> TokenResponse:
-        """A token pair as `/v2/oauth/token/` would return it for a fresh authorization."""
-        code = self.issue_code(client_key, username, scopes, redirect_uri)
+        """A token pair as `/v2/oauth/token/` would return it for a fresh authorization
+        (PKCE is done on the app's behalf when it needs it)."""
         with self.state.lock:
             world = self.state.world
-            form = {
-                "client_key": client_key,
-                "client_secret": world.apps[client_key].client_secret,
-                "code": code,
-                "redirect_uri": world.codes[code].redirect_uri,
-            }
             now = self.clock.now()
-            return cast(TokenResponse, oauth.exchange_code(world, form, now).body(now))
+            _, pair = oauth.tokens_headless(
+                world,
+                world.apps[client_key],
+                world.creators[username],
+                scopes,
+                now,
+                redirect_uri=redirect_uri,
+            )
+            return cast(TokenResponse, pair.body(now))
 
     # -- a context manager ------------------------------------------------------------------
 

@@ -20,6 +20,25 @@ from mock_server.runtime.clock import MAX_INSTANT, MIN_INSTANT, format_instant, 
 
 DEFAULT_SCENARIO = "default"
 OAUTH_ERROR_STATUSES = ("observed", "rfc")
+# The spellings TikTok answers a bad field with on the posting endpoints: the plural is what
+# recorded answers carry, the singular what the posting pages list (docs/fidelity.md).
+POSTING_BAD_INPUT_CODES = ("invalid_params", "invalid_param")
+# FILE_UPLOAD inits with more than one chunk: accepted as documented, or refused as TikTok did
+# from about 2026-08-09 (post-for-me issue 327).
+MULTI_CHUNK_INITS = ("accept", "refuse")
+# Display API `fields`: a name TikTok does not know, and one whose scope was not granted.
+DISPLAY_UNKNOWN_FIELDS = ("ignore", "refuse")
+DISPLAY_UNSCOPED_FIELDS = ("scope_not_authorized", "scope_permission_missed", "omit")
+# Scenario keys that pick one of TikTok's possible behaviours: key -> {field: choices}, the
+# first choice being the default.
+BEHAVIOURS: dict[str, dict[str, tuple[str, ...]]] = {
+    "oauth": {"error_status": OAUTH_ERROR_STATUSES},
+    "posting": {"bad_input_code": POSTING_BAD_INPUT_CODES, "multi_chunk_init": MULTI_CHUNK_INITS},
+    "display": {
+        "unknown_fields": DISPLAY_UNKNOWN_FIELDS,
+        "unscoped_fields": DISPLAY_UNSCOPED_FIELDS,
+    },
+}
 _TOP_LEVEL = (
     "name",
     "description",
@@ -27,6 +46,8 @@ _TOP_LEVEL = (
     "seed",
     "clock",
     "oauth",
+    "posting",
+    "display",
     "timing",
     "inject_failures",
     "faults",
@@ -62,6 +83,10 @@ class Scenario:
     clock_start: float | None = None
     clock_frozen: bool = False
     oauth_error_status: str = "observed"
+    posting_bad_input_code: str = "invalid_params"
+    posting_multi_chunk_init: str = "accept"
+    display_unknown_fields: str = "ignore"
+    display_unscoped_fields: str = "scope_not_authorized"
     timing: Timing = TIMING_PROFILES[DEFAULT_PROFILE]
     inject_failures: tuple[Mapping[str, Any], ...] = ()
     faults: tuple[Mapping[str, Any], ...] = ()
@@ -157,6 +182,22 @@ def _known_keys(data: Mapping[Any, Any], source: str, where: str, allowed: Seque
             )
 
 
+def _behaviours(data: Mapping[str, Any], source: str) -> dict[str, str]:
+    """The `oauth`, `posting` and `display` choices, as `{"key.field": value}`."""
+    chosen = {}
+    for key, fields in BEHAVIOURS.items():
+        section = data.get(key) or {}
+        _expect(isinstance(section, dict), source, key, "a mapping", section)
+        _known_keys(section, source, key, tuple(fields))
+        for name, choices in fields.items():
+            value = section.get(name, choices[0])
+            _expect(
+                value in choices, source, f"{key}.{name}", "one of " + ", ".join(choices), value
+            )
+            chosen[f"{key}.{name}"] = value
+    return chosen
+
+
 def parse_scenario(data: object, source: str, default_name: str = "scenario") -> Scenario:
     """Check the shape of a scenario document (apps and creators are checked when built)."""
     _expect(isinstance(data, dict), source, "(top level)", "a mapping", type(data).__name__)
@@ -187,17 +228,7 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         )
     frozen = clock.get("frozen", False)
     _expect(type(frozen) is bool, source, "clock.frozen", "true or false", frozen)
-    oauth = data.get("oauth") or {}
-    _expect(isinstance(oauth, dict), source, "oauth", "a mapping", oauth)
-    _known_keys(oauth, source, "oauth", ("error_status",))
-    status = oauth.get("error_status", "observed")
-    _expect(
-        status in OAUTH_ERROR_STATUSES,
-        source,
-        "oauth.error_status",
-        "one of " + ", ".join(OAUTH_ERROR_STATUSES),
-        status,
-    )
+    behaviours = _behaviours(data, source)
     try:
         timing = timing_from(data.get("timing"), "timing")
     except SettingError as exc:
@@ -217,7 +248,11 @@ def parse_scenario(data: object, source: str, default_name: str = "scenario") ->
         seed=seed,
         clock_start=start,
         clock_frozen=frozen,
-        oauth_error_status=status,
+        oauth_error_status=behaviours["oauth.error_status"],
+        posting_bad_input_code=behaviours["posting.bad_input_code"],
+        posting_multi_chunk_init=behaviours["posting.multi_chunk_init"],
+        display_unknown_fields=behaviours["display.unknown_fields"],
+        display_unscoped_fields=behaviours["display.unscoped_fields"],
         timing=timing,
         inject_failures=lists["inject_failures"],
         faults=lists["faults"],

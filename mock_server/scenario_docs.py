@@ -19,7 +19,7 @@ APP_COLUMNS = ("client_key", "name", "stage", "scopes")
 APP_HIDDEN = ("client_secret", "description")
 CREATOR_COLUMNS = ("username", "account")
 CREATOR_HIDDEN = ("nickname",)
-EXTRAS = ("seed", "clock", "oauth", "timing", "faults", "inject_failures")
+EXTRAS = ("seed", "clock", "oauth", "posting", "display", "timing", "faults", "inject_failures")
 
 
 def render_catalog(names: Iterable[str] | None = None) -> str:

@@ -32,6 +32,7 @@ from mock_server.domain.world import World
 from mock_server.forms import FormTokens
 from mock_server.population import add_fault, injection_from, new_faker, populate
 from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
+from mock_server.runtime.covers import CoverStore
 from mock_server.runtime.downloads import Downloads
 from mock_server.runtime.fetcher import HttpxFetcher, UrlFetcher
 from mock_server.runtime.journal import DEFAULT_CAPACITY, Journal
@@ -85,6 +86,7 @@ class SandboxState:
         # sandbox's own clock.
         self._clock_given = clock is not None
         self.spool = MediaSpool()
+        self.covers = CoverStore()
         self.fetcher: UrlFetcher = fetcher or HttpxFetcher()
         self.webhook_sender: WebhookSender = webhook_sender or HttpxWebhookSender()
         self.downloads = Downloads(self)
@@ -115,7 +117,12 @@ class SandboxState:
         # The instant the world was built: a journal replay starts its clock here.
         self.built_at = self.clock.now()
         self._generation += 1
-        world = World(ids=IdFactory(self.seed), timing=scenario.timing, generation=self._generation)
+        world = World(
+            ids=IdFactory(self.seed),
+            timing=scenario.timing,
+            multi_chunk_init=scenario.posting_multi_chunk_init,
+            generation=self._generation,
+        )
         faker = new_faker(self.seed)
         try:
             populate(world, faker, scenario.apps, scenario.creators, self.built_at, scenario.source)
@@ -146,6 +153,7 @@ class SandboxState:
             self.journal.clear(restart=True)
             self.downloads.abort_all()
             self.spool.clear()
+            self.covers.clear()
 
     @contextmanager
     def all_or_nothing(self) -> Iterator[None]:
@@ -179,6 +187,7 @@ class SandboxState:
         for publish_id in released:
             self.downloads.abort(publish_id)
             self.spool.discard_all(publish_id, generation)
+            self.covers.discard(publish_id)
 
     def dispatch_webhooks(self, background: bool = False) -> int:
         """Send every webhook delivery that is due; returns how many were attempted.

@@ -12,6 +12,7 @@ set), which turns the skip into a failure.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from collections.abc import Iterator
@@ -134,17 +135,23 @@ def browsing(browser: Any) -> Iterator[Browsing]:
         context.close()
 
 
-def authorize_url(base: str, client_key: str, scopes: list[str], redirect_uri: str) -> str:
-    query = urlencode(
-        {
-            "client_key": client_key,
-            "scope": ",".join(scopes),
-            "redirect_uri": redirect_uri,
-            "state": "st-8f3a/xyz",
-            "response_type": "code",
-        }
-    )
-    return f"{base}/v2/auth/authorize/?{query}"
+def authorize_url(
+    base: str,
+    client_key: str,
+    scopes: list[str],
+    redirect_uri: str,
+    code_challenge: str | None = None,
+) -> str:
+    params = {
+        "client_key": client_key,
+        "scope": ",".join(scopes),
+        "redirect_uri": redirect_uri,
+        "state": "st-8f3a/xyz",
+        "response_type": "code",
+    }
+    if code_challenge:
+        params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+    return f"{base}/v2/auth/authorize/?{urlencode(params)}"
 
 
 def unused_port() -> int:
@@ -265,7 +272,9 @@ def test_sandbox_app_accepts_only_its_target_users(
     redirect_uri = f"http://127.0.0.1:{unused_port()}/callback/"  # matches :*/callback/
     callback = browsing.intercept(redirect_uri + "**")
 
-    url = authorize_url(running.url, ACME_SANDBOX, ["user.info.basic"], redirect_uri)
+    # A desktop app sends PKCE with TikTok's hex challenge (ref 2.1).
+    challenge = hashlib.sha256(b"browser-test-verifier-" + b"0" * 30).hexdigest()
+    url = authorize_url(running.url, ACME_SANDBOX, ["user.info.basic"], redirect_uri, challenge)
     response = page.goto(url)
     assert response is not None and response.status == 200
     assert "Acme Sandbox" in page.locator("h1").inner_text()

@@ -9,6 +9,7 @@ proxy, and the proxy would refuse it anyway.
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ import pytest
 from mock_server import Sandbox
 from mock_server.frontdoor import LocalCA
 from tests.test_browser import ACME_SANDBOX, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _unavailable
+
+VERIFIER = "frontdoor-verifier-" + "0123456789" * 3
+CHALLENGE = hashlib.sha256(VERIFIER.encode()).hexdigest()
 
 pytestmark = pytest.mark.browser
 
@@ -90,9 +94,11 @@ def test_chromium_completes_the_consent_page_at_tiktoks_address_through_the_prox
         try:
             page = browser.new_context().new_page()
             page.set_default_timeout(TIMEOUT_MS)
+            # A desktop app sends PKCE: TikTok's hex challenge of the verifier (ref 2.1).
             query = (
                 f"client_key={ACME_SANDBOX}&scope=user.info.basic&response_type=code"
                 f"&redirect_uri={receiver.redirect_uri}&state=st-proxy"
+                f"&code_challenge={CHALLENGE}&code_challenge_method=S256"
             )
             response = page.goto(f"https://www.tiktok.com/v2/auth/authorize/?{query}")
             assert response is not None and response.status == 200
@@ -124,6 +130,7 @@ def test_chromium_completes_the_consent_page_at_tiktoks_address_through_the_prox
                     "code": code,
                     "grant_type": "authorization_code",
                     "redirect_uri": receiver.redirect_uri,
+                    "code_verifier": VERIFIER,
                 },
             )
         assert token.status_code == 200, token.text

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server.api import jsontext
+from mock_server.domain.endpoints import family_of
 from mock_server.domain.errors import (
     API_ERRORS,
     MALFORMED_PARAMETERS,
@@ -24,7 +25,9 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import UPLOAD_ACTIONS, FaultRule, fire
 from mock_server.domain.hosts import upload_origin
-from mock_server.domain.oauth import Session, resolve_access_token, token_holder
+from mock_server.domain.oauth import Session, require_scope, resolve_access_token, token_holder
+from mock_server.domain.ratelimit import check_rate
+from mock_server.domain.scopes import ENDPOINT_SCOPES
 from mock_server.domain.text import plain_decimal
 from mock_server.logs import AnswerCutShort
 from mock_server.responses import JSONResponse
@@ -44,6 +47,19 @@ def note(request: Request, **fields: object) -> None:
     """Tell the journal about this request (client_key, creator, error_code, rule, media)."""
     notes = request.scope.setdefault("sandbox_notes", {})
     notes.update({k: v for k, v in fields.items() if v is not None})
+
+
+async def authorized(request: Request, endpoint: str) -> Session:
+    """Who is calling `endpoint`: the token, then the endpoint's scope, then its rate limit
+    (DESIGN: request flow), then the fault rules that fire on the request."""
+    state = sandbox(request)
+    with state.lock:
+        now = state.now()
+        session = session_for(request, state, now)
+        require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
+        check_rate(state.world.limiter, endpoint, session.token, now)
+    await apply_faults(request, endpoint, session.app.client_key, session.creator.uid)
+    return session
 
 
 def base_url(request: Request) -> str:
@@ -110,11 +126,26 @@ def envelope(request: Request, data: dict[str, Any] | None, *, with_data: bool =
     return _json(body, 200, log_id)
 
 
+BAD_INPUT = "invalid_params"  # what the sandbox raises for a bad field; spelled per family
+
+
+def spelled(request: Request, code: str) -> str:
+    """The bad-input code as this endpoint family answers it: `invalid_params` on Display and
+    user endpoints; on the posting endpoints the scenario's `posting.bad_input_code`
+    (`invalid_params`, as recorded answers carry it, by default; ref 4.2, OQ 13)."""
+    if code not in ("invalid_params", "invalid_param"):
+        return code
+    if family_of(request.url.path) == "posting":
+        return sandbox(request).scenario.posting_bad_input_code
+    return "invalid_params"
+
+
 def api_error(request: Request, error: ApiError) -> Response:
     """A failure in the envelope, with `data: {}` as recorded responses carry it."""
     log_id = new_log_id(request)
-    note(request, error_code=error.code, rule=error.rule)
-    body = {"data": {}, "error": {"code": error.code, "message": error.message, "log_id": log_id}}
+    code = spelled(request, error.code)
+    note(request, error_code=code, rule=error.rule)
+    body = {"data": {}, "error": {"code": code, "message": error.message, "log_id": log_id}}
     return _json(body, error.http_status, log_id)
 
 
@@ -139,36 +170,30 @@ def oauth_error(request: Request, error: OAuthError, status: int | None = None) 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def tiktok_endpoint(invalid_code: str) -> Callable[[Handler], Handler]:
-    """Wrap an envelope endpoint: domain errors and oversized bodies become TikTok errors.
+def tiktok_endpoint(handler: Handler) -> Handler:
+    """Wrap an envelope endpoint: domain errors and oversized bodies become TikTok errors, the
+    bad-input code spelled as the endpoint's family answers it (`spelled`)."""
 
-    `invalid_code` is the endpoint family's bad-input code: `invalid_params` on Display and
-    user endpoints, `invalid_param` on posting endpoints (ref 4.2).
-    """
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return api_error(request, exc)
+        except InjectedFault as fault:
+            return envelope_fault(request, fault.rule)
+        except BodyTooLarge:
+            return api_error(
+                request,
+                ApiError(
+                    BAD_INPUT,
+                    "The request body is too large.",
+                    rule="body_too_large",
+                    http_status=413,
+                ),
+            )
 
-    def wrap(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return api_error(request, exc)
-            except InjectedFault as fault:
-                return envelope_fault(request, fault.rule, invalid_code)
-            except BodyTooLarge:
-                return api_error(
-                    request,
-                    ApiError(
-                        invalid_code,
-                        "The request body is too large.",
-                        rule="body_too_large",
-                        http_status=413,
-                    ),
-                )
-
-        return endpoint
-
-    return wrap
+    return endpoint
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -301,25 +326,25 @@ def broken_answer(rule: FaultRule, body: bytes) -> Response:
     return TruncatedResponse(body, keep, why=f"injected fault {rule.rule_id} ({rule.action})")
 
 
-def envelope_fault(request: Request, rule: FaultRule, invalid_code: str) -> Response:
+def envelope_fault(request: Request, rule: FaultRule) -> Response:
     """An injected failure on a `{data, error}` endpoint."""
     if rule.action != "error":
         body = json.dumps({"data": {}, "error": {"code": "ok", "message": "", "log_id": ""}})
         return broken_answer(rule, body.encode())
     status = rule.status or 500
-    code = rule.error_code if rule.error_code in API_ERRORS else _code_for(status, invalid_code)
+    code = rule.error_code if rule.error_code in API_ERRORS else _code_for(status)
     return api_error(
         request, ApiError(code, rule.message, rule=f"fault:{rule.rule_id}", http_status=status)
     )
 
 
-def _code_for(status: int, invalid_code: str) -> str:
+def _code_for(status: int) -> str:
     if status == 429:
         return "rate_limit_exceeded"
     if status == 401:
         return "access_token_invalid"
     if 400 <= status < 500:
-        return invalid_code
+        return BAD_INPUT
     return "internal_error"
 
 

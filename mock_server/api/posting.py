@@ -1,5 +1,6 @@
 """The Content Posting endpoints (ref 6-12): parse TikTok's JSON, call the domain, answer in
-the envelope. Request-shape problems are `invalid_param` (ref 4.2: the posting pages' code)."""
+the envelope. Request-shape problems are `invalid_params`, spelled as the scenario says when
+the envelope is rendered (`http.spelled`; ref 4.2, OQ 13)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,26 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.api import jsontext
+from mock_server.api.bodies import (
+    bad,
+    json_body,
+    read_bool,
+    read_int,
+    read_object,
+    read_string,
+)
 from mock_server.api.http import (
     Handler,
-    apply_faults,
+    authorized,
     base_url,
     envelope,
     note,
-    read_body,
     sandbox,
-    session_for,
     tiktok_endpoint,
     upload_base_url,
 )
 from mock_server.domain import posting
-from mock_server.domain.errors import ApiError
-from mock_server.domain.oauth import Session, require_scope
+from mock_server.domain.oauth import Session
 from mock_server.domain.posting import InitRequest, PostInfo, SourceInfo
 from mock_server.domain.publishing import (
     DIRECT_POST,
@@ -35,89 +40,14 @@ from mock_server.domain.publishing import (
     VIDEO,
     Publish,
 )
-from mock_server.domain.ratelimit import check_rate
-from mock_server.domain.scopes import ENDPOINT_SCOPES
-from mock_server.domain.users import avatar_url
+from mock_server.domain.users import creator_avatar_url
 from mock_server.state import SandboxState
-
-JSON_TYPES = ("", "application/json", "text/json")
-
-
-def _bad(message: str, rule: str = "request_shape") -> ApiError:
-    return ApiError("invalid_param", message, rule=rule)
-
-
-async def json_body(request: Request, state: SandboxState) -> dict[str, Any]:
-    """ref 7: `Content-Type: application/json; charset=UTF-8`; an empty body is `{}`."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in JSON_TYPES:
-        raise _bad(f"Content-Type must be application/json, not {content_type}.", "content_type")
-    raw = await read_body(request, state.options.max_body_bytes)
-    if not raw.strip():
-        return {}
-    try:
-        data = jsontext.parse(raw, strict=False)
-    except jsontext.JsonProblem as exc:
-        raise _bad(f"The request body is not valid JSON: {exc}", "body_not_json") from exc
-    if not isinstance(data, dict):
-        raise _bad("The request body must be a JSON object.", "body_not_object")
-    return data
-
-
-# -- typed field readers: each names the field it refuses --------------------------------
-
-
-def _object(data: dict[str, Any], key: str, where: str, required: bool) -> dict[str, Any] | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _bad(f"{where}{key} is required.")
-        return None
-    if not isinstance(value, dict):
-        raise _bad(f"{where}{key} must be an object.")
-    return value
-
-
-def _string(data: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _bad(f"{where}{key} is required.")
-        return None
-    if not isinstance(value, str):
-        raise _bad(f"{where}{key} must be a string.")
-    return value
-
-
-def _bool(data: dict[str, Any], key: str, where: str) -> bool:
-    value = data.get(key)
-    if value is None:
-        return False
-    if type(value) is not bool:
-        raise _bad(f"{where}{key} must be a boolean.")
-    return value
-
-
-INT64_MAX = 2**63 - 1
-
-
-def _int(data: dict[str, Any], key: str, where: str, maximum: int = INT64_MAX) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if type(value) is float and value.is_integer():
-        value = int(value)
-    if type(value) is not int:
-        raise _bad(f"{where}{key} must be an integer.")
-    if not -maximum - 1 <= value <= maximum:
-        raise _bad(f"{where}{key} is out of range (at most {maximum}).")
-    return value
 
 
 def _enum(data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> str:
-    value = _string(data, key, where, required=True)
+    value = read_string(data, key, where, required=True)
     if value not in allowed:
-        raise _bad(f"{where}{key} must be one of {', '.join(allowed)}.")
+        raise bad(f"{where}{key} must be one of {', '.join(allowed)}.")
     assert value is not None
     return value
 
@@ -127,52 +57,52 @@ def parse_post_info(data: dict[str, Any] | None) -> PostInfo:
         return PostInfo()
     w = "post_info."
     return PostInfo(
-        privacy_level=_string(data, "privacy_level", w),
-        title=_string(data, "title", w),
-        description=_string(data, "description", w),
-        disable_duet=_bool(data, "disable_duet", w),
-        disable_stitch=_bool(data, "disable_stitch", w),
-        disable_comment=_bool(data, "disable_comment", w),
-        video_cover_timestamp_ms=_int(data, "video_cover_timestamp_ms", w, 2**31 - 1),
-        brand_content_toggle=_bool(data, "brand_content_toggle", w),
-        brand_organic_toggle=_bool(data, "brand_organic_toggle", w),
-        is_aigc=_bool(data, "is_aigc", w),
-        auto_add_music=_bool(data, "auto_add_music", w),
+        privacy_level=read_string(data, "privacy_level", w),
+        title=read_string(data, "title", w),
+        description=read_string(data, "description", w),
+        disable_duet=read_bool(data, "disable_duet", w),
+        disable_stitch=read_bool(data, "disable_stitch", w),
+        disable_comment=read_bool(data, "disable_comment", w),
+        video_cover_timestamp_ms=read_int(data, "video_cover_timestamp_ms", w, 2**31 - 1),
+        brand_content_toggle=read_bool(data, "brand_content_toggle", w),
+        brand_organic_toggle=read_bool(data, "brand_organic_toggle", w),
+        is_aigc=read_bool(data, "is_aigc", w),
+        auto_add_music=read_bool(data, "auto_add_music", w),
     )
 
 
 def parse_video_source(data: dict[str, Any]) -> SourceInfo:
-    info = _object(data, "source_info", "", required=True)
+    info = read_object(data, "source_info", "", required=True)
     assert info is not None
     w = "source_info."
     source = _enum(info, "source", w, (FILE_UPLOAD, PULL_FROM_URL))
     if source == PULL_FROM_URL:
-        return SourceInfo(source, video_url=_string(info, "video_url", w, required=True))
+        return SourceInfo(source, video_url=read_string(info, "video_url", w, required=True))
     return SourceInfo(
         source,
-        video_size=_int(info, "video_size", w),
-        chunk_size=_int(info, "chunk_size", w),
-        total_chunk_count=_int(info, "total_chunk_count", w),
+        video_size=read_int(info, "video_size", w),
+        chunk_size=read_int(info, "chunk_size", w),
+        total_chunk_count=read_int(info, "total_chunk_count", w),
     )
 
 
 def parse_photo_source(data: dict[str, Any]) -> SourceInfo:
-    info = _object(data, "source_info", "", required=True)
+    info = read_object(data, "source_info", "", required=True)
     assert info is not None
     w = "source_info."
     source = _enum(info, "source", w, (PULL_FROM_URL,))
     images = info.get("photo_images")
     if not isinstance(images, list) or not all(isinstance(u, str) for u in images):
-        raise _bad("source_info.photo_images must be a list of URLs.")
-    cover = _int(info, "photo_cover_index", w, 2**31 - 1)
+        raise bad("source_info.photo_images must be a list of URLs.")
+    cover = read_int(info, "photo_cover_index", w, 2**31 - 1)
     if cover is None:
-        raise _bad("source_info.photo_cover_index is required.")
+        raise bad("source_info.photo_cover_index is required.")
     return SourceInfo(source, photo_images=tuple(images), photo_cover_index=cover)
 
 
 def parse_video_init(data: dict[str, Any]) -> InitRequest:
     """ref 7: `post_info` and `source_info`; unknown fields are ignored."""
-    post_info = parse_post_info(_object(data, "post_info", "", required=False))
+    post_info = parse_post_info(read_object(data, "post_info", "", required=False))
     return InitRequest("video_init", DIRECT_POST, VIDEO, parse_video_source(data), post_info)
 
 
@@ -185,32 +115,22 @@ def parse_content_init(data: dict[str, Any]) -> InitRequest:
     """ref 9: photos, `post_mode` DIRECT_POST or MEDIA_UPLOAD, PULL_FROM_URL only."""
     _enum(data, "media_type", "", (PHOTO,))
     mode = _enum(data, "post_mode", "", (DIRECT_POST, MEDIA_UPLOAD))
-    post_info = parse_post_info(_object(data, "post_info", "", required=True))
+    post_info = parse_post_info(read_object(data, "post_info", "", required=True))
     return InitRequest("content_init", mode, PHOTO, parse_photo_source(data), post_info)
 
 
 # -- handlers ---------------------------------------------------------------------------
 
 
-def _session(request: Request, state: SandboxState, endpoint: str) -> Session:
-    """Token, then scope, then the endpoint's rate limit (DESIGN: request flow)."""
-    now = state.now()
-    session = session_for(request, state, now)
-    require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
-    check_rate(state.world.limiter, endpoint, session.token, now)
-    return session
-
-
-@tiktok_endpoint(invalid_code="invalid_param")
+@tiktok_endpoint
 async def creator_info(request: Request) -> Response:
     state = sandbox(request)
+    session = await authorized(request, "creator_info")
     with state.lock:
-        session = _session(request, state, "creator_info")
-    await apply_faults(request, "creator_info", session.app.client_key, session.creator.uid)
-    with state.lock:
-        data = posting.creator_info(
-            state.world, session, state.now(), avatar_url(base_url(request), session.creator, 168)
-        )
+        now = state.now()
+        key = state.world.ids.url_key
+        avatar = creator_avatar_url(key, base_url(request), session.creator, now)
+        data = posting.creator_info(state.world, session, now, avatar)
     return envelope(request, data)
 
 
@@ -227,12 +147,10 @@ def _init_response(request: Request, publish: Publish) -> Response:
 def _init_endpoint(endpoint: str, parse: Callable[[dict[str, Any]], InitRequest]) -> Handler:
     """The three init endpoints differ only in their name (scope, rate limit) and parser."""
 
-    @tiktok_endpoint(invalid_code="invalid_param")
+    @tiktok_endpoint
     async def init(request: Request) -> Response:
         state = sandbox(request)
-        with state.lock:
-            session = _session(request, state, endpoint)
-        await apply_faults(request, endpoint, session.app.client_key, session.creator.uid)
+        session = await authorized(request, endpoint)
         request_model = parse(await json_body(request, state))
         with state.lock:
             publish = posting.init_publish(state.world, session, request_model, state.now())
@@ -248,7 +166,7 @@ content_init = _init_endpoint("content_init", parse_content_init)  # ref 9
 
 
 def _publish_id(data: dict[str, Any]) -> str:
-    value = _string(data, "publish_id", "", required=True)
+    value = read_string(data, "publish_id", "", required=True)
     assert value is not None
     return value
 
@@ -256,13 +174,11 @@ def _publish_id(data: dict[str, Any]) -> str:
 async def _publish_request(request: Request, endpoint: str) -> tuple[SandboxState, Session, str]:
     """Token, scope and rate limit, then the `publish_id` of the body (ref 11, 12)."""
     state = sandbox(request)
-    with state.lock:
-        session = _session(request, state, endpoint)
-    await apply_faults(request, endpoint, session.app.client_key, session.creator.uid)
+    session = await authorized(request, endpoint)
     return state, session, _publish_id(await json_body(request, state))
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
+@tiktok_endpoint
 async def status_fetch(request: Request) -> Response:
     state, session, publish_id = await _publish_request(request, "status_fetch")
     with state.lock:
@@ -271,7 +187,7 @@ async def status_fetch(request: Request) -> Response:
     return envelope(request, view)
 
 
-@tiktok_endpoint(invalid_code="invalid_param")
+@tiktok_endpoint
 async def cancel(request: Request) -> Response:
     state, session, publish_id = await _publish_request(request, "cancel")
     with state.lock:

@@ -8,6 +8,7 @@ range that does not follow the progress so far. Every answer carries the progres
 
 from __future__ import annotations
 
+import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -20,13 +21,8 @@ from mock_server.api.http import (
     sandbox,
 )
 from mock_server.domain import lifecycle
-from mock_server.domain.media_rules import (
-    MAX_API_VIDEO_SECONDS,
-    MediaCheck,
-    VideoFacts,
-    check_video,
-)
-from mock_server.domain.publishing import Publish
+from mock_server.domain.media_rules import MAX_API_VIDEO_SECONDS, MediaCheck, VideoFacts
+from mock_server.domain.publishing import Publish, cover_timestamp_ms
 from mock_server.domain.upload import (
     ChunkRefused,
     act_out_upload_fault,
@@ -35,7 +31,7 @@ from mock_server.domain.upload import (
 )
 from mock_server.logs import log
 from mock_server.responses import JSONResponse
-from mock_server.runtime.media import probe_video
+from mock_server.runtime.covers import inspect_video
 from mock_server.runtime.spool import ChunkLengthMismatch
 
 
@@ -132,16 +128,24 @@ async def put_chunk(request: Request) -> Response:
         max_seconds = lifecycle.video_duration_limit(state.world, publish)
     if not complete:
         return _answer(request, 206, publish)
-    spooled = state.spool.path(publish.publish_id, generation=world.generation)
-    facts = probe_video(spooled)
-    failed = check_video(facts, max_seconds)
-    result = failed.fail_reason if failed else None
+    # Probing and decoding the cover frame take milliseconds to a tenth of a second: off the
+    # event loop, so other requests are not held up.
+    inspection = await anyio.to_thread.run_sync(
+        inspect_video,
+        state.spool.path(publish.publish_id, generation=world.generation),
+        max_seconds,
+        cover_timestamp_ms(publish),
+        state.covers,
+        publish.publish_id,
+    )
     # checked: the bytes are not needed any more
     state.spool.discard_all(publish.publish_id, world.generation)
-    note(request, media=media_note(facts, failed, max_seconds))
+    note(request, media=media_note(inspection.facts, inspection.failed, max_seconds))
     with state.lock:
         if state.world is world:
-            lifecycle.upload_complete(world, publish, result, state.now())
+            lifecycle.upload_complete(
+                world, publish, inspection.fail_reason, state.now(), inspection.facts
+            )
     return _answer(request, 201, publish)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,10 +27,15 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.domain.redirects import is_loopback_host
+from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
 from mock_server.state import SandboxState, ServerOptions
 
-# The one control route that takes a form body (the dashboard's buttons), checked by form token.
-FORM_PATH_PREFIX = "/_sandbox/publishes/"
+# The control routes that take a form body (the dashboard's buttons and forms), each checking
+# the form token.
+DASHBOARD_FORM_PATHS = (
+    re.compile(r"/_sandbox/publishes/[^/]+/actions"),
+    re.compile(r"/_sandbox/apps/[^/]+/url_properties(/[^/]+/verify)?"),
+)
 FORM_TYPE = "application/x-www-form-urlencoded"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})
@@ -44,8 +50,9 @@ class Refusal:
 
 
 def guarded(path: str) -> bool:
-    """The control plane; avatars are public images (TikTok serves them from a CDN)."""
-    return path.startswith("/_sandbox") and not path.startswith("/_sandbox/avatars/")
+    """The control plane; avatars and covers are public images (TikTok serves them from a
+    CDN)."""
+    return path.startswith("/_sandbox") and not path.startswith(PUBLIC_MEDIA_PREFIXES)
 
 
 def split_host(value: str) -> str:
@@ -171,8 +178,8 @@ class ControlPolicy:
             media.startswith("application/") and media.endswith("+json")
         ):
             return None
-        if media == FORM_TYPE and path.startswith(FORM_PATH_PREFIX) and path.endswith("/actions"):
-            return None  # the dashboard's buttons; the handler checks their form token
+        if media == FORM_TYPE and any(p.fullmatch(path) for p in DASHBOARD_FORM_PATHS):
+            return None  # the dashboard's forms; the handler checks their form token
         return _unsupported(f"the control API takes application/json, not {media or 'nothing'}")
 
 

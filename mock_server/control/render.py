@@ -23,6 +23,7 @@ def app_json(app: App, now: float) -> dict[str, Any]:
         app.stage, app.active_creator_cap
     )
     view["active_creators_24h"] = len(app.active_creators.active(now))
+    view["effective_pkce_required"] = app.requires_pkce
     return view
 
 

@@ -97,7 +97,24 @@ async def body(request: Request) -> dict[str, Any]:
     return await read_json_object(request, sandbox(request).options.max_body_bytes)
 
 
-def _keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+async def body_or_dashboard_form(request: Request) -> tuple[dict[str, Any], bool]:
+    """A JSON body, or a dashboard form (whose form token must be the dashboard's); and
+    whether it was the form (then the answer is a redirect back to the dashboard)."""
+    state = sandbox(request)
+    if not request.headers.get("content-type", "").startswith(FORM_TYPE):
+        return await body(request), False
+    data: dict[str, Any] = dict(parse_form(await read_body(request, state.options.max_body_bytes)))
+    if not state.form_tokens.valid(data.pop(FIELD, None), DASHBOARD_FORMS):
+        raise ControlError(
+            403,
+            "csrf_token_invalid",
+            "this form did not come from the dashboard (or the sandbox restarted since it "
+            "was loaded): reload the dashboard and try again",
+        )
+    return data, True
+
+
+def keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
     extra = sorted(set(data) - set(allowed))
     if extra:
         raise ControlError(
@@ -107,7 +124,7 @@ def _keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
         )
 
 
-def _app(state: SandboxState, client_key: str) -> Any:
+def find_app(state: SandboxState, client_key: str) -> Any:
     app = state.world.apps.get(client_key)
     if app is None:
         raise ControlError(404, "not_found", f"no app with client_key {client_key!r}")
@@ -124,7 +141,7 @@ def _creator(state: SandboxState, username: str) -> Creator:
 def _client_key_param(state: SandboxState, request: Request) -> str | None:
     key = request.query_params.get("client_key")
     if key is not None:
-        _app(state, key)
+        find_app(state, key)
     return key
 
 
@@ -151,7 +168,7 @@ async def reset(request: Request) -> dict[str, Any]:
 
 def _reset(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     state = sandbox(request)
-    _keys(data, ("scenario", "seed"))
+    keys(data, ("scenario", "seed"))
     seed = data.get("seed")
     if seed is not None and (type(seed) is not int or seed < 0):
         raise ControlError(
@@ -178,7 +195,7 @@ def _reset(request: Request, data: dict[str, Any]) -> dict[str, Any]:
 
 async def seed(request: Request) -> dict[str, Any]:
     data = await body(request)
-    _keys(data, ("seed",))
+    keys(data, ("seed",))
     if "seed" not in data:
         raise ControlError(400, "invalid_request", "seed: required")
     return _reset(request, data)
@@ -231,14 +248,14 @@ async def create_app(request: Request) -> Response:
 async def get_app(request: Request) -> dict[str, Any]:
     state = sandbox(request)
     with state.lock:
-        return app_json(_app(state, request.path_params["client_key"]), state.now())
+        return app_json(find_app(state, request.path_params["client_key"]), state.now())
 
 
 async def patch_app(request: Request) -> dict[str, Any]:
     state = sandbox(request)
     data = await body(request)
     with state.lock:
-        app = _app(state, request.path_params["client_key"])
+        app = find_app(state, request.path_params["client_key"])
         update_app(state.world, app, data, "app")
         return app_json(app, state.now())
 
@@ -352,21 +369,8 @@ async def publish_action(request: Request) -> Any:
     """`POST /_sandbox/publishes/{publish_id}/actions`; a form post (the dashboard's buttons)
     is answered with a redirect back to the dashboard."""
     state = sandbox(request)
-    from_form = request.headers.get("content-type", "").startswith(FORM_TYPE)
-    if from_form:
-        data: dict[str, Any] = dict(
-            parse_form(await read_body(request, state.options.max_body_bytes))
-        )
-        if not state.form_tokens.valid(data.pop(FIELD, None), DASHBOARD_FORMS):
-            raise ControlError(
-                403,
-                "csrf_token_invalid",
-                "this form did not come from the dashboard (or the sandbox restarted since it "
-                "was loaded): reload the dashboard and try again",
-            )
-    else:
-        data = await body(request)
-    _keys(data, ("action", "fail_reason", "privacy_level"))
+    data, from_form = await body_or_dashboard_form(request)
+    keys(data, ("action", "fail_reason", "privacy_level"))
     publish_id = request.path_params["publish_id"]
     with state.lock:
         publish = state.world.publishes.get(publish_id)
@@ -425,7 +429,7 @@ async def settle(request: Request) -> dict[str, Any]:
     """Wait until every pull under way has finished for real (bounded), then run due steps."""
     state = sandbox(request)
     data = await body(request)
-    _keys(data, ("timeout_seconds",))
+    keys(data, ("timeout_seconds",))
     timeout = data.get("timeout_seconds", 30)
     if type(timeout) not in (int, float) or not 0 <= timeout <= 600:
         raise ControlError(400, "invalid_request", "timeout_seconds: expected 0 to 600")
@@ -474,7 +478,7 @@ async def post_clock(request: Request) -> dict[str, Any]:
     """Apply `set`, then `freeze`, then `advance_seconds`, whichever are given."""
     state = sandbox(request)
     data = await body(request)
-    _keys(data, ("advance_seconds", "set", "freeze"))
+    keys(data, ("advance_seconds", "set", "freeze"))
     advance = data.get("advance_seconds")
     if advance is not None and (
         type(advance) not in (int, float) or advance < 0 or advance != advance
@@ -559,9 +563,10 @@ _AUTHORIZE_FIELDS = (
 )
 
 
-def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
-    """Issue the code the consent page would issue for (app, creator, scopes)."""
-    _keys(data, _AUTHORIZE_FIELDS)
+def _authorize(state: SandboxState, data: dict[str, Any], *, exchange: bool = False) -> Any:
+    """Issue the code the consent page would issue for (app, creator, scopes); with
+    `exchange`, exchange it too (PKCE done on the app's behalf) and return the token grant."""
+    keys(data, _AUTHORIZE_FIELDS)
     for key in ("client_key", "username", "open_id", "redirect_uri", "code_challenge", "state"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ControlError(400, "invalid_request", f"{key}: expected a string")
@@ -570,7 +575,7 @@ def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
         scopes = parse_scope_list(scopes)
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise ControlError(400, "invalid_request", "scopes: expected a list of scope names")
-    app = _app(state, data.get("client_key") or "")
+    app = find_app(state, data.get("client_key") or "")
     if data.get("username"):
         creator = _creator(state, data["username"])
     elif data.get("open_id"):
@@ -580,16 +585,18 @@ def _authorize(state: SandboxState, data: dict[str, Any]) -> tuple[Any, Any]:
         creator = found
     else:
         raise ControlError(400, "invalid_request", "username or open_id: one is required")
+    where = {"redirect_uri": data.get("redirect_uri") or None, "state": data.get("state")}
     try:
+        if exchange:
+            return oauth.tokens_headless(state.world, app, creator, scopes, state.now(), **where)
         return oauth.authorize_headless(
             state.world,
             app,
             creator,
             scopes,
             state.now(),
-            redirect_uri=data.get("redirect_uri") or None,
             code_challenge=data.get("code_challenge"),
-            state=data.get("state"),
+            **where,
         )
     except AuthorizeError as exc:
         status = 403 if exc.error == "access_denied" else 400
@@ -630,19 +637,15 @@ async def tokens(request: Request) -> Any:
     state = sandbox(request)
     data = await body(request)
     if data.get("code_challenge"):
-        raise ControlError(400, "invalid_request", "code_challenge: not used here (no verifier)")
+        raise ControlError(
+            400,
+            "invalid_request",
+            "code_challenge: not used here (the sandbox does PKCE itself for apps that need it)",
+        )
     try:
         with state.lock:
-            checked, code = _authorize(state, data)
-            form = {
-                "client_key": checked.app.client_key,
-                "client_secret": checked.app.client_secret,
-                "code": code.code,
-                "redirect_uri": checked.redirect_uri,
-            }
-            now = state.now()
-            pair = oauth.exchange_code(state.world, form, now)
-            result = pair.body(now)
+            checked, pair = _authorize(state, data, exchange=True)
+            result = pair.body(state.now())
     except _Refused as exc:
         note(request, error_code=exc.code, rule=exc.error["rule"])
         return JSONResponse({"error": exc.error}, status_code=exc.status)

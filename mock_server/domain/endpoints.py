@@ -8,6 +8,8 @@ ENDPOINTS: dict[str, str] = {
     "token": "/v2/oauth/token/",
     "revoke": "/v2/oauth/revoke/",
     "user_info": "/v2/user/info/",
+    "video_list": "/v2/video/list/",
+    "video_query": "/v2/video/query/",
     "creator_info": "/v2/post/publish/creator_info/query/",
     "video_init": "/v2/post/publish/video/init/",
     "inbox_video_init": "/v2/post/publish/inbox/video/init/",
@@ -24,3 +26,16 @@ def endpoint_of(path: str) -> str | None:
         if path == endpoint_path or (name == "upload" and path.startswith(endpoint_path)):
             return name
     return None
+
+
+def family_of(path: str) -> str:
+    """Which of TikTok's API families a path belongs to, for its error shapes: `control` (the
+    sandbox's own), `oauth` (flat errors), `posting` and `display` (the `{data, error}`
+    envelope with their bad-input spellings, ref 4.2)."""
+    if path.startswith("/_sandbox"):
+        return "control"
+    if path.startswith(("/v2/oauth/", "/v2/auth/")):
+        return "oauth"
+    if path.startswith("/v2/post/"):
+        return "posting"
+    return "display"

@@ -61,6 +61,9 @@ class IdFactory:
         self._rng = random.Random(seed)
         self._secrets = SecretStream(seed)
         self._logs = random.Random(f"log-ids:{seed}")
+        # The key of the sandbox's signed image URLs (domain.signed_urls): from the seed, so a
+        # run's URLs are deterministic, and drawn from no stream, so signing shifts no id.
+        self.url_key = hashlib.blake2b(f"tiktok-sandbox:urls:{seed}".encode()).digest()
 
     def checkpoint(self) -> Checkpoint:
         """Where every stream stands, to `rewind` to when a change is refused half-way."""
@@ -102,6 +105,10 @@ class IdFactory:
     def upload_token(self) -> str:
         """128 random bits in the shape of a UUID (the part of `upload_url` that authorises)."""
         return str(uuid.UUID(hex=self._secrets.chars("0123456789abcdef", 32)))
+
+    def verification_token(self) -> str:
+        """A URL property's token (ref 10.4): 32 letters and digits."""
+        return self._secrets.chars(_ALNUM, 32)
 
     def client_key(self, stage: str) -> str:
         # ref 2.4 (3p): sandbox keys start `sb`, e.g. `sbaw...`; production keys `aw...`.

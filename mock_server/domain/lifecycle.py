@@ -16,6 +16,7 @@ from mock_server.domain.ids import open_id
 from mock_server.domain.media_rules import (
     FILE_FORMAT_CHECK_FAILED,
     MAX_API_VIDEO_SECONDS,
+    VideoFacts,
     duration_limit,
 )
 from mock_server.domain.publishing import (
@@ -114,11 +115,24 @@ def transition(
     elif target == SEND_TO_USER_INBOX:
         _publish_event(world, publish, "post.publish.inbox_delivered", at)
     elif target == PUBLISH_COMPLETE:
+        publish.posted_ms = _post_instant(world, publish, at)
         _publish_event(world, publish, "post.publish.complete", at)
         if publish.privacy_level == PUBLIC:
             world.schedule.add(
                 publish.publish_id, "moderated", at + world.timing.moderation_seconds
             )
+
+
+def _post_instant(world: World, publish: Publish, at: float) -> int:
+    """When the post was made, in ms: its `create_time` and the Display API's cursor, a
+    timestamp (ref 5.1). Two posts of one creator never share a millisecond (on a frozen clock
+    they would), so paging by cursor never skips or repeats one."""
+    instant = int(at * 1000)
+    creator = world.creator_by_uid(publish.creator_uid)
+    if creator is not None:
+        instant = max(instant, creator.last_post_ms + 1)
+        creator.last_post_ms = instant
+    return instant
 
 
 def fail(world: World, publish: Publish, reason: str, at: float) -> None:
@@ -128,9 +142,16 @@ def fail(world: World, publish: Publish, reason: str, at: float) -> None:
 # -- media arriving -----------------------------------------------------------------------
 
 
-def upload_complete(world: World, publish: Publish, check_result: str | None, now: float) -> None:
+def upload_complete(
+    world: World,
+    publish: Publish,
+    check_result: str | None,
+    now: float,
+    facts: VideoFacts | None = None,
+) -> None:
     """The last chunk arrived (ref 10.3: 201, "posting starts"); process on the clock."""
     publish.check_result = check_result
+    publish.video_facts = facts
     publish.arrived_at = now
     world.schedule.add(
         publish.publish_id, "processed", now + world.timing.processing_seconds(publish.media_bytes)
@@ -138,11 +159,17 @@ def upload_complete(world: World, publish: Publish, check_result: str | None, no
 
 
 def download_complete(
-    world: World, publish: Publish, size: int, check_result: str | None, now: float
+    world: World,
+    publish: Publish,
+    size: int,
+    check_result: str | None,
+    now: float,
+    facts: VideoFacts | None = None,
 ) -> None:
     """The pull finished for real; on the sandbox clock it ends at 100 Mbps (ref 10.4)."""
     publish.media_bytes = size
     publish.check_result = check_result
+    publish.video_facts = facts
     done = max(now, publish.created_at + world.timing.download_seconds(size))
     world.schedule.add(publish.publish_id, "downloaded", done)
 
@@ -225,6 +252,8 @@ def _upload_expired(world: World, publish: Publish, at: float) -> None:
     time is let finish first."""
     if publish.status != PROCESSING_UPLOAD or publish.arrived_at is not None:
         return
+    if publish.video_size and publish.uploaded_bytes == publish.video_size:
+        return  # every byte is in: the media is being checked, then processing starts
     if publish.chunk_in_flight:
         world.schedule.add(publish.publish_id, "upload_expired", at + UPLOAD_EXPIRY_RECHECK_SECONDS)
         return

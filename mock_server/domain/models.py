@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mock_server.domain.caps import ActiveCreatorWindow
+
+if TYPE_CHECKING:
+    from mock_server.domain.properties import UrlProperty
 
 Stage = Literal["sandbox", "unaudited", "audited"]
 Platform = Literal["web", "desktop"]
 Account = Literal["public", "private"]
 TokenProfile = Literal["current", "legacy"]
+PkceChallenge = Literal["hex", "base64url", "either"]
 
 STAGES: tuple[str, ...] = ("sandbox", "unaudited", "audited")
 PLATFORMS: tuple[str, ...] = ("web", "desktop")
 ACCOUNTS: tuple[str, ...] = ("public", "private")
 TOKEN_PROFILES: tuple[str, ...] = ("current", "legacy")
+# ref 2.1: how `code_challenge` is derived from `code_verifier`: TikTok's hex SHA-256 (the
+# desktop doc), RFC 7636's base64url form, or either (a lenient scenario).
+PKCE_CHALLENGES: tuple[str, ...] = ("hex", "base64url", "either")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,9 @@ class App:
     direct_post_enabled: bool = True
     token_profile: TokenProfile = "current"
     rotate_refresh_tokens: bool = True
-    pkce_required: bool = False
+    # None: the platform decides (ref 2.1: desktop apps must send PKCE; web apps need not).
+    pkce_required: bool | None = None
+    pkce_challenge: PkceChallenge = "hex"
     loopback_redirects: bool = True
     auth_code_ttl_seconds: int = 300
     target_users: list[str] = field(default_factory=list)
@@ -57,10 +66,18 @@ class App:
     webhook_url: str | None = None
     active_creator_cap: int | None = None
     active_creators: ActiveCreatorWindow = field(default_factory=ActiveCreatorWindow)
+    # URL properties added through the control API, verified or not (domain.properties).
+    url_properties: list[UrlProperty] = field(default_factory=list)
 
     @property
     def lifetimes(self) -> Lifetimes:
         return LIFETIMES[self.token_profile]
+
+    @property
+    def requires_pkce(self) -> bool:
+        """ref 2.1: `code_challenge` is required for desktop apps unless the app says
+        otherwise (`pkce_required`)."""
+        return self.platform == "desktop" if self.pkce_required is None else self.pkce_required
 
 
 @dataclass
@@ -86,6 +103,8 @@ class Creator:
     post_times: list[float] = field(default_factory=list)
     # Inbox drafts declared by a scenario or the control API (real ones are publishes).
     pending_share_times: list[float] = field(default_factory=list)
+    # When the creator's latest post was made, in ms (posts get distinct instants).
+    last_post_ms: int = 0
 
 
 @dataclass

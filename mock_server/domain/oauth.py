@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from mock_server.domain import retention
 from mock_server.domain.errors import (
+    API_ERRORS,
     BAD_CLIENT,
     MISSING_PARAMETER,
     MISSING_SECRET,
@@ -23,6 +24,7 @@ from mock_server.domain.errors import (
     ApiError,
     OAuthError,
 )
+from mock_server.domain.fields import with_scopes
 from mock_server.domain.ids import open_id
 from mock_server.domain.lifecycle import auth_removed
 from mock_server.domain.models import (
@@ -123,8 +125,14 @@ def check_authorize(world: World, params: Mapping[str, str]) -> AuthorizeRequest
         raise _page_error(
             "invalid_request", "code_challenge_method", "code_challenge_method must be S256."
         )
-    if challenge is None and app.pkce_required:
-        raise _page_error("invalid_request", "code_challenge", "code_challenge is required.")
+    if challenge is None and app.requires_pkce:
+        raise _page_error(
+            "invalid_request",
+            "code_challenge",
+            f"code_challenge is required{' for desktop apps' if app.platform == 'desktop' else ''}"
+            ": send code_challenge (the hex-encoded SHA-256 of a code_verifier) and "
+            "code_challenge_method=S256.",
+        )
     return AuthorizeRequest(app, redirect_uri, tuple(scopes), params.get("state"), challenge)
 
 
@@ -204,6 +212,34 @@ def authorize_headless(
     return checked, approve(world, checked, creator, None, now)
 
 
+# The verifier of the codes the sandbox issues and exchanges itself (`tokens_headless`): it
+# never leaves the sandbox, so a constant is as good as a random one.
+HEADLESS_VERIFIER = "tiktok-sandbox-issued-this-code-and-exchanged-it-itself"
+
+
+def tokens_headless(
+    world: World, app: App, creator: Creator, scopes: list[str], now: float, **where: str | None
+) -> tuple[AuthorizeRequest, TokenGrant]:
+    """A code issued as the consent page would, exchanged at once: what an app gets from a
+    whole authorization. PKCE is done on the app's behalf when it needs it; `where` is the
+    `redirect_uri` and `state` of `authorize_headless`."""
+    challenge = None
+    if app.requires_pkce:
+        form = "base64url" if app.pkce_challenge == "base64url" else "hex"
+        challenge = challenge_of(HEADLESS_VERIFIER, form)
+    checked, code = authorize_headless(
+        world, app, creator, scopes, now, code_challenge=challenge, **where
+    )
+    form_fields = {
+        "client_key": app.client_key,
+        "client_secret": app.client_secret,
+        "code": code.code,
+        "redirect_uri": checked.redirect_uri,
+        "code_verifier": HEADLESS_VERIFIER if challenge else "",
+    }
+    return checked, exchange_code(world, form_fields, now)
+
+
 def deny() -> AuthorizeError:
     return AuthorizeError(
         "access_denied",
@@ -260,12 +296,42 @@ def authenticate_client(world: World, form: Mapping[str, str]) -> App:
     return app
 
 
-def pkce_matches(challenge: str, verifier: str) -> bool:
-    """TikTok's hex SHA-256 form (ref 2.1, desktop doc) or RFC 7636's base64url form."""
+def challenge_of(verifier: str, form: str) -> str:
+    """ref 2.1: TikTok's `code_challenge` is the hex-encoded SHA-256 of `code_verifier`; RFC
+    7636 (what OAuth libraries send) encodes the same digest as base64url without padding."""
     digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    as_hex = digest.hex()
-    as_b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    return _same(challenge.lower(), as_hex) or _same(challenge, as_b64)
+    if form == "hex":
+        return digest.hex()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def pkce_problem(challenge: str, verifier: str, accepted: str) -> tuple[str, str] | None:
+    """Why `verifier` does not answer `challenge` for an app taking `accepted` challenges
+    ("hex", "base64url" or "either"), as (error_description, rule); None when it does.
+
+    A challenge in the form the app does not take fails like any mismatch (3p: a base64url
+    challenge fails at token exchange with "Code verifier or code challenge is invalid."),
+    with a sentence saying which form TikTok expects.
+    """
+    if not CODE_VERIFIER.match(verifier):
+        return PKCE_MISMATCH, "pkce_verifier"
+    as_hex = _same(challenge.lower(), challenge_of(verifier, "hex"))
+    as_b64 = _same(challenge, challenge_of(verifier, "base64url"))
+    if (as_hex and accepted != "base64url") or (as_b64 and accepted != "hex"):
+        return None
+    if as_b64:
+        return (
+            f"{PKCE_MISMATCH} (code_challenge is the RFC 7636 base64url form; TikTok expects "
+            "the hex-encoded SHA-256 of code_verifier.)",
+            "pkce_challenge_base64url",
+        )
+    if as_hex:
+        return (
+            f"{PKCE_MISMATCH} (code_challenge is the hex form; this app takes the RFC 7636 "
+            "base64url form of SHA-256(code_verifier).)",
+            "pkce_challenge_hex",
+        )
+    return PKCE_MISMATCH, "pkce_verifier"
 
 
 def _same(a: str, b: str) -> bool:
@@ -305,8 +371,9 @@ def exchange_code(world: World, form: Mapping[str, str], now: float) -> TokenGra
         raise OAuthError("invalid_request", REDIRECT_URI_MISMATCH, rule="token_redirect_uri")
     if code.code_challenge is not None:
         verifier = form.get("code_verifier", "")
-        if not CODE_VERIFIER.match(verifier) or not pkce_matches(code.code_challenge, verifier):
-            raise OAuthError("invalid_request", PKCE_MISMATCH, rule="pkce_verifier")
+        problem = pkce_problem(code.code_challenge, verifier, app.pkce_challenge)
+        if problem is not None:
+            raise OAuthError("invalid_request", problem[0], rule=problem[1])
     code.used = True
     grant = Grant(
         grant_id=world.ids.token_hex(16),
@@ -460,6 +527,8 @@ def token_holder(world: World, value: str | None) -> tuple[App, Creator] | None:
 
 
 def require_scope(session: Session, needed: frozenset[str], rule: str) -> None:
-    """ref 4.2: the token lacks every scope that would allow the endpoint."""
+    """ref 4.2: the token lacks every scope that would allow the endpoint (the message names
+    them)."""
     if not session.scopes & needed:
-        raise ApiError("scope_not_authorized", rule=rule)
+        message = with_scopes(API_ERRORS["scope_not_authorized"].message, sorted(needed))
+        raise ApiError("scope_not_authorized", message, rule=rule)

@@ -120,7 +120,8 @@ class InitContext:
 
 
 def invalid(message: str, rule: str) -> ApiError:
-    return ApiError("invalid_param", message, rule=rule)
+    """A bad field: `invalid_params` (the API layer spells it as the scenario says)."""
+    return ApiError("invalid_params", message, rule=rule)
 
 
 # -- the rules, in the order TikTok is taken to apply them --------------------------------
@@ -239,7 +240,7 @@ def privacy_option(ctx: InitContext) -> None:
 
 def branded_content_not_private(ctx: InitContext) -> None:
     """ref 7.1: branded content can only be public or friends, never SELF_ONLY (the API's
-    answer is a guess: invalid_param, see docs/fidelity.md)."""
+    answer is a guess: the bad-input code, see docs/fidelity.md)."""
     info = ctx.request.post_info
     if ctx.direct and info.brand_content_toggle and info.privacy_level == "SELF_ONLY":
         raise invalid(
@@ -248,7 +249,13 @@ def branded_content_not_private(ctx: InitContext) -> None:
         )
 
 
+# What TikTok answered every multi-chunk init from about 2026-08-09 (post-for-me issue 327).
+CHUNK_SIZE_INVALID = "The chunk size is invalid"
+
+
 def chunk_plan(ctx: InitContext) -> None:
+    """ref 10.1: the FILE_UPLOAD plan; with the scenario's `multi_chunk_init: refuse`, a valid
+    plan of more than one chunk is refused too, as TikTok did from about 2026-08-09."""
     source = ctx.request.source_info
     if source.source != FILE_UPLOAD:
         return
@@ -256,6 +263,8 @@ def chunk_plan(ctx: InitContext) -> None:
     if problem is not None:
         message, rule = problem
         raise invalid(message, rule=rule)
+    if ctx.world.multi_chunk_init == "refuse" and (source.total_chunk_count or 0) > 1:
+        raise invalid(CHUNK_SIZE_INVALID, rule="multi_chunk_refused")
 
 
 def url_ownership(ctx: InitContext) -> None:
@@ -566,10 +575,15 @@ def status_view(world: World, publish: Publish, now: float) -> dict[str, object]
 
 def cancel(world: World, session: Session, publish_id: str, now: float) -> Publish:
     """ref 12: only a PULL_FROM_URL download still under way on the sandbox clock can be
-    cancelled; once the media is in (processing), it is too late."""
+    cancelled; once the media is in (processing), it is too late. A pull from URLs the app no
+    longer owns (its URL property was removed since init) is `url_ownership_unverified`."""
     publish = owned_publish(world, session, publish_id)
-    downloading = publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None
-    if publish.source != PULL_FROM_URL or not downloading:
+    if publish.source != PULL_FROM_URL:
+        raise ApiError("publish_not_cancellable", rule="publish_not_cancellable")
+    urls = publish.photo_images if publish.media_type == PHOTO else [publish.video_url or ""]
+    if not all(url_is_verified(session.app, url) for url in urls):
+        raise ApiError("url_ownership_unverified", rule="cancel_url_ownership")
+    if publish.status != PROCESSING_DOWNLOAD or publish.arrived_at is not None:
         raise ApiError("publish_not_cancellable", rule="publish_not_cancellable")
     fail(world, publish, "publish_cancelled", now)
     return publish

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.domain.media_rules import VideoFacts
+
 # ref 11: the status enum.
 PROCESSING_UPLOAD = "PROCESSING_UPLOAD"
 PROCESSING_DOWNLOAD = "PROCESSING_DOWNLOAD"
@@ -82,6 +84,10 @@ class Publish:
     # Chunked upload progress (ref 10.2): (first byte, last byte, sha256) per received chunk.
     chunks: list[tuple[int, int, str]] = field(default_factory=list)
     chunk_in_flight: bool = False
+    # What the Display API shows of the posted video (ref 5.1): the probed facts, and the
+    # millisecond it was posted at (its create_time and the list's cursor), unique per creator.
+    video_facts: VideoFacts | None = None
+    posted_ms: int | None = None
 
     def move_to(self, status: str, now: float, fail_reason: str | None = None) -> None:
         self.status = status
@@ -102,3 +108,10 @@ class Publish:
     def pending_share(self) -> bool:
         """An inbox draft the creator has not posted yet (ref 8: counts toward the cap)."""
         return self.mode == MEDIA_UPLOAD and not self.final
+
+
+def cover_timestamp_ms(publish: Publish) -> int | None:
+    """ref 7.1: the frame Direct Post asked for as the cover (`video_cover_timestamp_ms`); None
+    (the first frame) for inbox drafts and when unset."""
+    value = publish.post_info.get("video_cover_timestamp_ms")
+    return value if isinstance(value, int) else None

@@ -14,6 +14,9 @@ RATE_LIMITS: dict[str, int] = {
     "content_init": 6,
     "creator_info": 20,
     "status_fetch": 30,
+    # ref 4.3 gives no limit for cancel: it takes the same body as status/fetch and acts on the
+    # same publish, so it gets the same 30 (docs/fidelity.md).
+    "cancel": 30,
     "user_info": 600,
     "video_query": 600,
     "video_list": 600,

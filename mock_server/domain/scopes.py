@@ -34,9 +34,33 @@ USER_INFO_FIELDS: dict[str, str] = {
     "video_count": "user.info.stats",
 }
 
+# ref 5.1: the Video Object's fields for /v2/video/list/ and /v2/video/query/, all video.list.
+VIDEO_FIELDS: dict[str, str] = {
+    name: "video.list"
+    for name in (
+        "id",
+        "create_time",
+        "cover_image_url",
+        "share_url",
+        "video_description",
+        "duration",
+        "height",
+        "width",
+        "title",
+        "embed_html",
+        "embed_link",
+        "like_count",
+        "comment_count",
+        "share_count",
+        "view_count",
+    )
+}
+
 # ref 3, 5, 6-12: the scope(s) an endpoint needs as a whole; any one of them is enough.
 ENDPOINT_SCOPES: dict[str, frozenset[str]] = {
     "user_info": frozenset({"user.info.basic"}),
+    "video_list": frozenset({"video.list"}),
+    "video_query": frozenset({"video.list"}),
     "creator_info": frozenset({"video.publish"}),
     "video_init": frozenset({"video.publish"}),
     "inbox_video_init": frozenset({"video.upload"}),

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_server.domain.models import ACCOUNTS, PLATFORMS, STAGES, TOKEN_PROFILES
+from mock_server.domain.models import (
+    ACCOUNTS,
+    PKCE_CHALLENGES,
+    PLATFORMS,
+    STAGES,
+    TOKEN_PROFILES,
+)
 from mock_server.domain.redirects import MAX_REDIRECT_URIS, is_loopback_host, registration_problem
 from mock_server.domain.scopes import SCOPES
 from mock_server.domain.text import text_problem, url_text_problem
@@ -48,7 +54,7 @@ class SettingError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    kind: str  # str | bool | int | optional_int | choice | list | optional_str
+    kind: str  # str | bool | optional_bool | int | optional_int | choice | list | optional_str
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
@@ -58,9 +64,12 @@ class Setting:
 
     def check(self, key: str, value: object) -> Any:
         """Return the value if it fits, else raise SettingError naming `key`."""
-        if self.kind == "bool":
+        if self.kind == "optional_bool" and value is None:
+            return None
+        if self.kind in ("bool", "optional_bool"):
             if type(value) is not bool:
-                raise SettingError(key, "true or false", value)
+                expected = "true or false" + (" (or null)" if self.kind == "optional_bool" else "")
+                raise SettingError(key, expected, value)
             return value
         if self.kind == "optional_int" and value is None:
             return None
@@ -122,7 +131,8 @@ APP_SETTINGS: dict[str, Setting] = {
     "direct_post_enabled": Setting("bool"),
     "token_profile": _choice(TOKEN_PROFILES),
     "rotate_refresh_tokens": Setting("bool"),
-    "pkce_required": Setting("bool"),
+    "pkce_required": Setting("optional_bool"),
+    "pkce_challenge": _choice(PKCE_CHALLENGES),
     "loopback_redirects": Setting("bool"),
     "auth_code_ttl_seconds": Setting("int", minimum=1, maximum=3600),
     "target_users": Setting("list"),

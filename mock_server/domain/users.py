@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-from mock_server.domain.errors import ApiError
+from mock_server.domain.fields import scoped_fields
 from mock_server.domain.ids import open_id, union_id
 from mock_server.domain.models import App, Creator
 from mock_server.domain.scopes import USER_INFO_FIELDS
-
-
-def parse_fields(raw: str | None) -> list[str]:
-    """The `fields` query parameter: required, comma-separated, every name known (recorded
-    wording for both failures; docs/fidelity.md)."""
-    names = list(dict.fromkeys(f.strip() for f in (raw or "").split(",") if f.strip()))
-    if not names:
-        raise ApiError(
-            "invalid_params",
-            "Fields is required, please provide fields in the request",
-            rule="user_info_fields_missing",
-        )
-    unknown = [n for n in names if n not in USER_INFO_FIELDS]
-    if unknown:
-        raise ApiError(
-            "invalid_params",
-            f"Invalid field(s): {','.join(unknown)}",
-            rule="user_info_fields_unknown",
-        )
-    return names
-
-
-def check_field_scopes(fields: list[str], scopes: frozenset[str]) -> None:
-    """ref 5: a field whose scope was not granted is `scope_permission_missed` (400)."""
-    missing = sorted({USER_INFO_FIELDS[f] for f in fields if f in USER_INFO_FIELDS} - scopes)
-    if missing:
-        raise ApiError(
-            "scope_permission_missed",
-            f"The access token lacks scope {', '.join(missing)} for some requested fields.",
-            rule="user_info_field_scope",
-        )
+from mock_server.domain.signed_urls import AVATAR_URL_SECONDS, sign
 
 
 def avatar_url(base_url: str, creator: Creator, size: int) -> str:
     return f"{base_url}/_sandbox/avatars/{creator.uid}.svg?size={size}"
+
+
+def creator_avatar_url(key: bytes, base_url: str, creator: Creator, now: float) -> str:
+    """ref 6: `creator_avatar_url` is valid for 2 hours: a signed URL expiring then."""
+    path = f"/_sandbox/avatars/{creator.uid}.svg"
+    return base_url + sign(key, path, {"size": "168"}, now, AVATAR_URL_SECONDS)
 
 
 def user_fields(app: App, creator: Creator, base_url: str) -> dict[str, object]:
@@ -64,8 +40,15 @@ def user_fields(app: App, creator: Creator, base_url: str) -> dict[str, object]:
 
 
 def user_info(
-    app: App, creator: Creator, scopes: frozenset[str], fields: list[str], base_url: str
+    app: App,
+    creator: Creator,
+    scopes: frozenset[str],
+    fields: list[str],
+    base_url: str,
+    unscoped: str = "scope_not_authorized",
 ) -> dict[str, object]:
-    check_field_scopes(fields, scopes)
+    """ref 5: the requested fields the token may read (`unscoped` says what happens to the
+    others: `fields.scoped_fields`)."""
+    readable = scoped_fields(fields, USER_INFO_FIELDS, scopes, unscoped)
     values = user_fields(app, creator, base_url)
-    return {name: values[name] for name in fields}
+    return {name: values[name] for name in readable}

@@ -48,6 +48,9 @@ class World:
     publishes: dict[str, Publish] = field(default_factory=dict)  # oldest first
     uploads: dict[str, str] = field(default_factory=dict)  # upload_id -> publish_id
     timing: Timing = field(default_factory=lambda: TIMING_PROFILES[DEFAULT_PROFILE])
+    # Scenario `posting.multi_chunk_init`: "refuse" answers FILE_UPLOAD inits of more than one
+    # chunk as TikTok did from about 2026-08-09 (domain.posting.chunk_plan).
+    multi_chunk_init: str = "accept"
     schedule: Schedule = field(default_factory=Schedule)
     outbox: Outbox = field(default_factory=Outbox)
     injections: list[Injection] = field(default_factory=list)

@@ -23,13 +23,14 @@ from mock_server.domain.media_rules import (
     MAX_PHOTO_BYTES,
     MAX_VIDEO_BYTES,
     PICTURE_SIZE_CHECK_FAILED,
+    VideoFacts,
     photo_fail_reason,
-    video_fail_reason,
 )
 from mock_server.domain.posting import url_is_verified
-from mock_server.domain.publishing import PHOTO, PROCESSING_DOWNLOAD, Publish
+from mock_server.domain.publishing import PHOTO, PROCESSING_DOWNLOAD, Publish, cover_timestamp_ms
+from mock_server.runtime.covers import inspect_video
 from mock_server.runtime.fetcher import FetchError, TooLarge
-from mock_server.runtime.media import probe_image, probe_video
+from mock_server.runtime.media import probe_image
 from mock_server.runtime.workers import FairPool
 
 if TYPE_CHECKING:
@@ -164,9 +165,9 @@ class Downloads:
             with state.lock:
                 lifecycle.download_failed(world, publish, state.now())
             return
-        checked = self._check(publish, len(urls), max_seconds, generation)
+        checked, facts = self._check(publish, len(urls), max_seconds, generation)
         self.state.spool.discard_all(publish.publish_id, generation)
-        self._report(world, publish, total, checked)
+        self._report(world, publish, total, checked, facts)
 
     def _fetch_all(self, publish: Publish, urls: list[str], abort: Abort, generation: int) -> int:
         limit = MAX_PHOTO_BYTES if publish.media_type == PHOTO else MAX_VIDEO_BYTES
@@ -179,20 +180,36 @@ class Downloads:
                 raise _Cancelled("the publish is no longer downloading")
         return done
 
-    def _check(self, publish: Publish, parts: int, max_seconds: int, generation: int) -> str | None:
+    def _check(
+        self, publish: Publish, parts: int, max_seconds: int, generation: int
+    ) -> tuple[str | None, VideoFacts | None]:
+        """The media check's fail_reason, and a video's facts (its cover is kept too)."""
         spool = self.state.spool
         if publish.media_type == PHOTO:
             for part in range(parts):
                 image = spool.path(publish.publish_id, part, generation)
                 reason = photo_fail_reason(probe_image(image))
                 if reason is not None:
-                    return reason
-            return None
-        video = spool.path(publish.publish_id, generation=generation)
-        return video_fail_reason(probe_video(video), max_seconds)
+                    return reason, None
+            return None, None
+        inspection = inspect_video(
+            spool.path(publish.publish_id, generation=generation),
+            max_seconds,
+            cover_timestamp_ms(publish),
+            self.state.covers,
+            publish.publish_id,
+        )
+        return inspection.fail_reason, inspection.facts
 
-    def _report(self, world: object, publish: Publish, size: int, result: str | None) -> None:
+    def _report(
+        self,
+        world: object,
+        publish: Publish,
+        size: int,
+        result: str | None,
+        facts: VideoFacts | None = None,
+    ) -> None:
         state = self.state
         with state.lock:
             if state.world is world and publish.status == PROCESSING_DOWNLOAD:
-                lifecycle.download_complete(state.world, publish, size, result, state.now())
+                lifecycle.download_complete(state.world, publish, size, result, state.now(), facts)

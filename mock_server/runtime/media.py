@@ -21,11 +21,11 @@ __all__ = ["ImageFacts", "VideoFacts", "probe_image", "probe_video"]
 # FFmpeg demuxes only the container families TikTok accepts (ISO BMFF/QuickTime and Matroska/WebM)
 # and reads only local files: a playlist or concat file cannot make the probe open anything else.
 # Any other format is reported as unreadable.
-_DEMUX_OPTIONS = {
+DEMUX_OPTIONS = {
     "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
     "protocol_whitelist": "file",
 }
-_PROBE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
+PROBE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
 
 # When a file carries no duration, it is read from packet timestamps (demuxing, no decoding),
 # stopping once past any duration limit or after this many packets.
@@ -46,10 +46,10 @@ def probe_video(path: Path) -> VideoFacts:
     size = _size_of(path)
     try:
         with av.open(
-            str(path), container_options=_DEMUX_OPTIONS, metadata_errors="replace"
+            str(path), container_options=DEMUX_OPTIONS, metadata_errors="replace"
         ) as container:
             return _video_facts(container, path, size)
-    except _PROBE_ERRORS:
+    except PROBE_ERRORS:
         return VideoFacts(None, None, None, None, None, None, size)
 
 
@@ -76,7 +76,7 @@ def probe_image(path: Path) -> ImageFacts:
 
 def _video_facts(container: Any, path: Path, size: int) -> VideoFacts:
     name = _container_name(container, path)
-    stream = _main_video_stream(container)
+    stream = main_video_stream(container)
     if stream is None:
         return VideoFacts(name, None, None, None, None, None, size)
     context = stream.codec_context
@@ -109,7 +109,7 @@ def _container_name(container: Any, path: Path) -> str:
     return str(names[0])
 
 
-def _main_video_stream(container: Any) -> Any | None:
+def main_video_stream(container: Any) -> Any | None:
     """The first video stream that is not cover art (an attached picture)."""
     for stream in container.streams.video:
         if not stream.disposition & av.stream.Disposition.attached_pic:
@@ -143,7 +143,7 @@ def _scan_duration(container: Any, stream: Any) -> float | None:
             end = packet_end if end is None else max(end, packet_end)
             if (end - first) * time_base > _SCAN_MAX_SECONDS:
                 break
-    except _PROBE_ERRORS:
+    except PROBE_ERRORS:
         pass  # a damaged tail: keep the span read so far
     if first is None or end is None:
         return None

@@ -27,7 +27,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 BASE = "http://sandbox.test"
 APP = "awacmescheduler01"  # the default scenario's audited app
 SECRET = "acmeSchedulerSecret0000000000001"
-SCOPES = ["user.info.basic", "user.info.profile", "video.publish", "video.upload"]
+SCOPES = ["user.info.basic", "user.info.profile", "video.list", "video.publish", "video.upload"]
 MEDIA = "https://media.acme.example"  # a verified domain of APP
 MiB = 1024 * 1024
 

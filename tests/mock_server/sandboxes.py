@@ -49,7 +49,9 @@ def scenario(
     sandbox: dict[str, Any] | None = None,
     oauth: dict[str, Any] | None = None,
     seed: int = 7,
+    **behaviours: dict[str, Any],
 ) -> Scenario:
+    """The tiny scenario; `behaviours` are top-level keys such as `display={...}`."""
     apps = [
         {
             "name": "Web Scheduler",
@@ -87,6 +89,7 @@ def scenario(
     document: dict[str, Any] = {"name": "tiny", "seed": seed, "apps": apps, "creators": CREATORS}
     if oauth is not None:
         document["oauth"] = oauth
+    document.update(behaviours)
     return parse_scenario(document, "tiny.yaml")
 
 

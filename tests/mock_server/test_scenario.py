@@ -149,6 +149,22 @@ BAD_SCENARIOS = {
         "oauth:\n  error_status: loud\n",
         ["oauth.error_status", "observed, rfc"],
     ),
+    "bad posting.bad_input_code": (
+        "posting:\n  bad_input_code: invalid_parameter\n",
+        ["posting.bad_input_code", "invalid_params, invalid_param"],
+    ),
+    "unknown display key": (
+        "display:\n  unknown: refuse\n",
+        ["display.unknown", "unknown_fields, unscoped_fields"],
+    ),
+    "bad display.unscoped_fields": (
+        "display:\n  unscoped_fields: drop\n",
+        ["display.unscoped_fields", "scope_not_authorized, scope_permission_missed, omit"],
+    ),
+    "display not a mapping": (
+        "display: refuse\n",
+        ["display", "a mapping"],
+    ),
     "top level not a mapping": (
         "- just\n- a list\n",
         ["(top level)", "a mapping"],
@@ -183,6 +199,25 @@ def test_missing_file_and_unknown_name(tmp_path: Path) -> None:
         load_scenario(tmp_path / "absent.yaml")
     with pytest.raises(ScenarioError, match=r"unknown scenario 'nope'.*default"):
         load_scenario("nope")
+
+
+def test_behaviour_choices_default_to_what_tiktok_was_seen_doing() -> None:
+    scenario = parse_scenario({"name": "plain"}, "plain.yaml")
+    assert scenario.oauth_error_status == "observed"
+    assert scenario.posting_bad_input_code == "invalid_params"
+    assert (scenario.display_unknown_fields, scenario.display_unscoped_fields) == (
+        "ignore",
+        "scope_not_authorized",
+    )
+    chosen = parse_scenario(
+        {
+            "posting": {"bad_input_code": "invalid_param"},
+            "display": {"unknown_fields": "refuse", "unscoped_fields": "omit"},
+        },
+        "chosen.yaml",
+    )
+    assert chosen.posting_bad_input_code == "invalid_param"
+    assert (chosen.display_unknown_fields, chosen.display_unscoped_fields) == ("refuse", "omit")
 
 
 def test_parse_scenario_takes_a_document() -> None:

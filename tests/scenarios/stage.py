@@ -96,8 +96,10 @@ class Stage:
         client_key: str | None = None,
         *,
         token: Token | None = None,
+        chunk_size: int | None = None,
     ) -> TikTokClient:
-        """A reference client for the app, logged in as `username` (or holding `token`)."""
+        """A reference client for the app, logged in as `username` (or holding `token`);
+        `chunk_size` as the client's own (5 MiB by default)."""
         app = self.app(client_key)
         if token is None and username is not None:
             token = Token.from_response(self.tokens(username, scopes, client_key), self.now())
@@ -109,6 +111,7 @@ class Stage:
             transport=self.sandbox.transport(),
             sleep=self.advance,
             now=self.now,
+            **({} if chunk_size is None else {"chunk_size": chunk_size}),
         )
         self._clients.append(tiktok)
         return tiktok

@@ -251,9 +251,11 @@ def test_partial_consent(stage: Callable[..., Stage], clip: Path) -> None:
     assert error.code == "scope_not_authorized"
     response = init_direct(s, token.access_token, clip.stat().st_size, "SELF_ONLY")
     assert (response.status_code, body_error(response)) == (401, "scope_not_authorized")
-    # user.info.stats was not granted: its fields answer 400 (ref 5).
+    # user.info.stats was not granted: asking for one of its fields refuses the whole request,
+    # as recorded (SocialiteProviders/Providers issue 1198).
     error = refused(lambda: tiktok.user_info(["display_name", "follower_count"]))
-    assert (error.code, error.http_status) == ("scope_permission_missed", 400)
+    assert (error.code, error.http_status) == ("scope_not_authorized", 401)
+    assert "user.info.stats" in error.message
 
     # What was granted works.
     assert tiktok.user_info(["display_name", "username"]).username == "paz_partial"
@@ -645,6 +647,34 @@ def test_webhook_recovers(stage: Callable[..., Stage], clip: Path) -> None:
     # ref 14.1: exponential backoff, 30 s, 1 min, 2 min ... (seen within a 10 s step).
     for n, (a, b) in enumerate(itertools.pairwise(times), start=1):
         assert retry_delay(n) <= b - a < retry_delay(n) + 10
+
+
+def test_multi_chunk_refused(stage: Callable[..., Stage], media: Path) -> None:
+    """post-for-me issue 327: from about 2026-08-09, multi-chunk inits are refused."""
+    s = stage("multi-chunk-refused")
+    big = make_video(media / "chunky.mp4")
+    size = 15 * 1024 * 1024 + 12345  # 3 chunks of 5 MiB at the client's default chunk size
+    with big.open("ab") as f:  # a trailing MP4 `free` box: still the same real video
+        pad = size - big.stat().st_size
+        f.write(pad.to_bytes(4, "big") + b"free" + bytes(pad - 8))
+    post = PostInfo(privacy_level="PUBLIC_TO_EVERYONE", title="chunky")
+
+    error = refused(lambda: s.tiktok("mia_chunks").post_video(big, post))
+    assert (error.code, error.http_status) == ("invalid_params", 400)
+    assert error.message == "The chunk size is invalid"
+    (entry, *_) = s.journal(VIDEO_INIT)
+    assert entry["rule"] == "multi_chunk_refused"
+    token = s.tokens("mia_chunks")["access_token"]
+    chunked = {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": 5 * 1024 * 1024}
+    chunked["total_chunk_count"] = 3
+    inbox = s.raw("/v2/post/publish/inbox/video/init/", token, {"source_info": chunked})
+    assert (inbox.status_code, body_error(inbox)) == (400, "invalid_params")
+
+    # The workaround: the same file sent whole (chunk_size = video_size, at most 64 MB).
+    whole = s.tiktok("mia_chunks", chunk_size=64 * 1024 * 1024)
+    result = whole.wait_for_publish(whole.post_video(big, post), wait_for_public_post=True)
+    assert result.status == "PUBLISH_COMPLETE" and result.post_ids
+    assert [e["status"] for e in s.journal("/upload/")] == [201]  # one PUT: the whole file
 
 
 # -- the catalog as a whole --------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import FetchError, Progress
 from mock_server.sandbox import Sandbox
+from mock_server.scenario import Scenario, load_scenario, parse_scenario
 from mock_server.state import ServerOptions
 from tests.mock_server.sandboxes import WEB, WEB_REDIRECT, WEB_SECRET, make_sandbox
 
@@ -123,6 +124,11 @@ STATUS_PATH = "/v2/post/publish/status/fetch/"
 CANCEL_PATH = "/v2/post/publish/cancel/"
 
 
+def default_with(**keys: Any) -> Scenario:
+    """The default scenario with top-level keys added or replaced (e.g. `posting={...}`)."""
+    return parse_scenario({**load_scenario("default").raw, **keys}, "default-with.yaml")
+
+
 def pull(url: str = LOOPBACK_MEDIA + "clip.mp4") -> dict[str, Any]:
     return {"source": "PULL_FROM_URL", "video_url": url}
 
@@ -148,12 +154,14 @@ class Posting:
     """The default scenario's sandbox on a frozen clock, with one short call per posting
     endpoint and the control calls the posting tests use. `close()` when done."""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8080") -> None:
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8080", scenario: Scenario | str = "default"
+    ) -> None:
         self.fetcher = HeldFetcher()  # the pull seam (runtime/fetcher.py)
         # The control API answers under loopback names and the hosts it is told about.
         host = httpx.URL(base_url).host
         self.sandbox = Sandbox(
-            "default",
+            scenario,
             clock=Clock.frozen_at(POSTING_T0),
             fetcher=self.fetcher,
             options=ServerOptions(allowed_hosts=(host,)),

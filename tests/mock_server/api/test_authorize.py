@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -10,7 +12,7 @@ import httpx
 import pytest
 
 from mock_server.sandbox import Sandbox
-from tests.mock_server.api.conftest import exchange
+from tests.mock_server.api.conftest import assert_oauth_error, exchange
 from tests.mock_server.sandboxes import (
     ALL_SCOPES,
     NARROW,
@@ -211,34 +213,104 @@ def test_approve_without_choosing_a_creator_stays_on_the_page(http: httpx.Client
     assert ConsentForm(response.text).creators == ["ana", "ben", "cora"]
 
 
-def test_sandbox_app_target_user_gets_a_code_on_the_desktop_port(http: httpx.Client) -> None:
-    response = consent(
-        http, client_key=SANDBOX, redirect_uri=DESKTOP_REDIRECT, scope="user.info.basic"
-    )
+# ref 2.1 (desktop doc): the verifier's hex SHA-256 is TikTok's code_challenge.
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+HEX_CHALLENGE = hashlib.sha256(VERIFIER.encode()).hexdigest()
+B64_CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).decode()
+DESKTOP = {
+    "client_key": SANDBOX,
+    "redirect_uri": DESKTOP_REDIRECT,
+    "scope": "user.info.basic",
+    "code_challenge": HEX_CHALLENGE,
+    "code_challenge_method": "S256",
+}
+
+
+def desktop_exchange(http: httpx.Client, response: httpx.Response, **form: str) -> httpx.Response:
     code = redirect_query(response, DESKTOP_REDIRECT)["code"][0]
-    token = exchange(
+    return exchange(
         http,
         code,
         client_key=SANDBOX,
         client_secret=SANDBOX_SECRET,
         redirect_uri=DESKTOP_REDIRECT,
+        **form,
     )
+
+
+def test_sandbox_app_target_user_gets_a_code_on_the_desktop_port(http: httpx.Client) -> None:
+    response = consent(http, **DESKTOP)
+    token = desktop_exchange(http, response, code_verifier=VERIFIER)
     assert token.status_code == 200 and "access_token" in token.json()
 
 
 def test_sandbox_app_refuses_a_non_target_creator(http: httpx.Client) -> None:
-    response = consent(
-        http,
-        creator="cora",
-        client_key=SANDBOX,
-        redirect_uri=DESKTOP_REDIRECT,
-        scope="user.info.basic",
-    )
+    response = consent(http, creator="cora", **DESKTOP)
     query = redirect_query(response, DESKTOP_REDIRECT)
     assert query["error"] == ["access_denied"]
     assert query["error_type"] == ["non_sandbox_target"]
     assert query["state"] == ["s-1&a=b c/é"]
     assert "code" not in query
+
+
+# -- PKCE (ref 2.1; OQ 3) ------------------------------------------------------------------------
+
+
+def test_a_desktop_app_without_code_challenge_is_shown_the_page_error(http: httpx.Client) -> None:
+    page = show(http, **{**DESKTOP, "code_challenge": None, "code_challenge_method": None})
+    assert page_error(page) == ("invalid_request", "code_challenge")
+    assert "hex-encoded SHA-256" in page.text
+
+
+def test_a_base64url_challenge_fails_at_token_exchange_naming_the_hex_form(
+    http: httpx.Client,
+) -> None:
+    """3p: the authorize page takes an RFC 7636 challenge; the exchange then fails with
+    "Code verifier or code challenge is invalid." (the sandbox adds what TikTok expects)."""
+    response = consent(http, **{**DESKTOP, "code_challenge": B64_CHALLENGE.rstrip("=")})
+    token = desktop_exchange(http, response, code_verifier=VERIFIER)
+    body = assert_oauth_error(token, "invalid_request")
+    assert body["error_description"].startswith("Code verifier or code challenge is invalid.")
+    assert "hex-encoded SHA-256 of code_verifier" in body["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "challenge", "ok"),
+    [
+        ({"pkce_challenge": "either"}, B64_CHALLENGE.rstrip("="), True),
+        ({"pkce_challenge": "either"}, HEX_CHALLENGE, True),
+        ({"pkce_challenge": "base64url"}, B64_CHALLENGE.rstrip("="), True),
+        ({"pkce_challenge": "base64url"}, HEX_CHALLENGE, False),
+        ({"pkce_challenge": "hex"}, HEX_CHALLENGE.upper(), True),
+    ],
+)
+def test_the_lenient_challenge_forms_are_app_settings(
+    settings: dict[str, str], challenge: str, ok: bool
+) -> None:
+    sandbox = make_sandbox(sandbox=settings)
+    with sandbox.client() as http:
+        response = consent(http, **{**DESKTOP, "code_challenge": challenge})
+        token = desktop_exchange(http, response, code_verifier=VERIFIER)
+    if ok:
+        assert token.status_code == 200 and "access_token" in token.json(), token.text
+    else:
+        body = assert_oauth_error(token, "invalid_request")
+        assert "base64url" in body["error_description"]
+
+
+def test_pkce_required_false_lets_a_desktop_app_go_without() -> None:
+    sandbox = make_sandbox(sandbox={"pkce_required": False})
+    with sandbox.client() as http:
+        no_pkce = {**DESKTOP, "code_challenge": None, "code_challenge_method": None}
+        token = desktop_exchange(http, consent(http, **no_pkce))
+    assert token.status_code == 200, token.text
+
+
+def test_web_apps_need_pkce_only_when_the_app_says_so(http: httpx.Client) -> None:
+    assert consent(http).status_code == 302
+    sandbox = make_sandbox(web={"pkce_required": True})
+    with sandbox.client() as strict:
+        assert page_error(show(strict)) == ("invalid_request", "code_challenge")
 
 
 # -- bad requests -------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ def assert_upload_error(response: httpx.Response, status: int, received: int) ->
         (503, "internal_error"),
         (429, "rate_limit_exceeded"),
         (401, "access_token_invalid"),
-        (400, "invalid_param"),  # the posting endpoints' bad-input code
+        (400, "invalid_params"),  # the posting endpoints' bad-input code
     ],
 )
 def test_an_error_fault_answers_in_the_envelope(lab: Lab, status: int, code: str) -> None:

@@ -29,12 +29,14 @@ from tests.mock_server.api.conftest import (
     INBOX_INIT_PATH,
     LOG_ID,
     LOOPBACK_MEDIA,
+    POSTING_SCOPES,
     SANDBOX_APP,
     STATUS_PATH,
     UNAUDITED,
     VIDEO_INIT_PATH,
     Posting,
     assert_envelope_error,
+    default_with,
     publish_id_of,
     pull,
 )
@@ -640,8 +642,8 @@ def test_broken_chunk_plans_name_the_rule(
 ) -> None:
     token = p.token(AUDITED, "ana_makes")
     source = file_upload(*plan)
-    expect_error(p.video_init(token, source=source), "invalid_param", 400, *words)
-    expect_error(p.inbox_init(token, source), "invalid_param", 400, *words)
+    expect_error(p.video_init(token, source=source), "invalid_params", 400, *words)
+    expect_error(p.inbox_init(token, source), "invalid_params", 400, *words)
     assert p.publishes(AUDITED) == []
 
 
@@ -669,13 +671,13 @@ def test_branded_content_cannot_be_self_only(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     expect_error(
         p.video_init(token, "SELF_ONLY", brand_content_toggle=True),
-        "invalid_param",
+        "invalid_params",
         400,
         "SELF_ONLY",
     )
     expect_error(
         p.photo_init(token, "DIRECT_POST", "SELF_ONLY", brand_content_toggle=True),
-        "invalid_param",
+        "invalid_params",
         400,
     )
     expect_ok(p.video_init(token, "PUBLIC_TO_EVERYONE", brand_content_toggle=True))
@@ -685,9 +687,9 @@ def test_branded_content_cannot_be_self_only(p: Posting) -> None:
 def test_video_title_counts_utf16_units(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     expect_error(
-        p.video_init(token, title="😀" * 1101), "invalid_param", 400, "title", "2202", "2200"
+        p.video_init(token, title="😀" * 1101), "invalid_params", 400, "title", "2202", "2200"
     )
-    expect_error(p.video_init(token, title="a" * 2201), "invalid_param", 400, "title")
+    expect_error(p.video_init(token, title="a" * 2201), "invalid_params", 400, "title")
     publish_id = publish_id_of(p.video_init(token, title="😀" * 1100))
     assert p.publish(publish_id)["post_info"]["title"] == "😀" * 1100
     expect_ok(p.video_init(token, title="a" * 2200))
@@ -695,17 +697,17 @@ def test_video_title_counts_utf16_units(p: Posting) -> None:
 
 def test_photo_title_and_description_limits(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
-    expect_error(p.photo_init(token, title="t" * 91), "invalid_param", 400, "title", "90")
-    expect_error(p.photo_init(token, title="😀" * 46), "invalid_param", 400, "title")
+    expect_error(p.photo_init(token, title="t" * 91), "invalid_params", 400, "title", "90")
+    expect_error(p.photo_init(token, title="😀" * 46), "invalid_params", 400, "title")
     expect_error(
-        p.photo_init(token, description="d" * 4001), "invalid_param", 400, "description", "4000"
+        p.photo_init(token, description="d" * 4001), "invalid_params", 400, "description", "4000"
     )
     p.advance(60)
     expect_ok(p.photo_init(token, title="t" * 90, description="d" * 4000))
     expect_ok(p.photo_init(token, "MEDIA_UPLOAD", None, title="😀" * 45))
     expect_error(
         p.photo_init(token, "MEDIA_UPLOAD", None, description="😀" * 2001),
-        "invalid_param",
+        "invalid_params",
         400,
         "description",
     )
@@ -714,8 +716,8 @@ def test_photo_title_and_description_limits(p: Posting) -> None:
 def test_photo_count_limits(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     many = [f"{ACME_MEDIA}{i}.jpg" for i in range(36)]
-    expect_error(p.photo_init(token, images=many), "invalid_param", 400, "35")
-    expect_error(p.photo_init(token, images=[]), "invalid_param", 400, "photo_images")
+    expect_error(p.photo_init(token, images=many), "invalid_params", 400, "35")
+    expect_error(p.photo_init(token, images=[]), "invalid_params", 400, "photo_images")
     publish_id = publish_id_of(p.photo_init(token, images=many[:35], cover=34))
     assert len(p.publish(publish_id)["photo_images"]) == 35
 
@@ -725,7 +727,7 @@ def test_photo_cover_index_out_of_range(p: Posting, cover: int | None) -> None:
     token = p.token(AUDITED, "ana_makes")
     expect_error(
         p.photo_init(token, images=[ACME_MEDIA + "1.jpg", ACME_MEDIA + "2.jpg"], cover=cover),
-        "invalid_param",
+        "invalid_params",
         400,
         "photo_cover_index",
     )
@@ -761,11 +763,11 @@ def photo_body(**overrides: Any) -> dict[str, Any]:
 def test_photo_request_shape(p: Posting, overrides: dict[str, Any], word: str) -> None:
     token = p.token(AUDITED, "ana_makes")
     body = {k: v for k, v in photo_body(**overrides).items() if v is not None}
-    expect_error(p.call(CONTENT_INIT_PATH, token, body), "invalid_param", 400, word)
+    expect_error(p.call(CONTENT_INIT_PATH, token, body), "invalid_params", 400, word)
     expect_ok(p.call(CONTENT_INIT_PATH, token, photo_body()))
 
 
-# -- malformed requests: invalid_param, never a 500 (DESIGN principle 6) --------------------
+# -- malformed requests: invalid_params, never a 500 (DESIGN principle 6) --------------------
 
 
 @pytest.mark.parametrize("path", (*INIT_PATHS, STATUS_PATH, CANCEL_PATH))
@@ -785,7 +787,7 @@ def test_photo_request_shape(p: Posting, overrides: dict[str, Any], word: str) -
 def test_bodies_that_are_not_json_objects(p: Posting, path: str, raw: bytes) -> None:
     token = p.token(AUDITED, "ana_makes")
     response = p.call(path, token, content=raw, headers={"Content-Type": "application/json"})
-    expect_error(response, "invalid_param", 400)
+    expect_error(response, "invalid_params", 400)
 
 
 def test_deeply_nested_json_is_invalid_param_not_a_500(p: Posting) -> None:
@@ -794,7 +796,7 @@ def test_deeply_nested_json_is_invalid_param_not_a_500(p: Posting) -> None:
         response = p.call(
             VIDEO_INIT_PATH, token, content=raw, headers={"Content-Type": "application/json"}
         )
-        expect_error(response, "invalid_param", 400)
+        expect_error(response, "invalid_params", 400)
         p.advance(60)
 
 
@@ -805,7 +807,7 @@ def test_wrong_content_type(p: Posting, content_type: str) -> None:
     token = p.token(AUDITED, "ana_makes")
     raw = json.dumps({"post_info": {"privacy_level": "SELF_ONLY"}, "source_info": CHUNKED})
     response = p.call(VIDEO_INIT_PATH, token, content=raw, headers={"Content-Type": content_type})
-    expect_error(response, "invalid_param", 400, "Content-Type")
+    expect_error(response, "invalid_params", 400, "Content-Type")
     ok = p.call(
         VIDEO_INIT_PATH,
         token,
@@ -890,23 +892,23 @@ def test_wrong_content_type(p: Posting, content_type: str) -> None:
         ),
     ],
 )
-def test_wrong_types_are_invalid_param(p: Posting, body: dict[str, Any], word: str) -> None:
+def test_wrong_types_are_invalid_params(p: Posting, body: dict[str, Any], word: str) -> None:
     token = p.token(AUDITED, "ana_makes")
-    expect_error(p.call(VIDEO_INIT_PATH, token, body), "invalid_param", 400, word)
+    expect_error(p.call(VIDEO_INIT_PATH, token, body), "invalid_params", 400, word)
 
 
 @pytest.mark.parametrize(
     "size",
     [-1, -(2**63), 2**62, 2**63 - 1, 2**63, 2**64, 10**30, -(10**30), 1e300, -1e300],
 )
-def test_negative_and_huge_sizes_are_invalid_param(p: Posting, size: int | float) -> None:
+def test_negative_and_huge_sizes_are_invalid_params(p: Posting, size: int | float) -> None:
     token = p.token(AUDITED, "ana_makes")
     for source in (
         file_upload(size, 10_000_000, 5),
         file_upload(50_000_123, size, 5),
         file_upload(50_000_123, 10_000_000, size),
     ):
-        expect_error(p.video_init(token, source=source), "invalid_param", 400)
+        expect_error(p.video_init(token, source=source), "invalid_params", 400)
         p.advance(60)
 
 
@@ -921,7 +923,7 @@ def test_negative_and_huge_sizes_are_invalid_param(p: Posting, size: int | float
         (b"NaN", "not valid JSON"),
     ],
 )
-def test_non_finite_sizes_are_invalid_param(p: Posting, literal: bytes, named: str) -> None:
+def test_non_finite_sizes_are_invalid_params(p: Posting, literal: bytes, named: str) -> None:
     token = p.token(AUDITED, "ana_makes")
     raw = (
         b'{"post_info": {"privacy_level": "SELF_ONLY"}, "source_info": {"source": "FILE_UPLOAD",'
@@ -930,15 +932,15 @@ def test_non_finite_sizes_are_invalid_param(p: Posting, literal: bytes, named: s
     response = p.call(
         VIDEO_INIT_PATH, token, content=raw, headers={"Content-Type": "application/json"}
     )
-    expect_error(response, "invalid_param", 400, named)
+    expect_error(response, "invalid_params", 400, named)
     assert p.publishes(AUDITED) == []
 
 
 def test_status_and_cancel_need_a_string_publish_id(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     for path in (STATUS_PATH, CANCEL_PATH):
-        expect_error(p.call(path, token, {}), "invalid_param", 400, "publish_id")
-        expect_error(p.call(path, token, {"publish_id": 7}), "invalid_param", 400, "publish_id")
+        expect_error(p.call(path, token, {}), "invalid_params", 400, "publish_id")
+        expect_error(p.call(path, token, {"publish_id": 7}), "invalid_params", 400, "publish_id")
 
 
 # -- creator_info (ref 6) -------------------------------------------------------------------
@@ -983,6 +985,28 @@ def test_creator_info_fields(
     assert (data["comment_disabled"], data["duet_disabled"], data["stitch_disabled"]) == flags
     assert data["max_video_post_duration_sec"] == max_seconds
     assert data["creator_avatar_url"].startswith(("http://", "https://"))
+
+
+def test_creator_avatar_url_is_valid_for_two_hours(p: Posting) -> None:
+    """ref 6: "valid (TTL) for 2 hours", on the sandbox clock; then 403, as TikTok's CDN."""
+    token = p.token(AUDITED, "ana_makes")
+    url = httpx.URL(expect_ok(p.creator_info(token))["creator_avatar_url"])
+    assert url.params["x-expires"] == str(int(p.sandbox.clock.now()) + 7200)
+    assert url.params["size"] == "168" and url.params["x-signature"]
+    image = p.http.get(url)
+    assert (image.status_code, image.headers["content-type"]) == (200, "image/svg+xml")
+    p.advance(7199)
+    assert p.http.get(url).status_code == 200
+    p.advance(1)
+    expired = p.http.get(url)
+    assert expired.status_code == 403 and "expired" in expired.text
+    # A fresh creator_info hands out a fresh URL; a tampered one is refused.
+    token = p.token(AUDITED, "ana_makes")  # the 2 h access token lapsed with the URL
+    fresh = httpx.URL(expect_ok(p.creator_info(token))["creator_avatar_url"])
+    assert p.http.get(fresh).status_code == 200
+    assert p.http.get(fresh.copy_merge_params({"size": "720"})).status_code == 403
+    longer = fresh.copy_merge_params({"x-expires": str(int(p.sandbox.clock.now()) + 99999)})
+    assert p.http.get(longer).status_code == 403
 
 
 def test_creator_info_follows_control_changes(p: Posting) -> None:
@@ -1168,6 +1192,21 @@ def test_cancel_an_inbox_pull(p: Posting) -> None:
     assert expect_ok(p.status(token, publish_id))["fail_reason"] == "publish_cancelled"
 
 
+def test_cancelling_a_pull_from_a_url_no_longer_verified_is_url_ownership_unverified(
+    p: Posting,
+) -> None:
+    """ref 12 lists url_ownership_unverified (403) for cancel: a pull whose URL property the
+    app removed after init."""
+    token = p.token(AUDITED, "ana_makes")
+    publish_id = publish_id_of(p.video_init(token, source=pull()))
+    p.patch_app(AUDITED, verified_url_prefixes=[])
+    expect_error(p.cancel(token, publish_id), "url_ownership_unverified", 403)
+    assert p.journal()[0]["rule"] == "cancel_url_ownership"
+    p.patch_app(AUDITED, verified_url_prefixes=[LOOPBACK_MEDIA])
+    expect_ok(p.cancel(token, publish_id))
+    assert expect_ok(p.status(token, publish_id))["fail_reason"] == "publish_cancelled"
+
+
 def test_a_file_upload_is_not_cancellable(p: Posting) -> None:
     token = p.token(AUDITED, "ana_makes")
     for response in (p.video_init(token), p.inbox_init(token)):
@@ -1196,6 +1235,7 @@ def test_seventh_init_within_a_minute_is_rate_limited(p: Posting) -> None:
         (CONTENT_INIT_PATH, 6),
         (CREATOR_INFO_PATH, 20),
         (STATUS_PATH, 30),
+        (CANCEL_PATH, 30),  # not documented: the sandbox's choice (docs/fidelity.md)
     ],
 )
 def test_per_endpoint_limits(p: Posting, path: str, limit: int) -> None:
@@ -1334,3 +1374,30 @@ def test_the_journal_names_the_cap_rules(p: Posting) -> None:
     p.inbox_init(token)
     rules = [e["rule"] for e in p.journal(VIDEO_INIT_PATH)[:1] + p.journal(INBOX_INIT_PATH)[:1]]
     assert rules == ["creator_post_cap", "pending_share_cap"]
+
+
+# -- the bad-input spelling (ref 4.2, OQ 13) ----------------------------------------------------
+
+
+def test_posting_endpoints_answer_the_recorded_plural_by_default(p: Posting) -> None:
+    """Recorded video/init answers (TikTok-LoginKit-PHP issue 11, post-for-me issue 327) carry
+    `invalid_params`, not the posting pages' `invalid_param`."""
+    token = p.token(AUDITED, "ana_makes")
+    bad = dict(CHUNKED, total_chunk_count=4)
+    expect_error(p.video_init(token, source=bad), "invalid_params", 400, "chunk")
+    expect_error(p.call("/v2/post/publish/nothing/", token), "invalid_params", 404)
+    assert p.journal()[0]["error_code"] == "invalid_params"
+
+
+def test_the_singular_spelling_is_a_scenario_setting() -> None:
+    scenario = default_with(posting={"bad_input_code": "invalid_param"})
+    with Posting(scenario=scenario) as p:
+        token = p.token(AUDITED, "ana_makes", [*POSTING_SCOPES, "user.info.basic"])
+        bad = dict(CHUNKED, total_chunk_count=4)
+        expect_error(p.video_init(token, source=bad), "invalid_param", 400, "chunk")
+        expect_error(p.call(STATUS_PATH, token, {}), "invalid_param", 400, "publish_id")
+        expect_error(p.call("/v2/post/publish/nothing/", token), "invalid_param", 404)
+        # Display and user endpoints keep the plural whatever the posting spelling.
+        missing = p.http.get("/v2/user/info/", headers={"Authorization": f"Bearer {token}"})
+        expect_error(missing, "invalid_params", 400, "Fields")
+        assert p.journal()[0]["error_code"] == "invalid_param"

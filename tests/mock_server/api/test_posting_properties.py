@@ -138,7 +138,7 @@ def test_a_privacy_level_outside_the_options_is_refused(
     body = envelope(response)
     assert (response.status_code, body["error"]["code"]) in {
         (403, "privacy_level_option_mismatch"),
-        (400, "invalid_param"),
+        (400, "invalid_params"),
     }
     assert len(p.publishes(AUDITED)) == before
     # the same request with one of the options goes through: privacy was the only problem
@@ -256,7 +256,7 @@ def test_any_broken_chunk_plan_is_refused_naming_the_rule(
     assert broken, f"{plan} breaks no rule"
     response = init_file(p, *plan)
     body = envelope(response)
-    assert (response.status_code, body["error"]["code"]) == (400, "invalid_param")
+    assert (response.status_code, body["error"]["code"]) == (400, "invalid_params")
     message = body["error"]["message"]
     assert any(re.search(pattern, message, re.IGNORECASE) for pattern in broken), (
         message,

@@ -247,6 +247,19 @@ def test_the_upload_url_expires_after_one_hour(st: Studio, padded: bytes) -> Non
     assert st.state(publish_id)["uploaded_bytes"] == CHUNK
 
 
+def test_the_upload_url_is_expired_from_the_instant_issue_plus_3600_s(
+    st: Studio, clip: bytes
+) -> None:
+    """docs/fidelity.md: "a PUT at issue + 3600 s or later gets 403"."""
+    _, url = st.start_upload(st.token(), len(clip))
+    st.advance(3599.999)
+    last_moment = st.put(url, clip, 0, len(clip) - 1, len(clip))
+    assert last_moment.status_code == 201
+    _, url = st.start_upload(st.token(), len(clip))
+    st.advance(3600)
+    assert_refused(st.put(url, clip, 0, len(clip) - 1, len(clip)), 403)
+
+
 def test_a_whole_file_after_one_hour_is_403(st: Studio, clip: bytes) -> None:
     _, url = st.start_upload(st.token(), len(clip))
     st.advance(3601)

@@ -59,13 +59,23 @@ def refused(response: httpx.Response, status: int = 400, code: str = "invalid_re
     return error["message"]
 
 
+# The default scenario's sandbox app is a desktop app: it sends PKCE, with TikTok's hex
+# challenge (ref 2.1), as a careful desktop client does.
+DESKTOP_VERIFIER = "desktop-verifier-" + "0123456789" * 3
+DESKTOP_CHALLENGE = hashlib.sha256(DESKTOP_VERIFIER.encode()).hexdigest()
+
+
 def authorize(http: httpx.Client, **fields: Any) -> httpx.Response:
+    if fields.get("client_key") == SANDBOX_APP:
+        fields.setdefault("code_challenge", DESKTOP_CHALLENGE)
     return http.post("/_sandbox/authorize", json=fields)
 
 
 def exchange(
     http: httpx.Client, client_key: str, secret: str, code: str, redirect_uri: str, **extra: str
 ) -> httpx.Response:
+    if client_key == SANDBOX_APP:
+        extra.setdefault("code_verifier", DESKTOP_VERIFIER)
     form = {
         "client_key": client_key,
         "client_secret": secret,
@@ -921,31 +931,57 @@ def test_authorize_by_open_id(http: httpx.Client) -> None:
     )
 
 
-def test_authorize_with_pkce(http: httpx.Client) -> None:
-    verifier = "v" * 43 + "-._~0123456789"
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+PKCE_VERIFIER = "v" * 43 + "-._~0123456789"
+PKCE_DIGEST = hashlib.sha256(PKCE_VERIFIER.encode()).digest()
+
+
+def issue_with_challenge(http: httpx.Client, challenge: str) -> tuple[str, str]:
+    """A code for ana_makes on the audited app carrying `challenge`: (code, redirect_uri)."""
     issued = ok(
         authorize(
             http,
             client_key=AUDITED,
             username="ana_makes",
             scopes=["user.info.basic"],
-            code_challenge=challenge.decode().rstrip("="),
+            code_challenge=challenge,
         )
     )
-    code, uri = issued["code"], issued["redirect_uri"]
+    return issued["code"], issued["redirect_uri"]
+
+
+def test_authorize_with_pkce(http: httpx.Client) -> None:
+    challenge = PKCE_DIGEST.hex()  # ref 2.1: TikTok's hex form
+    code, uri = issue_with_challenge(http, challenge)
     without = exchange(http, AUDITED, AUDITED_SECRET, code, uri)
     assert "access_token" not in without.json()
-    issued = ok(
-        authorize(
-            http,
-            client_key=AUDITED,
-            username="ana_makes",
-            scopes=["user.info.basic"],
-            code_challenge=challenge.decode().rstrip("="),
-        )
+    code, uri = issue_with_challenge(http, challenge)
+    pair = ok(exchange(http, AUDITED, AUDITED_SECRET, code, uri, code_verifier=PKCE_VERIFIER))
+    assert pair["access_token"].startswith("act.")
+
+
+def test_authorize_with_an_rfc7636_challenge_fails_at_the_exchange(http: httpx.Client) -> None:
+    code, uri = issue_with_challenge(
+        http, base64.urlsafe_b64encode(PKCE_DIGEST).decode().rstrip("=")
     )
-    ok(exchange(http, AUDITED, AUDITED_SECRET, issued["code"], uri, code_verifier=verifier))
+    answer = exchange(http, AUDITED, AUDITED_SECRET, code, uri, code_verifier=PKCE_VERIFIER)
+    assert answer.json()["error"] == "invalid_request"
+    assert "hex-encoded SHA-256" in answer.json()["error_description"]
+    (entry,) = journal(http, path="/v2/oauth/token/")
+    assert entry["rule"] == "pkce_challenge_base64url"
+
+
+def test_a_desktop_app_needs_a_challenge_but_tokens_does_pkce_itself(http: httpx.Client) -> None:
+    without = http.post(
+        "/_sandbox/authorize",
+        json={"client_key": SANDBOX_APP, "username": "ana_makes", "scopes": ["user.info.basic"]},
+    )
+    assert refused(without, 400, "invalid_request").startswith("code_challenge is required")
+    assert without.json()["error"]["error_type"] == "code_challenge"
+    pair = tokens(http, SANDBOX_APP, "ana_makes")
+    assert pair["access_token"].startswith("act.")
+    app = ok(http.get(f"/_sandbox/apps/{SANDBOX_APP}"))
+    assert (app["pkce_required"], app["effective_pkce_required"]) == (None, True)
+    assert (app["pkce_challenge"]) == "hex"
 
 
 def test_authorize_sandbox_app_target_user(http: httpx.Client) -> None:

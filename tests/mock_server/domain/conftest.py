@@ -15,6 +15,10 @@ from mock_server.runtime.clock import Clock
 from mock_server.state import SandboxState
 from tests.mock_server.sandboxes import WEB, frozen_clock, scenario
 
+# What `Env` sends for apps that need PKCE (desktop apps) when a test names no challenge.
+AUTO_VERIFIER = "env-verifier-" + "0123456789" * 4
+AUTO_CHALLENGE = oauth.challenge_of(AUTO_VERIFIER, "hex")
+
 
 class Env:
     """One sandbox's World and virtual clock, driven through the domain functions."""
@@ -55,6 +59,8 @@ class Env:
         granted: list[str] | None = None,
         **params: str,
     ) -> AuthCode:
+        if self.app(client_key).requires_pkce:
+            params.setdefault("code_challenge", AUTO_CHALLENGE)
         request = oauth.check_authorize(self.world, self.params(client_key, **params))
         return oauth.approve(self.world, request, self.world.creators[creator], granted, self.now())
 
@@ -65,6 +71,8 @@ class Env:
     def exchange(self, issued: AuthCode, /, **fields: str) -> TokenGrant:
         """Exchange `issued` as its app would; `fields` override form fields."""
         form = self.form(issued.client_key, code=issued.code, redirect_uri=issued.redirect_uri)
+        if issued.code_challenge == AUTO_CHALLENGE:
+            form["code_verifier"] = AUTO_VERIFIER
         return oauth.exchange_code(self.world, {**form, **fields}, self.now())
 
     def tokens(self, client_key: str = WEB, creator: str = "ana", **params: str) -> TokenGrant:

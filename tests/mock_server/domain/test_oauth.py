@@ -123,16 +123,47 @@ def test_client_authentication(env: Env) -> None:
 
 @pytest.mark.parametrize(
     "challenge",
-    [
-        hex_challenge(RFC_VERIFIER),
-        hex_challenge(RFC_VERIFIER).upper(),
-        RFC_CHALLENGE,
-    ],
-    ids=["tiktok-hex", "tiktok-hex-upper", "rfc7636-base64url"],
+    [hex_challenge(RFC_VERIFIER), hex_challenge(RFC_VERIFIER).upper()],
+    ids=["tiktok-hex", "tiktok-hex-upper"],
 )
-def test_pkce_accepts_hex_and_base64url_challenges(env: Env, challenge: str) -> None:
+def test_pkce_takes_tiktoks_hex_challenge(env: Env, challenge: str) -> None:
     code = env.authorize(code_challenge=challenge, code_challenge_method="S256")
     assert env.exchange(code, code_verifier=RFC_VERIFIER).access.token.startswith("act.")
+
+
+def test_pkce_refuses_an_rfc7636_challenge_at_the_exchange_saying_what_tiktok_expects(
+    env: Env,
+) -> None:
+    """ref 2.1 (3p): the authorize page takes it; the exchange fails."""
+    code = env.authorize(code_challenge=RFC_CHALLENGE, code_challenge_method="S256")
+    error = oauth_error(env.exchange, code, code_verifier=RFC_VERIFIER)
+    assert (error.error, error.rule) == ("invalid_request", "pkce_challenge_base64url")
+    assert error.description.startswith("Code verifier or code challenge is invalid. (")
+    assert "hex-encoded SHA-256 of code_verifier" in error.description
+    # The failed exchange does not use up the code.
+    assert not env.world.codes[code.code].used
+
+
+@pytest.mark.parametrize(
+    ("accepted", "challenge", "ok"),
+    [
+        ("either", RFC_CHALLENGE, True),
+        ("either", hex_challenge(RFC_VERIFIER), True),
+        ("base64url", RFC_CHALLENGE, True),
+        ("base64url", hex_challenge(RFC_VERIFIER), False),
+        ("hex", RFC_CHALLENGE, False),
+    ],
+)
+def test_the_challenge_forms_an_app_takes(
+    make_env: Callable[..., Env], accepted: str, challenge: str, ok: bool
+) -> None:
+    env = make_env(web={"pkce_challenge": accepted})
+    code = env.authorize(code_challenge=challenge)
+    if ok:
+        assert env.exchange(code, code_verifier=RFC_VERIFIER).access.token.startswith("act.")
+    else:
+        error = oauth_error(env.exchange, code, code_verifier=RFC_VERIFIER)
+        assert error.rule in ("pkce_challenge_base64url", "pkce_challenge_hex")
 
 
 def test_rfc_example_challenge_is_what_we_compute() -> None:
@@ -140,7 +171,8 @@ def test_rfc_example_challenge_is_what_we_compute() -> None:
 
 
 @pytest.mark.parametrize("make_challenge", [hex_challenge, b64_challenge])
-def test_pkce_refuses_a_wrong_or_missing_verifier(env: Env, make_challenge) -> None:
+def test_pkce_refuses_a_wrong_or_missing_verifier(make_env, make_challenge) -> None:
+    env = make_env(web={"pkce_challenge": "either"})
     code = env.authorize(code_challenge=make_challenge(RFC_VERIFIER))
     for verifier in ("A" * 43, RFC_VERIFIER[:-1] + "l", ""):
         error = oauth_error(env.exchange, code, code_verifier=verifier)
@@ -177,10 +209,25 @@ def test_pkce_non_ascii_challenge_never_matches(env: Env) -> None:
 def test_pkce_required_app_refuses_an_authorize_without_challenge(make_env) -> None:
     env = make_env(web={"pkce_required": True})
     with pytest.raises(AuthorizeError) as info:
-        env.authorize()
+        env.authorize(code_challenge="")
     assert (info.value.error, info.value.error_type) == ("invalid_request", "code_challenge")
     assert not info.value.redirectable
     env.authorize(code_challenge=hex_challenge(RFC_VERIFIER))
+
+
+def test_desktop_apps_need_pkce_unless_they_say_otherwise(make_env) -> None:
+    """ref 2.1: the desktop doc marks code_challenge required."""
+    env = make_env()
+    app = env.app(SANDBOX)
+    assert (app.pkce_required, app.requires_pkce) == (None, True)
+    redirect = "http://127.0.0.1:5000/callback/"
+    with pytest.raises(AuthorizeError) as info:
+        env.authorize(SANDBOX, redirect_uri=redirect, code_challenge="")
+    assert (info.value.error, info.value.error_type) == ("invalid_request", "code_challenge")
+    assert "desktop" in info.value.description and "hex" in info.value.description
+    lenient = make_env(sandbox={"pkce_required": False})
+    assert lenient.tokens(SANDBOX, redirect_uri=redirect, code_challenge="").access.token
+    assert not env.app(WEB).requires_pkce
 
 
 def test_only_s256_challenge_method(env: Env) -> None:

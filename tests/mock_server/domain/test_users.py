@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from mock_server.domain.errors import ApiError
+from mock_server.domain.fields import parse_fields, scoped_fields
 from mock_server.domain.ids import open_id
-from mock_server.domain.users import check_field_scopes, parse_fields, user_fields, user_info
+from mock_server.domain.scopes import USER_INFO_FIELDS
+from mock_server.domain.users import user_fields, user_info
 from tests.mock_server.domain.conftest import Env
 from tests.mock_server.sandboxes import NARROW, SANDBOX, WEB
 
@@ -20,38 +22,75 @@ STATS_FIELDS = ["follower_count", "following_count", "likes_count", "video_count
 @pytest.mark.parametrize("raw", [None, "", ",", " , ,, "])
 def test_fields_are_required(raw: str | None) -> None:
     with pytest.raises(ApiError) as info:
-        parse_fields(raw)
+        parse_fields(raw, USER_INFO_FIELDS)
     assert (info.value.code, info.value.http_status) == ("invalid_params", 400)
     assert info.value.message == "Fields is required, please provide fields in the request"
 
 
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("open_id,email", ["open_id"]),
+        ("Open_ID", []),
+        ("open_id,,nope,display_name", ["open_id", "display_name"]),
+    ],
+)
+def test_unknown_fields_are_ignored_by_default(raw: str, kept: list[str]) -> None:
+    assert parse_fields(raw, USER_INFO_FIELDS) == kept
+
+
 @pytest.mark.parametrize("raw", ["open_id,email", "Open_ID", "open_id,,nope,display_name"])
-def test_unknown_fields_are_invalid_params(raw: str) -> None:
+def test_unknown_fields_refuse_the_request_when_the_scenario_says_so(raw: str) -> None:
     with pytest.raises(ApiError) as info:
-        parse_fields(raw)
+        parse_fields(raw, USER_INFO_FIELDS, "refuse")
     assert (info.value.code, info.value.http_status) == ("invalid_params", 400)
     assert info.value.message.startswith("Invalid field(s): ")
 
 
 def test_fields_are_trimmed_and_deduplicated_in_order() -> None:
-    assert parse_fields(" display_name,open_id ,display_name") == ["display_name", "open_id"]
+    fields = parse_fields(" display_name,open_id ,display_name", USER_INFO_FIELDS)
+    assert fields == ["display_name", "open_id"]
 
 
-@pytest.mark.parametrize(
-    ("fields", "scopes"),
-    [
-        (["username"], BASIC),
-        (["open_id", "follower_count"], BASIC | {"user.info.profile"}),
-        (["display_name", "is_verified", "video_count"], BASIC),
-        (["open_id"], frozenset({"video.upload"})),
-    ],
-)
-def test_a_field_without_its_scope_is_scope_permission_missed(
-    fields: list[str], scopes: frozenset[str]
+UNSCOPED = [
+    (["username"], BASIC, ["user.info.profile"]),
+    (["open_id", "follower_count"], BASIC | {"user.info.profile"}, ["user.info.stats"]),
+    (
+        ["display_name", "is_verified", "video_count"],
+        BASIC,
+        ["user.info.profile", "user.info.stats"],
+    ),
+    (["open_id"], frozenset({"video.upload"}), ["user.info.basic"]),
+]
+
+
+@pytest.mark.parametrize(("fields", "scopes", "missing"), UNSCOPED)
+def test_a_field_without_its_scope_is_scope_not_authorized_naming_the_scopes(
+    fields: list[str], scopes: frozenset[str], missing: list[str]
+) -> None:
+    """The recorded answer (SocialiteProviders/Providers issue 1198): `username` asked for with
+    only user.info.basic granted is a 401 `scope_not_authorized` for the whole request."""
+    with pytest.raises(ApiError) as info:
+        scoped_fields(fields, USER_INFO_FIELDS, scopes, "scope_not_authorized")
+    assert (info.value.code, info.value.http_status) == ("scope_not_authorized", 401)
+    assert info.value.message.startswith("The user did not authorize the scope required")
+    assert info.value.message.endswith(f"({' or '.join(missing)}).")
+
+
+@pytest.mark.parametrize(("fields", "scopes", "missing"), UNSCOPED)
+def test_a_field_without_its_scope_may_be_scope_permission_missed(
+    fields: list[str], scopes: frozenset[str], missing: list[str]
 ) -> None:
     with pytest.raises(ApiError) as info:
-        check_field_scopes(fields, scopes)
+        scoped_fields(fields, USER_INFO_FIELDS, scopes, "scope_permission_missed")
     assert (info.value.code, info.value.http_status) == ("scope_permission_missed", 400)
+    assert all(scope in info.value.message for scope in missing)
+
+
+def test_a_field_without_its_scope_may_be_left_out() -> None:
+    fields = ["open_id", "username", "follower_count", "display_name"]
+    kept = scoped_fields(fields, USER_INFO_FIELDS, BASIC, "omit")
+    assert kept == ["open_id", "display_name"]
 
 
 @pytest.mark.parametrize(
@@ -63,7 +102,8 @@ def test_a_field_without_its_scope_is_scope_permission_missed(
     ],
 )
 def test_fields_with_their_scope_pass(fields: list[str], scopes: frozenset[str]) -> None:
-    check_field_scopes(fields, scopes)
+    for unscoped in ("scope_not_authorized", "scope_permission_missed", "omit"):
+        assert scoped_fields(fields, USER_INFO_FIELDS, scopes, unscoped) == fields
 
 
 def test_user_info_holds_exactly_the_requested_fields(env: Env) -> None:

@@ -137,6 +137,9 @@ def test_one_apps_stalled_servers_do_not_hold_up_another_apps_pull(sandbox: Sand
             # The other app's pull reaches its server although the first app has more pulls
             # waiting than it may run at once.
             assert eventually(lambda: fast.accepted == 1)
+            # Its own pulls connect on their threads: wait for them, and never more than its share.
+            assert eventually(lambda: stalled.accepted == PER_APP)
+            time.sleep(0.2)
             assert stalled.accepted == PER_APP
     finally:
         sandbox.close()  # aborts every download under way

@@ -1,0 +1,130 @@
+"""Cover images: a frame of each received video, small, kept for the Display API.
+
+When the whole video is in (uploaded or pulled), the sandbox probes it (`media.probe_video`) and,
+if it passes TikTok's checks, decodes one frame with PyAV: the frame at
+`video_cover_timestamp_ms` (ref 7.1: unset or invalid means the first frame), scaled to at most
+`COVER_MAX_SIDE` pixels and saved as a JPEG. The spooled media is deleted right after, so the
+frame is taken then or never. `CoverStore` keeps at most `MAX_COVERS` of them, oldest dropped
+first, in memory; the sandbox serves them at `cover_image_url` (`/_sandbox/covers/...`).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+from PIL import Image
+
+from mock_server.domain.media_rules import MediaCheck, VideoFacts, check_video
+from mock_server.runtime.media import DEMUX_OPTIONS, PROBE_ERRORS, main_video_stream, probe_video
+
+COVER_MAX_SIDE = 360  # px, the longer side (TikTok's list covers are a few hundred px)
+COVER_QUALITY = 75
+MAX_COVERS = 500  # about 10-20 KB each
+# Frames decoded at most while looking for the one at the cover timestamp (after a seek to the
+# keyframe before it); a stream with sparser keyframes gives the last frame decoded.
+_MAX_FRAMES = 600
+
+
+def extract_cover(path: Path, at_ms: int | None, duration_s: float | None) -> bytes | None:
+    """A JPEG of the frame at `at_ms` (the first frame when None, negative or past the end),
+    at most COVER_MAX_SIDE px on its longer side; None when no frame can be decoded."""
+    target = 0.0
+    if at_ms is not None and at_ms > 0 and duration_s is not None and at_ms / 1000 < duration_s:
+        target = at_ms / 1000
+    try:
+        with av.open(str(path), container_options=DEMUX_OPTIONS) as container:
+            stream = main_video_stream(container)
+            if stream is None:
+                return None
+            frame = _frame_at(container, stream, target)
+            if frame is None:
+                return None
+            image = frame.to_image()
+    except PROBE_ERRORS:
+        return None
+    image.thumbnail((COVER_MAX_SIDE, COVER_MAX_SIDE), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=COVER_QUALITY)
+    return out.getvalue()
+
+
+def _frame_at(container: Any, stream: Any, target: float) -> Any | None:
+    """The first decoded frame at or after `target` seconds (the last one tried otherwise)."""
+    if target > 0 and stream.time_base:
+        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+    chosen = None
+    for count, frame in enumerate(container.decode(stream)):
+        chosen = frame
+        if frame.time is None or frame.time >= target - 1e-3 or count >= _MAX_FRAMES:
+            break
+    return chosen
+
+
+class CoverStore:
+    """Cover JPEGs by publish_id, at most `limit`, the oldest forgotten first. Thread-safe:
+    uploads and pulls finish on different threads."""
+
+    def __init__(self, limit: int = MAX_COVERS) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._covers: OrderedDict[str, bytes] = OrderedDict()
+
+    def put(self, publish_id: str, jpeg: bytes) -> None:
+        with self._lock:
+            self._covers[publish_id] = jpeg
+            self._covers.move_to_end(publish_id)
+            while len(self._covers) > self.limit:
+                self._covers.popitem(last=False)
+
+    def get(self, publish_id: str) -> bytes | None:
+        with self._lock:
+            return self._covers.get(publish_id)
+
+    def discard(self, publish_id: str) -> None:
+        with self._lock:
+            self._covers.pop(publish_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._covers.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._covers)
+
+
+@dataclass(frozen=True)
+class VideoInspection:
+    """What the sandbox learns from a received video: the rule it broke, if any (None: it
+    passes), and the facts the Display API shows."""
+
+    failed: MediaCheck | None
+    facts: VideoFacts
+
+    @property
+    def fail_reason(self) -> str | None:
+        return self.failed.fail_reason if self.failed else None
+
+
+def inspect_video(
+    path: Path,
+    max_seconds: int,
+    cover_at_ms: int | None,
+    covers: CoverStore,
+    publish_id: str,
+) -> VideoInspection:
+    """Probe the video at `path`, judge it (ref 13), and keep a cover frame of a video that
+    passes."""
+    facts = probe_video(path)
+    failed = check_video(facts, max_seconds)
+    if failed is None:
+        jpeg = extract_cover(path, cover_at_ms, facts.duration_s)
+        if jpeg is not None:
+            covers.put(publish_id, jpeg)
+    return VideoInspection(failed, facts)

@@ -1,0 +1,81 @@
+"""Cover frames taken from received videos, and the bounded store that keeps them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conformance.media import make_garbage, make_video
+from mock_server.runtime.covers import COVER_MAX_SIDE, CoverStore, extract_cover, inspect_video
+
+
+def picture(jpeg: bytes | None) -> Image.Image:
+    assert jpeg is not None
+    image = Image.open(io.BytesIO(jpeg))
+    assert image.format == "JPEG"
+    return image
+
+
+@pytest.mark.parametrize(
+    ("container", "codec", "size", "scaled"),
+    [
+        ("mp4", "h264", (640, 360), (360, 202.5)),
+        ("webm", "vp9", (360, 640), (202.5, 360)),
+        ("mov", "h264", (400, 400), (360, 360)),
+    ],
+)
+def test_a_cover_is_a_small_jpeg_of_a_frame(
+    tmp_path: Path,
+    container: str,
+    codec: str,
+    size: tuple[int, int],
+    scaled: tuple[float, float],
+) -> None:
+    path = make_video(
+        tmp_path / f"v.{container}", container=container, codec=codec, width=size[0], height=size[1]
+    )
+    image = picture(extract_cover(path, None, 3.5))
+    # Scaled to COVER_MAX_SIDE on the longer side, the aspect kept (to the pixel).
+    assert max(image.size) == COVER_MAX_SIDE
+    assert all(abs(got - want) <= 0.5 for got, want in zip(image.size, scaled, strict=True))
+
+
+def test_the_timestamp_picks_the_frame_and_an_invalid_one_means_the_first(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "v.mp4", seconds=4)
+    first = picture(extract_cover(path, None, 4.0)).getpixel((5, 5))
+    assert picture(extract_cover(path, 0, 4.0)).getpixel((5, 5)) == first
+    assert picture(extract_cover(path, 3000, 4.0)).getpixel((5, 5)) != first
+    for invalid in (-1, 4000, 10_000):
+        assert picture(extract_cover(path, invalid, 4.0)).getpixel((5, 5)) == first
+
+
+def test_no_cover_from_what_is_not_a_video(tmp_path: Path) -> None:
+    path = make_garbage(tmp_path / "junk.mp4", 4096)
+    assert extract_cover(path, None, None) is None
+    assert extract_cover(tmp_path / "missing.mp4", None, None) is None
+
+
+def test_inspection_keeps_a_cover_only_for_a_video_that_passes(tmp_path: Path) -> None:
+    store = CoverStore()
+    ok = inspect_video(make_video(tmp_path / "ok.mp4"), 600, None, store, "ok")
+    assert ok.fail_reason is None and (ok.facts.width, ok.facts.height) == (640, 360)
+    short = inspect_video(make_video(tmp_path / "s.mp4", seconds=1), 600, None, store, "short")
+    assert short.fail_reason == "duration_check_failed"
+    assert store.get("ok") is not None and store.get("short") is None
+
+
+def test_the_store_keeps_the_newest_covers_up_to_its_limit() -> None:
+    store = CoverStore(limit=3)
+    for n in range(5):
+        store.put(f"p{n}", bytes([n]))
+    assert len(store) == 3
+    assert [store.get(f"p{n}") for n in range(5)] == [None, None, b"\x02", b"\x03", b"\x04"]
+    store.put("p2", b"again")  # stored again: the newest
+    store.put("p5", b"\x05")
+    assert store.get("p2") == b"again" and store.get("p3") is None
+    store.discard("p2")
+    store.clear()
+    assert len(store) == 0

@@ -33,6 +33,8 @@ SURROGATE = '"Ana \\udfff"'  # JSON text: a lone low surrogate inside a string
 DEEP_LIST = "[" * 3000 + "]" * 3000
 DEEP_OBJECT = '{"a":' * 3000 + "1" + "}" * 3000
 
+POSTING_BAD_INPUT = ("invalid_params", "invalid_param")
+
 
 def assert_everything_renders(sandbox: Sandbox, http: httpx.Client) -> None:
     """Every page and view that shows stored names answers, whatever was sent before."""
@@ -103,7 +105,9 @@ def test_a_video_title_with_a_lone_surrogate_is_invalid_param_with_nothing_creat
         f'"total_chunk_count": 1}}}}'
     )
     response = raw_json(http, "POST", "/v2/post/publish/video/init/", body, headers=bearer(token))
-    assert envelope_error(response, 400)["error"]["code"] == "invalid_param"
+    # Either spelling TikTok uses for a posting endpoint's bad input (the sandbox's default is
+    # the recorded plural; a scenario can pick the singular the posting pages list).
+    assert envelope_error(response, 400)["error"]["code"] in POSTING_BAD_INPUT
     assert snapshot(http) == before
     assert_everything_renders(sandbox, http)
 
@@ -224,7 +228,9 @@ def test_numbers_and_nesting_that_do_not_fit_are_invalid_param_on_video_init(
     before = snapshot(http)
     body = f'{{"post_info": {{"privacy_level": "SELF_ONLY"}}, "source_info": {source_info}}}'
     response = raw_json(http, "POST", "/v2/post/publish/video/init/", body, headers=bearer(token))
-    assert envelope_error(response, 400)["error"]["code"] == "invalid_param"
+    # Either spelling TikTok uses for a posting endpoint's bad input (the sandbox's default is
+    # the recorded plural; a scenario can pick the singular the posting pages list).
+    assert envelope_error(response, 400)["error"]["code"] in POSTING_BAD_INPUT
     assert snapshot(http) == before
 
 

@@ -507,6 +507,9 @@ def test_init_takes_exactly_the_chunk_plans_of_ref_10_1(
 
 
 GOOD_PUT = {"Content-Type": "video/mp4"}
+# Header values an HTTP/1.1 client can send (RFC 9110 field-value, as h11 checks it): visible
+# ASCII, inner spaces, no space at either end.
+HEADER_VALUES = st.just("") | st.from_regex(r"[!-~]([ !-~]{0,38}[!-~])?", fullmatch=True)
 RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
@@ -555,8 +558,8 @@ def test_a_bad_put_is_refused_and_changes_nothing(
             )
         )
     elif fault == "garbage_range":
-        value = data.draw(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
-        assume(not RANGE.fullmatch(value.strip()))
+        value = data.draw(HEADER_VALUES)
+        assume(not RANGE.fullmatch(value))
         headers["Content-Range"] = value
     elif fault == "reversed":
         assume(size > 1)

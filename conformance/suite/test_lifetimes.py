@@ -98,7 +98,9 @@ def test_a_refresh_token_works_to_its_last_second(
     controller.advance_clock(lifetime - EDGE)
     checks.token_success(refresh(http, first))
     controller.advance_clock(2 * EDGE)
-    error = checks.oauth_error(refresh(http, second))
+    response = refresh(http, second)
+    checks.no_tokens(response, f"ref 2.4: a refresh token {lifetime + EDGE} s old still worked")
+    error = checks.oauth_error(response)
     assert error == "invalid_grant", f"ref 2.6: an expired refresh token, got {error}"
 
 
@@ -124,7 +126,9 @@ def test_a_code_is_short_lived(http: httpx.Client, controller: Controller) -> No
     fresh, stale = (controller.authorize(app.client_key, user, scopes) for _ in range(2))
     checks.token_success(exchange(http, app, fresh))
     controller.advance_clock(CODE_SURELY_EXPIRED)
-    error = checks.oauth_error(exchange(http, app, stale))
+    response = exchange(http, app, stale)
+    checks.no_tokens(response, "ref 2.2: a code an hour old was exchanged")
+    error = checks.oauth_error(response)
     assert error == "invalid_grant", f"ref 2.2, 2.6: a code an hour old, got {error}"
 
 
@@ -147,5 +151,7 @@ def test_a_code_lives_as_long_as_the_app_says_to_its_last_second(
     controller.advance_clock(lifetime - EDGE)
     checks.token_success(exchange(http, app, early))
     controller.advance_clock(2 * EDGE)
-    error = checks.oauth_error(exchange(http, app, late))
+    response = exchange(http, app, late)
+    checks.no_tokens(response, f"ref 2.2: a code {lifetime + EDGE} s old was exchanged")
+    error = checks.oauth_error(response)
     assert error == "invalid_grant", f"ref 2.2, 2.6: {lifetime + EDGE} s old, got {error}"

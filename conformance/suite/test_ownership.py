@@ -52,7 +52,9 @@ def test_a_code_is_exchanged_only_by_the_app_it_was_issued_to(
     for redirect in (code.get("redirect_uri", owner.redirect_uri), other.redirect_uri):
         form = code_form(owner, code, redirect_uri=redirect)
         form |= {"client_key": other.client_key, "client_secret": other.client_secret}
-        error = checks.oauth_error(calls.form(http, "token", form))
+        response = calls.form(http, "token", form)
+        checks.no_tokens(response, "ref 2.6: another app exchanged this app's code")
+        error = checks.oauth_error(response)
         assert error in ("invalid_grant", "invalid_request"), (
             f"ref 2.6: another app's code, {error}"
         )
@@ -74,7 +76,9 @@ def test_a_refresh_token_is_used_only_by_its_app(
         "grant_type": "refresh_token",
         "refresh_token": str(actor.tokens["refresh_token"]),
     }
-    error = checks.oauth_error(calls.form(http, "token", form))
+    response = calls.form(http, "token", form)
+    checks.no_tokens(response, "ref 2.6: another app refreshed this app's refresh token")
+    error = checks.oauth_error(response)
     assert error == "invalid_grant", f"ref 2.6: another app's refresh token, got {error}"
 
 
@@ -128,7 +132,9 @@ def test_a_code_issued_with_pkce_needs_its_verifier(
     verifier = "conformance-verifier-" + "x" * 30
     challenge = hashlib.sha256(verifier.encode()).hexdigest()
     code = controller.authorize(app.client_key, user, SCOPES, code_challenge=challenge)
-    error = checks.oauth_error(calls.form(http, "token", code_form(app, code)))
+    response = calls.form(http, "token", code_form(app, code))
+    checks.no_tokens(response, "ref 2.1: a PKCE code exchanged without its code_verifier")
+    error = checks.oauth_error(response)
     assert error in ("invalid_grant", "invalid_request"), f"ref 2.1: no code_verifier, {error}"
     fresh = controller.authorize(app.client_key, user, SCOPES, code_challenge=challenge)
     checks.token_success(calls.form(http, "token", code_form(app, fresh, code_verifier=verifier)))

@@ -1024,7 +1024,7 @@ class ContractMachine(RuleBasedStateMachine):
             direct=True,
             privacy=privacy,
             needs=frozenset({"video.publish"}),
-            extra=[("invalid_param", bad, why)],
+            extra=[*((code, bad, why) for code in spec.POSTING_INVALID)],
         )
         if code != "ok":
             return multiple()
@@ -1321,7 +1321,8 @@ class ContractMachine(RuleBasedStateMachine):
             under_way = publish.downloading(self.now)
             if publish.source == FILE_UPLOAD:
                 verdict.due("publish_not_cancellable", True, "ref 12: only pulls are cancelled")
-                verdict.due("invalid_param", None, "ref 12: a FILE_UPLOAD is no download")
+                for code in spec.POSTING_INVALID:
+                    verdict.due(code, None, "ref 12: a FILE_UPLOAD is no download")
             else:
                 verdict.due(
                     "publish_not_cancellable",

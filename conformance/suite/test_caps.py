@@ -121,7 +121,7 @@ def test_the_daily_cap_is_the_creators_across_apps_and_counts_posts_only(
     steps.refused(
         calls.post(http, "video_init", actor.access_token, mismatch),
         "video_init",
-        {"invalid_param", "privacy_level_option_mismatch"},
+        {*spec.POSTING_INVALID, "privacy_level_option_mismatch"},
         "ref 7.4: an unknown privacy_level",
     )
     posted(http, neighbour, "ref 15.2: another creator's cap")
@@ -237,7 +237,7 @@ def test_the_last_new_creator_under_the_cap_posts_and_the_next_is_refused(
     the inbox (ref 8 lists no such error). Before audit the cap is 5 whatever the app asks for
     (ref 15.1)."""
     example("active_creator_cap_edges")
-    settings = {} if configured is None else {"active_creator_cap": configured}
+    settings: dict[str, Any] = {} if configured is None else {"active_creator_cap": configured}
     app = controller.create_app(stage=stage, **settings)
     cast = creators(controller, app, cap + 1)
     for n, actor in enumerate(cast[:cap]):

@@ -15,7 +15,7 @@ import hashlib
 import httpx
 import pytest
 
-from conformance import calls, checks, steps
+from conformance import calls, checks, spec, steps
 from conformance.calls import Actor
 from conformance.controller import AppInfo, Controller
 from conformance.library import MediaLibrary, MediaServer
@@ -146,7 +146,7 @@ DOMAIN = "static.conformance.example"  # a verified Domain property
 PREFIX = "https://media.conformance.example/videos/user/"  # a verified URL prefix property
 UNVERIFIED = {"url_ownership_unverified"}
 # ref 10.4: https only. An http URL may be refused as a bad field or as unverified.
-NOT_HTTPS = {"url_ownership_unverified", "invalid_param"}
+NOT_HTTPS = {"url_ownership_unverified", *spec.POSTING_INVALID}
 
 URL_CASES: dict[str, tuple[str, set[str] | None]] = {  # name -> (URL, refusals; None: taken)
     "domain itself": (f"https://{DOMAIN}/clip.mp4", None),

@@ -20,7 +20,7 @@ from conformance.controller import Controller
 from conformance.report import example
 
 DOMAIN = "photos.conformance.example"
-INVALID = "invalid_param"
+INVALID = spec.POSTING_INVALID  # ref 4.2: either spelling
 
 
 def photos(count: int) -> list[str]:

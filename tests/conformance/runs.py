@@ -8,7 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from tests.conformance.served import ROOT, environment
+from tests.served import ROOT, environment
 
 SUMMARY_TITLE = "conformance: documented behaviours"
 RUN_SECONDS = 300

@@ -15,7 +15,7 @@ import pytest
 from conformance.plugin import NO_CONTROLLER
 from tests.conformance.conftest import SUMMARIES
 from tests.conformance.runs import Run, conformance
-from tests.conformance.served import served
+from tests.served import served
 
 # Behaviours that need no controller: they run against any target.
 WITHOUT_CONTROLLER = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conformance.runs import Run
-from tests.conformance.served import ROOT, environment, served
+from tests.served import ROOT, environment, served
 
 SUITE = "conformance/suite/"
 STATEFUL = SUITE + "test_stateful.py"

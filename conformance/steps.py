@@ -60,6 +60,18 @@ def put_whole(http: httpx.Client, upload_url: str, content: bytes) -> httpx.Resp
     return http.put(upload_url, content=content, headers=headers)
 
 
+def uploaded_drafts(http: httpx.Client, actor: Actor, video: bytes, count: int) -> list[str]:
+    """`count` inbox shares of `video`, each uploaded whole (ref 8, 10): their publish ids."""
+    body = {"source_info": calls.file_upload(len(video))}
+    drafts = []
+    for _ in range(count):
+        made = calls.post(http, "inbox_video_init", actor.access_token, body)
+        draft = accepted(made, "inbox_video_init", "FILE_UPLOAD")
+        assert put_whole(http, draft["upload_url"], video).status_code == 201
+        drafts.append(str(draft["publish_id"]))
+    return drafts
+
+
 def status(http: httpx.Client, token: str, publish_id: str) -> dict[str, Any]:
     response = calls.post(http, "status_fetch", token, {"publish_id": publish_id})
     return accepted(response, "status_fetch")

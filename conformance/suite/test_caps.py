@@ -198,14 +198,7 @@ def test_pending_shares_count_for_a_whole_day(
     question 8, and so is whether a share that failed counts: these are all delivered)."""
     example("pending_share_cap_counts")
     actor = calls.arrange(controller)
-    video = media.video().read_bytes()
-    body = {"source_info": calls.file_upload(len(video))}
-    drafts = []
-    for _ in range(spec.PENDING_SHARE_CAP):
-        made = calls.post(http, "inbox_video_init", actor.access_token, body)
-        draft = steps.accepted(made, "inbox_video_init", "FILE_UPLOAD")
-        assert steps.put_whole(http, draft["upload_url"], video).status_code == 201
-        drafts.append(draft["publish_id"])
+    drafts = steps.uploaded_drafts(http, actor, media.video().read_bytes(), spec.PENDING_SHARE_CAP)
     elapsed = steps.until_delivered(controller, drafts)
     controller.advance_clock(DAY - EDGE - elapsed)
     actor = steps.reauthorize(controller, actor)

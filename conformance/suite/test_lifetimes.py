@@ -76,13 +76,7 @@ def test_an_access_token_works_to_its_last_second(
 
 
 def refresh(http: httpx.Client, actor: Actor) -> httpx.Response:
-    form = {
-        "client_key": actor.app.client_key,
-        "client_secret": actor.app.client_secret,
-        "grant_type": "refresh_token",
-        "refresh_token": str(actor.tokens["refresh_token"]),
-    }
-    return calls.form(http, "token", form)
+    return calls.form(http, "token", calls.refresh(actor.app, str(actor.tokens["refresh_token"])))
 
 
 @pytest.mark.behaviour("token_lifetimes", "2.4")
@@ -105,14 +99,7 @@ def test_a_refresh_token_works_to_its_last_second(
 
 
 def exchange(http: httpx.Client, app: AppInfo, code: dict[str, str]) -> httpx.Response:
-    form = {
-        "client_key": app.client_key,
-        "client_secret": app.client_secret,
-        "code": code["code"],
-        "grant_type": "authorization_code",
-        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
-    }
-    return calls.form(http, "token", form)
+    return calls.form(http, "token", calls.code_exchange(app, code))
 
 
 @pytest.mark.behaviour("auth_code_lifetime", "2.2, 2.6")

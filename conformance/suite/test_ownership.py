@@ -17,22 +17,11 @@ import pytest
 
 from conformance import calls, checks, spec, steps
 from conformance.calls import Actor
-from conformance.controller import AppInfo, Controller
+from conformance.controller import Controller
 from conformance.library import MediaLibrary, MediaServer
 from conformance.report import example
 
 SCOPES = ("user.info.basic",)
-
-
-def code_form(app: AppInfo, code: dict[str, str], **extra: str) -> dict[str, str]:
-    return {
-        "client_key": app.client_key,
-        "client_secret": app.client_secret,
-        "code": code["code"],
-        "grant_type": "authorization_code",
-        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
-        **extra,
-    }
 
 
 # -- codes and tokens belong to their app (ref 2.4-2.6) -------------------------------------------
@@ -50,8 +39,7 @@ def test_a_code_is_exchanged_only_by_the_app_it_was_issued_to(
     user = controller.create_creator()
     code = controller.authorize(owner.client_key, user, SCOPES)
     for redirect in (code.get("redirect_uri", owner.redirect_uri), other.redirect_uri):
-        form = code_form(owner, code, redirect_uri=redirect)
-        form |= {"client_key": other.client_key, "client_secret": other.client_secret}
+        form = calls.code_exchange(owner, code, redirect_uri=redirect) | calls.credentials(other)
         response = calls.form(http, "token", form)
         checks.no_tokens(response, "ref 2.6: another app exchanged this app's code")
         error = checks.oauth_error(response)
@@ -59,7 +47,7 @@ def test_a_code_is_exchanged_only_by_the_app_it_was_issued_to(
             f"ref 2.6: another app's code, {error}"
         )
     fresh = controller.authorize(owner.client_key, user, SCOPES)
-    checks.token_success(calls.form(http, "token", code_form(owner, fresh)))
+    checks.token_success(calls.form(http, "token", calls.code_exchange(owner, fresh)))
 
 
 @pytest.mark.behaviour("codes_and_tokens_belong_to_their_app", "2.4-2.6")
@@ -70,12 +58,7 @@ def test_a_refresh_token_is_used_only_by_its_app(
     example("codes_and_tokens_belong_to_their_app")
     actor = calls.arrange(controller, scopes=SCOPES)
     other = controller.create_app()
-    form = {
-        "client_key": other.client_key,
-        "client_secret": other.client_secret,
-        "grant_type": "refresh_token",
-        "refresh_token": str(actor.tokens["refresh_token"]),
-    }
+    form = calls.refresh(other, str(actor.tokens["refresh_token"]))
     response = calls.form(http, "token", form)
     checks.no_tokens(response, "ref 2.6: another app refreshed this app's refresh token")
     error = checks.oauth_error(response)
@@ -91,12 +74,7 @@ def test_an_app_cannot_revoke_another_apps_token(
     example("codes_and_tokens_belong_to_their_app")
     actor = calls.arrange(controller, scopes=SCOPES)
     other = controller.create_app()
-    form = {
-        "client_key": other.client_key,
-        "client_secret": other.client_secret,
-        "token": actor.access_token,
-    }
-    response = calls.form(http, "revoke", form)
+    response = calls.form(http, "revoke", calls.credentials(other) | {"token": actor.access_token})
     assert not (response.status_code == 200 and not response.content.strip()), (
         "ref 2.5, 2.6: another app revoked this app's token"
     )
@@ -132,12 +110,14 @@ def test_a_code_issued_with_pkce_needs_its_verifier(
     verifier = "conformance-verifier-" + "x" * 30
     challenge = hashlib.sha256(verifier.encode()).hexdigest()
     code = controller.authorize(app.client_key, user, SCOPES, code_challenge=challenge)
-    response = calls.form(http, "token", code_form(app, code))
+    response = calls.form(http, "token", calls.code_exchange(app, code))
     checks.no_tokens(response, "ref 2.1: a PKCE code exchanged without its code_verifier")
     error = checks.oauth_error(response)
     assert error in ("invalid_grant", "invalid_request"), f"ref 2.1: no code_verifier, {error}"
     fresh = controller.authorize(app.client_key, user, SCOPES, code_challenge=challenge)
-    checks.token_success(calls.form(http, "token", code_form(app, fresh, code_verifier=verifier)))
+    checks.token_success(
+        calls.form(http, "token", calls.code_exchange(app, fresh, code_verifier=verifier))
+    )
 
 
 # -- URL properties (ref 10.4) -------------------------------------------------------------------

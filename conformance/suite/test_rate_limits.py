@@ -80,6 +80,14 @@ def budget(
     return make
 
 
+def filled(budget: Spend, endpoint: str) -> tuple[Budget, int]:
+    """A fresh token that has just spent `endpoint`'s whole minute (ref 4.3): N requests."""
+    limit = spec.RATE_LIMITS[endpoint]
+    spending = budget(endpoint)
+    spending.admitted(limit, f"ref 4.3: {limit} requests a minute")
+    return spending, limit
+
+
 def inbox_publish(http: httpx.Client, actor: Actor) -> str:
     body = {"source_info": calls.file_upload()}
     made = calls.post(http, "inbox_video_init", actor.access_token, body)
@@ -96,9 +104,7 @@ def test_the_nth_request_of_a_minute_is_admitted_and_the_next_refused(
 ) -> None:
     """N requests at one instant are all answered; the N+1th is 429 rate_limit_exceeded."""
     example("rate_limit_values")
-    limit = spec.RATE_LIMITS[endpoint]
-    spending = budget(endpoint)
-    spending.admitted(limit, f"ref 4.3: {limit} requests a minute")
+    spending, limit = filled(budget, endpoint)
     spending.refused(f"ref 4.3: request {limit + 1} within a minute")
     controller.settle()
 
@@ -113,12 +119,7 @@ def test_inbox_init_admits_six_a_minute(
     video = media.video().read_bytes()
     actor = calls.arrange(controller)
     body = {"source_info": calls.file_upload(len(video))}
-    drafts = []
-    for _ in range(spec.PENDING_SHARE_CAP):
-        made = calls.post(http, "inbox_video_init", actor.access_token, body)
-        data = steps.accepted(made, "inbox_video_init", "FILE_UPLOAD")
-        assert steps.put_whole(http, data["upload_url"], video).status_code == 201
-        drafts.append(data["publish_id"])
+    drafts = steps.uploaded_drafts(http, actor, video, spec.PENDING_SHARE_CAP)
     steps.until_delivered(controller, drafts)  # processing takes a moment (ref 11)
     for publish_id in drafts:
         controller.publish_action(publish_id, "post_draft")
@@ -139,9 +140,7 @@ def test_a_full_window_stays_full_to_its_last_second(
 ) -> None:
     """N requests, then one a second before the minute is over: still 429."""
     example("rate_limit_windows")
-    limit = spec.RATE_LIMITS[endpoint]
-    spending = budget(endpoint)
-    spending.admitted(limit, f"ref 4.3: {limit} a minute")
+    spending, limit = filled(budget, endpoint)
     controller.advance_clock(WINDOW - EDGE)
     spending.refused(f"ref 4.3: {limit} requests {WINDOW - EDGE} s ago are still in the window")
 
@@ -153,9 +152,7 @@ def test_a_window_empties_a_minute_after_its_requests(
 ) -> None:
     """N requests, then a second after the minute: N more are admitted, the next refused."""
     example("rate_limit_windows")
-    limit = spec.RATE_LIMITS[endpoint]
-    spending = budget(endpoint)
-    spending.admitted(limit, f"ref 4.3: {limit} a minute")
+    spending, limit = filled(budget, endpoint)
     controller.advance_clock(WINDOW + EDGE)
     spending.admitted(limit, f"ref 4.3: the requests of {WINDOW + EDGE} s ago left the window")
     spending.refused(f"ref 4.3: {limit} requests in the new minute")
@@ -188,9 +185,7 @@ def test_limits_are_per_token_and_per_endpoint(
     """A token at its video/init limit still gets its other endpoints' budgets, and another
     creator's token in the same app its own (ref 4.3: "per user access_token", "set per API")."""
     example("rate_limit_scope")
-    spending = budget("video_init")
-    limit = spec.RATE_LIMITS["video_init"]
-    spending.admitted(limit, "ref 4.3")
+    spending, limit = filled(budget, "video_init")
     spending.refused("ref 4.3: the limit is reached")
     budget("video_init").admitted(limit, "ref 4.3: another creator's token has its own budget")
     for endpoint in ("creator_info", "status_fetch", "content_init", "user_info"):

@@ -105,3 +105,30 @@ def test_a_video_title_of_2200_units_is_taken_and_2201_refused(
             steps.accepted(response, "video_init", "FILE_UPLOAD")
         else:
             steps.refused(response, "video_init", INVALID, f"ref 7.1: a title of {units} units")
+
+
+# ref 9: MEDIA_UPLOAD needs the creator's TikTok app at 31.8 or later, compared as numbers.
+APP_VERSIONS = {"31.8": True, "31.8.0": True, "31.10.0": True, "32.0": True, "31.7.9": False}
+
+
+@pytest.mark.behaviour("photo_init_limits", "9")
+@pytest.mark.parametrize("version", sorted(APP_VERSIONS))
+def test_media_upload_needs_app_version_31_8(
+    http: httpx.Client, controller: Controller, actor: Actor, version: str
+) -> None:
+    """A photo MEDIA_UPLOAD from a creator whose app is at `version`: taken from 31.8 on
+    (31.10 is later than 31.8), `app_version_check_failed` (400) before; a DIRECT_POST does
+    not depend on it."""
+    example("photo_init_limits")
+    creator = calls.arrange(controller, app=actor.app, app_version=version)
+    upload = calls.post(
+        http, "content_init", creator.access_token, photo_body("MEDIA_UPLOAD", photos(1))
+    )
+    if APP_VERSIONS[version]:
+        steps.accepted(upload, "content_init")
+    else:
+        steps.refused(upload, "content_init", "app_version_check_failed", f"ref 9: {version}")
+    direct = calls.post(
+        http, "content_init", creator.access_token, photo_body("DIRECT_POST", photos(1))
+    )
+    steps.accepted(direct, "content_init")

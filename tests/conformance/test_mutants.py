@@ -137,7 +137,7 @@ MUTANTS = {
     "username_is_basic": Mutant(
         "each_field_needs_exactly_its_scope",
         "ref 5: username needs user.info.profile",
-        module("user_fields"),
+        module("scopes"),
     ),
     # Photo limits at their edges (ref 9) and caption units (ref 7.1, 9).
     "photo_count_36": Mutant(

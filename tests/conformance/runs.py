@@ -44,23 +44,24 @@ class Run:
 ROW = re.compile(r"^  (\S+)\s+.*?\s(\d+)  (\S.*)$")
 
 
-def conformance(
-    *args: str, base_url: str | None = None, control: bool = True, plugin: str | None = None
-) -> Run:
-    """`python -m conformance ARGS` in a process of its own: the sandbox in process, or the
-    target at `base_url` (with its control API at the same URL, unless `control` is False)."""
-    command = [sys.executable, "-m", "conformance", "-p", "no:cacheprovider"]
-    if base_url:
-        command += ["--base-url", base_url] + (["--control-url", base_url] if control else [])
-    if plugin:
-        command += ["-p", plugin]
+def run_command(command: list[str], **env: str) -> Run:
+    """`command` in a process of its own at the repository's root, quick profile, loopback only."""
     done = subprocess.run(
-        [*command, *args],
+        command,
         cwd=ROOT,
-        env=environment(CONFORMANCE_PROFILE="quick"),
+        env=environment(CONFORMANCE_PROFILE="quick", **env),
         capture_output=True,
         text=True,
         timeout=RUN_SECONDS,
         check=False,
     )
     return Run(done.returncode, done.stdout + done.stderr)
+
+
+def conformance(*args: str, base_url: str | None = None, control: bool = True) -> Run:
+    """`python -m conformance ARGS`: the sandbox in process, or the target at `base_url` (with
+    its control API at the same URL, unless `control` is False)."""
+    command = [sys.executable, "-m", "conformance", "-p", "no:cacheprovider"]
+    if base_url:
+        command += ["--base-url", base_url] + (["--control-url", base_url] if control else [])
+    return run_command([*command, *args])

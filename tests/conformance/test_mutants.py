@@ -14,13 +14,13 @@ The stateful model's mutants must also print a readable reproducer: the program 
 Hypothesis found. The same selection of the model, run against the unbroken sandbox, passes
 (the scripted checks' selections are part of the whole suite, run in both modes elsewhere).
 
-Every run starts together (as many at a time as there are CPUs) when the first test asks.
+The runs of the selected tests start together (as many at a time as there are CPUs) when the
+first of them asks.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conformance.runs import Run
-from tests.served import ROOT, environment, served
+from tests.conformance.runs import Run, run_command
+from tests.served import ROOT, served
 
 SUITE = "conformance/suite/"
 STATEFUL = SUITE + "test_stateful.py"
@@ -150,32 +150,19 @@ MUTANTS = {
     ),
 }
 CONTROL = "control"
-RUN_SECONDS = 300
 
 
 def pytest_args(mutant: Mutant, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "pytest", mutant.path, *extra, "-q", "--derandomize", "-x",
-        "-k", mutant.tests, "-p", "no:cacheprovider",
+        "-k", mutant.tests, "-p", "no:cacheprovider", "-p", "_hypothesis_pytestplugin",
     ]  # fmt: skip
 
 
-# Only the plugins a run needs (the suite's own comes with conformance/conftest.py): the
-# entry-point plugins installed beside it cost each of these short runs seconds of imports.
-ISOLATED = {"CONFORMANCE_PROFILE": "quick", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-
-
 def run(args: list[str]) -> Run:
-    done = subprocess.run(
-        [*args, "-p", "_hypothesis_pytestplugin"],
-        cwd=ROOT,
-        env=environment(**ISOLATED),
-        capture_output=True,
-        text=True,
-        timeout=RUN_SECONDS,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout + done.stderr)
+    # Only the plugins a run needs (the suite's own comes with conformance/conftest.py): the
+    # entry-point plugins installed beside it cost each of these short runs seconds of imports.
+    return run_command(args, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
 
 
 def in_process(name: str) -> Run:
@@ -187,7 +174,7 @@ def by_url(name: str) -> Run:
         return run(pytest_args(MUTANTS[name], "--base-url", url, "--control-url", url))
 
 
-def control() -> Run:
+def control(name: str = CONTROL) -> Run:
     stateful = sorted({m.tests for m in MUTANTS.values() if m.stateful})
     return run(pytest_args(Mutant(" or ".join(stateful), "")))
 
@@ -195,14 +182,25 @@ def control() -> Run:
 CASES = [(name, mode) for name in MUTANTS for mode in ("in_process", "by_url")]
 
 
+def selected(session: pytest.Session) -> list[tuple[str, str]]:
+    """The runs the session's selected tests wait for (`-k` picks mutants and modes)."""
+    wanted = []
+    for item in session.items:
+        if item.module is sys.modules[__name__] and hasattr(item, "callspec"):
+            wanted.append((item.callspec.params["name"], item.callspec.params["mode"]))
+        elif item.name == "test_the_sandbox_itself_passes":
+            wanted.append((CONTROL, "in_process"))
+    return wanted
+
+
 @pytest.fixture(scope="module")
-def runs() -> Iterator[dict[tuple[str, str], Future[Run]]]:
+def runs(request: pytest.FixtureRequest) -> Iterator[dict[tuple[str, str], Future[Run]]]:
     modes = {"in_process": in_process, "by_url": by_url}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        # The longest runs go first, so that the lanes end together.
-        started = {(CONTROL, "in_process"): pool.submit(control)}
-        for name, mode in sorted(CASES, key=lambda case: case[1] != "by_url"):
-            started[name, mode] = pool.submit(modes[mode], name)
+        # The longest runs go first (the control, then those by URL): the lanes end together.
+        started = {}
+        for name, mode in sorted(selected(request.session), key=lambda c: (c[0] != CONTROL, c[1])):
+            started[name, mode] = pool.submit(control if name == CONTROL else modes[mode], name)
         yield started
 
 

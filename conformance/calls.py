@@ -77,18 +77,31 @@ def form(http: httpx.Client, endpoint: str, fields: dict[str, str]) -> httpx.Res
     return http.post(spec.PATHS[endpoint], data=fields, headers={"Content-Type": FORM_TYPE})
 
 
+def credentials(app: AppInfo) -> dict[str, str]:
+    """ref 2.4, 2.5: the app's `client_key` and `client_secret`, as every OAuth form carries."""
+    return {"client_key": app.client_key, "client_secret": app.client_secret}
+
+
 def code_exchange(
-    app: AppInfo, code: dict[str, Any], verifier: str | None = None
+    app: AppInfo, code: dict[str, Any], verifier: str | None = None, **extra: str
 ) -> dict[str, str]:
-    """ref 2.4: the form that exchanges `code` (a controller's authorize answer) for tokens."""
-    fields = {
-        "client_key": app.client_key,
-        "client_secret": app.client_secret,
-        "code": code["code"],
-        "grant_type": "authorization_code",
-        "redirect_uri": code.get("redirect_uri", app.redirect_uri),
-    }
-    return fields | ({"code_verifier": verifier} if verifier else {})
+    """ref 2.4: the form exchanging `code` (a controller's authorize answer) for tokens, with
+    the PKCE `code_verifier` when there is one."""
+    return (
+        credentials(app)
+        | {
+            "code": str(code["code"]),
+            "grant_type": "authorization_code",
+            "redirect_uri": str(code.get("redirect_uri", app.redirect_uri)),
+        }
+        | ({"code_verifier": verifier} if verifier else {})
+        | extra
+    )
+
+
+def refresh(app: AppInfo, refresh_token: str) -> dict[str, str]:
+    """ref 2.4: the form refreshing a token pair."""
+    return credentials(app) | {"grant_type": "refresh_token", "refresh_token": refresh_token}
 
 
 # -- bodies ------------------------------------------------------------------------------------

@@ -251,6 +251,16 @@ def oauth_error(response: httpx.Response) -> str:
     return error
 
 
+def no_tokens(response: httpx.Response, why: str) -> None:
+    """The answer hands out no token: `why` says which rule that breaks (ref 2.4-2.6)."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return
+    issued = isinstance(body, dict) and "access_token" in body
+    assert not issued, f"{why}: got HTTP {response.status_code} {response.text[:300]!r}"
+
+
 USER_TOKEN_FIELDS: dict[str, type] = {
     "access_token": str,
     "expires_in": int,

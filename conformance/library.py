@@ -57,7 +57,18 @@ class MediaLibrary:
 
 
 class _MediaHandler(SimpleHTTPRequestHandler):
-    """Serves the directory under `/media/` only; everything else is 404."""
+    """Serves the directory under `/media/` only; everything else is 404. A GET of
+    `/media/redirect/{status}/{name}` answers that 3xx status with `Location: /media/{name}`."""
+
+    def do_GET(self) -> None:
+        parts = self.path.split("?", 1)[0].split("/", 4)  # "", "media", "redirect", status, name
+        if len(parts) == 5 and parts[1:3] == ["media", "redirect"] and parts[3].isdigit():
+            self.send_response(int(parts[3]))
+            self.send_header("Location", "/media/" + parts[4])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
 
     def translate_path(self, path: str) -> str:
         path = path.split("?", 1)[0].split("#", 1)[0]
@@ -84,6 +95,10 @@ class MediaServer:
     def url(self, name: str) -> str:
         """The URL of a file in the served directory (under `prefix`, which apps verify)."""
         return self.prefix + name
+
+    def redirect(self, status: int, name: str) -> str:
+        """A URL under `prefix` that answers `status` (a 3xx) pointing at `url(name)`."""
+        return f"{self.prefix}redirect/{status}/{name}"
 
     def close(self) -> None:
         self._server.shutdown()

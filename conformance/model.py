@@ -1187,11 +1187,9 @@ class ContractMachine(RuleBasedStateMachine):
             "short_body": (0, size - 1, video[:-100]),
             "part": (0, size // 2 - 1, video[: size // 2]),
         }[how]
-        headers = {
-            "Content-Type": "video/mp4",
-            "Content-Range": f"bytes {first}-{last}/{size}",
-            "Content-Length": str(last - first + 1),
-        }
+        # httpx sends the body's own Content-Length: a client cannot send another one (ref
+        # 10.3's "Content-Length doesn't match" is a body shorter than the range it claims).
+        headers = {"Content-Type": "video/mp4", "Content-Range": f"bytes {first}-{last}/{size}"}
         expected = {
             "whole": {201},  # a repeat of the identical whole file is answered as before
             "out_of_order": {416},
@@ -1201,7 +1199,7 @@ class ContractMachine(RuleBasedStateMachine):
         why = {
             "whole": "ref 10.3: all parts received",
             "out_of_order": "ref 10.3: Content-Range inconsistent with the progress",
-            "short_body": "ref 10.3: Content-Length does not match the body",
+            "short_body": "ref 10.3: the body is shorter than its Content-Range",
             "part": "ref 10.1: every chunk but the last is chunk_size; under 5 MB goes whole",
         }[how]
         age = self.now - publish.created_at

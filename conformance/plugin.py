@@ -24,6 +24,7 @@ from conformance.target import Target, in_process_sandbox
 # Examples per property: quick for CI, thorough for a deliberate run.
 PROFILES = {"quick": 20, "thorough": 250}
 _options: dict[str, Any] = {"profile": "quick", "derandomize": False}
+NO_CONTROLLER = "needs the target controller (--control-url or --controller)"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,8 +93,12 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call" or (report.when == "setup" and report.skipped):
+        reason = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2])  # (path, line, "Skipped: why")
+            REPORT.skip(item.nodeid.split("[")[0], reason)
         for mark in item.iter_markers("behaviour"):
-            REPORT.outcome(mark.args[0], report.outcome)
+            REPORT.outcome(mark.args[0], report.outcome, reason)
     return report
 
 
@@ -164,7 +169,7 @@ def target_controller(
 def controller(target_controller: Controller | None) -> Controller:
     """The target controller, reset to a clean state; skips when the target has none."""
     if target_controller is None:
-        pytest.skip("the target has no control interface (--control-url)")
+        pytest.skip(NO_CONTROLLER)
     target_controller.reset()
     return target_controller
 

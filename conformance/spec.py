@@ -70,6 +70,8 @@ DISPLAY = ("user_info", "video_list", "video_query")
 INVALID_CODE = {
     name: BAD_INPUT_CODES["display" if name in DISPLAY else "posting"] for name in PATHS
 }
+# The posting endpoints' bad-input codes (the name the rule-boundary checks use).
+POSTING_INVALID = BAD_INPUT_CODES["posting"]
 # ref 4.3: requests per minute per access token.
 RATE_LIMITS = {
     "video_init": 6,

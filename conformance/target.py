@@ -3,12 +3,15 @@ transport to an ASGI app. The suite only ever speaks HTTP to it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from conformance.wire import WireCheck
 
 DEFAULT_IN_PROCESS_URL = "http://127.0.0.1:8080"
 
@@ -40,12 +43,17 @@ def in_process_sandbox(scenario: str = "default", seed: int = 0) -> Iterator[Tar
     """The tiktok-sandbox app from its public factory, reached without a port.
 
     The control API is served by the same app, so the same target also reaches
-    `/_sandbox/...` (see `SandboxController`).
+    `/_sandbox/...` (see `SandboxController`). Every request is checked as HTTP/1.1 would carry
+    it (`WireCheck`), so what passes here can be sent to a URL. The sandbox's pulls and webhooks
+    stay on loopback (`TIKTOK_SANDBOX_LOOPBACK_ONLY`, docs/fidelity.md): URL-ownership checks
+    hand it URLs on reserved names it must never resolve.
     """
+    os.environ.setdefault("TIKTOK_SANDBOX_LOOPBACK_ONLY", "1")
     from mock_server import SyncASGITransport, create_app  # the public factory only
 
     app = create_app(scenario, seed=seed)
-    target = Target(DEFAULT_IN_PROCESS_URL, SyncASGITransport(app), "in-process tiktok-sandbox")
+    transport = WireCheck(SyncASGITransport(app))
+    target = Target(DEFAULT_IN_PROCESS_URL, transport, "in-process tiktok-sandbox")
     try:
         yield target
     finally:

@@ -413,7 +413,10 @@ def test_captions_are_measured_in_utf16_code_units(
     body["post_info"][field] = text
     actor = actor_for(controller, media_server.prefix)
     answer = checks.envelope(calls.post(http, endpoint, actor.access_token, body), endpoint)
-    assert answer.code in ({"ok"} if offset <= 0 else INVALID), (len(text), answer)
+    if offset <= 0:
+        assert answer.code == "ok", (len(text), answer)
+    else:
+        assert answer.code in INVALID, (len(text), answer)
     controller.settle()
 
 
@@ -504,10 +507,16 @@ def test_init_takes_exactly_the_chunk_plans_of_ref_10_1(
     response = calls.post(http, endpoint, actor.access_token, body)
     answer = checks.envelope(response, endpoint, source="FILE_UPLOAD")
     valid = spec.chunk_plan_ok(size, chunk, count)
-    assert answer.code in ({"ok"} if valid else INVALID), (plan, answer)
+    if valid:
+        assert answer.code == "ok", (plan, answer)
+    else:
+        assert answer.code in INVALID, (plan, answer)
 
 
 GOOD_PUT = {"Content-Type": "video/mp4"}
+# Header values an HTTP/1.1 client can send (RFC 9110 field-value, as h11 checks it): visible
+# ASCII, inner spaces, no space at either end.
+HEADER_VALUES = st.just("") | st.from_regex(r"[!-~]([ !-~]{0,38}[!-~])?", fullmatch=True)
 RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
@@ -556,8 +565,8 @@ def test_a_bad_put_is_refused_and_changes_nothing(
             )
         )
     elif fault == "garbage_range":
-        value = data.draw(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
-        assume(not RANGE.fullmatch(value.strip()))
+        value = data.draw(HEADER_VALUES)
+        assume(not RANGE.fullmatch(value))
         headers["Content-Range"] = value
     elif fault == "reversed":
         assume(size > 1)

@@ -45,6 +45,7 @@ from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
 from mock_server.domain.text import plain_decimal
 from mock_server.forms import FIELD
+from mock_server.openapi import openapi_document
 from mock_server.population import (
     add_app,
     add_creator,
@@ -160,6 +161,11 @@ def _health(state: SandboxState) -> dict[str, Any]:
         "now": state.clock.isoformat(),
         "frozen": state.clock.frozen,
     }
+
+
+async def openapi(request: Request) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of TikTok's endpoints, served from this base URL."""
+    return openapi_document(base_url(request))
 
 
 async def reset(request: Request) -> dict[str, Any]:
@@ -661,6 +667,7 @@ def routes() -> list[Route]:
 
     return [
         r("/_sandbox/health", health, ["GET"]),
+        r("/_sandbox/openapi.json", openapi, ["GET"]),
         r("/_sandbox/reset", reset, ["POST"]),
         r("/_sandbox/seed", seed, ["POST"]),
         r("/_sandbox/scenarios", scenarios, ["GET"]),

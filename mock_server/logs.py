@@ -12,11 +12,12 @@ that went away.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("tiktok_sandbox")
 
@@ -24,6 +25,18 @@ log = logging.getLogger("tiktok_sandbox")
 _SECRET_PARAMS = re.compile(
     r"((?:^|[?&])(?:upload_token|access_token|refresh_token|client_secret|code)=)[^&#\s]*"
 )
+
+
+_INCOMPLETE = "ASGI callable returned without completing response."
+# Set in the request's task when its answer could not be sent (read by the filter below, which
+# runs in the same task when uvicorn logs after the app returned).
+_answer_dropped: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "answer_dropped", default=False
+)
+
+
+class ConnectionGone(Exception):
+    """The server refused to send an answer: its connection was already answered or closed."""
 
 
 class AnswerCutShort(Exception):
@@ -43,10 +56,24 @@ class QuietDisconnects:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
+        async def guarded_send(message: Message) -> None:
+            try:
+                await send(message)
+            except AnswerCutShort:
+                raise
+            except Exception as exc:  # the server can no longer answer on this connection
+                raise ConnectionGone(str(exc) or type(exc).__name__) from exc
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, guarded_send)
         except ClientDisconnect:
             log.warning("tiktok-sandbox: the client disconnected during %s", _where(scope))
+        except ConnectionGone as gone:
+            # e.g. a malformed chunked body: the HTTP server refused it with its own 400 (and
+            # its own log line) and closed the connection while the endpoint was answering.
+            _answer_dropped.set(True)
+            log.debug("tiktok-sandbox: no answer to %s: %s", _where(scope), gone)
         except AnswerCutShort as cut:
             log.warning("tiktok-sandbox: %s (%s)", cut, _where(scope))
             raise
@@ -64,9 +91,14 @@ class _AccessLogRedaction(logging.Filter):
 
 
 class _CutShortAnswers(logging.Filter):
+    """uvicorn's traceback for an answer a fault broke on purpose, and its complaint about an
+    answer the connection could no longer take: each already has its one line."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, AnswerCutShort)
+        if isinstance(error, AnswerCutShort):
+            return False
+        return not (record.msg == _INCOMPLETE and _answer_dropped.get())
 
 
 _installed = False

@@ -173,7 +173,7 @@ def injection_from(data: object, world: World, where: str) -> Injection:
     if reason not in FAIL_REASONS:
         raise SettingError(f"{where}.fail_reason", "one of " + ", ".join(FAIL_REASONS), reason)
     client_key = data.get("client_key")
-    if client_key is not None and client_key not in world.apps:
+    if client_key is not None and (not isinstance(client_key, str) or client_key not in world.apps):
         raise SettingError(f"{where}.client_key", "the client_key of an app", client_key)
     username = data.get("creator")
     creator = world.creators.get(username) if isinstance(username, str) else None

@@ -174,10 +174,10 @@ def parse_rule(
     if action in UPLOAD_ACTIONS:
         endpoint = "upload"
     client_key = data.get("client_key")
-    if client_key is not None and client_key not in apps:
+    if client_key is not None and (not isinstance(client_key, str) or client_key not in apps):
         raise SettingError(f"{where}.client_key", "the client_key of an app", client_key)
     creator = data.get("creator")
-    if creator is not None and creator not in creator_uids:
+    if creator is not None and (not isinstance(creator, str) or creator not in creator_uids):
         raise SettingError(f"{where}.creator", "the username of a creator", creator)
     nth = data.get("nth")
     if nth is not None and (type(nth) is not int or nth < 1):
@@ -217,7 +217,9 @@ def _error(data: Mapping[str, Any], action: str, where: str) -> tuple[int | None
     if action not in ("error", "chunk_5xx"):
         return None, None
     code = data.get("error_code")
-    if code is not None and code not in API_ERRORS and code not in OAUTH_ERRORS:
+    if code is not None and (
+        not isinstance(code, str) or (code not in API_ERRORS and code not in OAUTH_ERRORS)
+    ):
         raise SettingError(f"{where}.error_code", "a TikTok error code (ref 4.2, 2.6)", code)
     documented = API_ERRORS[code].http_status if code in API_ERRORS else None
     if code in OAUTH_ERRORS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -152,3 +153,47 @@ def test_any_query_never_5xx(params: dict[str, str]) -> None:
         SANDBOX.state.reset(seed=0)
         with SANDBOX.client() as http:
             check(http.get(path, params=params))
+
+
+# Every field the control API knows, given every JSON type (the refused ones must be a 400, not
+# a TypeError from looking an unhashable value up in a table).
+_ODD_VALUES = ([], {}, [1], {"a": 1}, 1.5, True, None, "x", 10**30, -1)
+
+
+def _known_fields() -> list[tuple[str, str, tuple[str, ...], dict[str, Any]]]:
+    from mock_server.domain.faults import RULE_KEYS
+    from mock_server.domain.settings import APP_SETTINGS, CREATOR_SETTINGS
+    from mock_server.population import INJECTION_KEYS
+
+    authorize = ("client_key", "username", "open_id", "scopes", "redirect_uri", "state")
+    grant = {
+        "client_key": "awacmescheduler01",
+        "username": "ana_makes",
+        "scopes": ["user.info.basic"],
+    }
+    return [
+        ("POST", "/_sandbox/faults", tuple(RULE_KEYS), {}),
+        ("POST", "/_sandbox/outcomes", tuple(INJECTION_KEYS), {"fail_reason": "internal"}),
+        ("POST", "/_sandbox/apps", (*APP_SETTINGS, "creators"), {}),
+        ("PATCH", "/_sandbox/apps/awacmescheduler01", tuple(APP_SETTINGS), {}),
+        ("POST", "/_sandbox/creators", tuple(CREATOR_SETTINGS), {}),
+        ("PATCH", "/_sandbox/creators/ana_makes", tuple(CREATOR_SETTINGS), {}),
+        ("POST", "/_sandbox/authorize", authorize, grant),
+        ("POST", "/_sandbox/tokens", authorize, grant),
+        ("POST", "/_sandbox/clock", ("advance_seconds", "set", "freeze"), {}),
+        ("POST", "/_sandbox/reset", ("scenario", "seed"), {}),
+        ("POST", "/_sandbox/settle", ("timeout_seconds",), {}),
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "fields", "base"), _known_fields())
+def test_every_known_field_of_any_json_type_never_5xx(
+    method: str, path: str, fields: tuple[str, ...], base: dict[str, Any]
+) -> None:
+    sandbox = Sandbox("default", clock=Clock.frozen_at(datetime(2026, 1, 1, tzinfo=UTC)))
+    with sandbox.client() as http:
+        for field in fields:
+            for value in _ODD_VALUES:
+                answer = http.request(method, path, json={**base, field: value})
+                assert answer.status_code < 500, (field, value, answer.text)
+    sandbox.close()

@@ -19,7 +19,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -37,6 +38,25 @@ def loopback_socket(listen: bool = True) -> socket.socket:
     if listen:
         sock.listen(1024)
     return sock
+
+
+@dataclass
+class ServerLog:
+    """What a stopped sandbox left behind: its log, and how long SIGTERM took."""
+
+    lines: int = 0
+    tracebacks: int = 0
+    exceptions: Counter[str] = field(default_factory=Counter)
+    stop_seconds: float | None = None
+
+    def report(self) -> str:
+        text = (
+            f"server log: {self.lines} lines, {self.tracebacks} tracebacks; "
+            f"SIGTERM stop took {self.stop_seconds or 0:.1f} s"
+        )
+        for exception, n in self.exceptions.most_common(5):
+            text += f"\n    {n:6d}  {exception}"
+        return text
 
 
 class SandboxProcess:
@@ -68,6 +88,7 @@ class SandboxProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.stderr_lines = 0
         self.tracebacks = 0
+        self.exceptions: Counter[str] = Counter()
         self.stderr_tail: deque[str] = deque(maxlen=40)
         self.stop_seconds: float | None = None
         self._readers: list[threading.Thread] = []
@@ -124,12 +145,26 @@ class SandboxProcess:
                     found.set()
 
     def _read_stderr(self) -> None:
+        """Count the log's lines and tracebacks (a chain of them counts once), and the
+        exceptions they end on."""
         assert self.proc is not None and self.proc.stderr is not None
+        chained = in_traceback = False
         for line in self.proc.stderr:
             self.stderr_lines += 1
-            if line.startswith("Traceback"):
-                self.tracebacks += 1
             self.stderr_tail.append(line.rstrip())
+            if line.startswith("Traceback"):
+                self.tracebacks += not chained
+                chained, in_traceback = False, True
+            elif line.startswith(("During handling", "The above exception")):
+                chained = True
+            elif in_traceback and line.strip() and not line[0].isspace():
+                self.exceptions[line.strip()[:120]] += 1
+                in_traceback = False
+
+    def log(self) -> ServerLog:
+        """Stop the server (if still running) and sum up its log."""
+        stop = self.stop()
+        return ServerLog(self.stderr_lines, self.tracebacks, self.exceptions, stop)
 
     def rss_kib(self) -> int | None:
         """VmRSS of the server process, from /proc (None once it has exited)."""

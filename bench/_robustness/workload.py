@@ -35,7 +35,7 @@ from bench._robustness.control import (
     pad_mp4,
 )
 from bench._robustness.peers import MediaServer, WebhookReceiver
-from bench._robustness.servers import PeerServer, SandboxProcess
+from bench._robustness.servers import PeerServer, SandboxProcess, ServerLog
 from conformance.controller import ALL_SCOPES
 from conformance.spec import RATE_LIMITS
 
@@ -85,9 +85,7 @@ class MemoryResult:
     ops: Counter[str] = field(default_factory=Counter)
     webhooks: Counter[tuple[int, bool]] = field(default_factory=Counter)
     media_requests: Counter[str] = field(default_factory=Counter)
-    stop_seconds: float | None = None
-    server_tracebacks: int = 0
-    server_log_lines: int = 0
+    server_log: ServerLog = field(default_factory=ServerLog)
 
     @property
     def reference(self) -> tuple[float, int] | None:
@@ -422,9 +420,7 @@ async def run_memory(
         result.seconds = time.monotonic() - started
         result.webhooks = receiver.counts()
         result.media_requests = media.requests
-        result.stop_seconds = server.stop()
-        result.server_tracebacks = server.tracebacks
-        result.server_log_lines = server.stderr_lines
+        result.server_log = server.log()
     return result
 
 
@@ -494,7 +490,4 @@ def report_memory(result: MemoryResult) -> None:
     )
     print(f"  webhooks received: {sum(result.webhooks.values())} ({hooks or 'none'})")
     print(f"  media server: {dict(result.media_requests)}")
-    print(
-        f"  server log: {result.server_log_lines} lines, {result.server_tracebacks} tracebacks; "
-        f"SIGTERM stop took {result.stop_seconds or 0:.1f} s"
-    )
+    print(f"  {result.server_log.report()}")

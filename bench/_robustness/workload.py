@@ -86,6 +86,7 @@ class MemoryResult:
     webhooks: Counter[tuple[int, bool]] = field(default_factory=Counter)
     media_requests: Counter[str] = field(default_factory=Counter)
     server_log: ServerLog = field(default_factory=ServerLog)
+    kept: dict[str, Counter[str]] = field(default_factory=dict)  # records at the end, by status
 
     @property
     def reference(self) -> tuple[float, int] | None:
@@ -418,10 +419,34 @@ async def run_memory(
             for worker in workers:
                 await worker.close()
         result.seconds = time.monotonic() - started
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            result.kept = await _kept(http)
         result.webhooks = receiver.counts()
         result.media_requests = media.requests
         result.server_log = server.log()
     return result
+
+
+async def _kept(http: httpx.AsyncClient) -> dict[str, Counter[str]]:
+    """What the sandbox keeps at the end, as the control API lists it: a clue to where the
+    memory went (records by kind, with their status)."""
+    lists = {
+        "apps": ("/_sandbox/apps", "apps", None),
+        "creators": ("/_sandbox/creators", "creators", None),
+        "grants": ("/_sandbox/grants", "grants", "active"),
+        "publishes": ("/_sandbox/publishes", "publishes", "status"),
+        "webhook deliveries": ("/_sandbox/webhooks", "deliveries", "status"),
+        "journal entries": ("/_sandbox/journal?limit=100000", "entries", None),
+    }
+    kept: dict[str, Counter[str]] = {}
+    for name, (path, key, by) in lists.items():
+        response = await http.get(path)
+        if response.status_code != 200:
+            kept[name] = Counter({f"HTTP {response.status_code}": 1})
+            continue
+        items = response.json().get(key, [])
+        kept[name] = Counter(str(item.get(by)) if by else "all" for item in items)
+    return kept
 
 
 async def _set_up(
@@ -490,4 +515,11 @@ def report_memory(result: MemoryResult) -> None:
     )
     print(f"  webhooks received: {sum(result.webhooks.values())} ({hooks or 'none'})")
     print(f"  media server: {dict(result.media_requests)}")
+    if result.kept:
+        shown = "; ".join(
+            f"{name} {sum(c.values())}"
+            + (f" ({', '.join(f'{k} {n}' for k, n in c.most_common())})" if len(c) > 1 else "")
+            for name, c in result.kept.items()
+        )
+        print(f"  kept at the end: {shown}")
     print(f"  {result.server_log.report()}")

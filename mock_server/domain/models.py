@@ -107,7 +107,7 @@ class Creator:
     last_post_ms: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class AuthCode:
     code: str
     client_key: str
@@ -119,7 +119,7 @@ class AuthCode:
     used: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Grant:
     """One user's authorization of one app: what "Manage app permissions" lists (ref 2.5)."""
 
@@ -143,14 +143,14 @@ class Grant:
         return self.refresh_expires_at if self.revoked_at is None else self.revoked_at
 
 
-@dataclass
+@dataclass(slots=True)
 class AccessToken:
     token: str
     grant_id: str
     expires_at: float
 
 
-@dataclass
+@dataclass(slots=True)
 class RefreshToken:
     token: str
     grant_id: str
@@ -158,7 +158,7 @@ class RefreshToken:
     superseded: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ClientToken:
     token: str
     client_key: str

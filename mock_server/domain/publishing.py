@@ -45,7 +45,7 @@ def publish_id_prefix(media_type: str, mode: str, source: str) -> str:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class Publish:
     publish_id: str
     client_key: str

@@ -6,7 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 
 
-@dataclass(order=True)
+@dataclass(order=True, slots=True)
 class Due:
     at: float
     seq: int

@@ -29,7 +29,7 @@ PENDING, DELIVERED, DROPPED = "pending", "delivered", "dropped"
 PUBLISH_TYPES = {"MEDIA_UPLOAD": "INBOX_SHARE", "DIRECT_POST": "DIRECT_PUBLISH"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Attempt:
     at: float
     signature: str
@@ -38,7 +38,7 @@ class Attempt:
     response_body: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Delivery:
     delivery_id: str
     client_key: str

@@ -14,7 +14,7 @@ BODY_PREVIEW_BYTES = 4096
 REPLAY_BYTES = 16 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exchange:
     """What a replay needs: the exact instant, the base URL, whole bodies (None when over
     REPLAY_BYTES) and the response headers a replay compares."""
@@ -26,7 +26,7 @@ class Exchange:
     response_headers: dict[str, str]
 
 
-@dataclass
+@dataclass(slots=True)
 class JournalEntry:
     seq: int
     time: str

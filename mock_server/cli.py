@@ -17,6 +17,7 @@ from mock_server.audit import command as audit_command
 from mock_server.domain.ids import open_id
 from mock_server.domain.redirects import is_loopback_host
 from mock_server.frontdoor import FrontDoor, LocalCA, LocalCAError, build_server, instructions
+from mock_server.runtime import memory
 from mock_server.runtime.ticker import Ticker
 from mock_server.sandbox import GRACEFUL_SHUTDOWN_SECONDS, bind_socket
 from mock_server.scenario import SCENARIO_SUFFIXES, ScenarioError, builtin_names, load_scenario
@@ -104,6 +105,7 @@ def scenario_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    memory.limit_arenas()  # before any thread starts (a server runs for days: keep memory flat)
     missing = [d for d in args.scenario_dir if not Path(d).is_dir()]
     if missing:
         print(f"tiktok-sandbox: --scenario-dir {missing[0]}: no such directory", file=sys.stderr)

@@ -112,6 +112,11 @@ class VideoInspection:
         return self.failed.fail_reason if self.failed else None
 
 
+# Decoding takes FFmpeg buffers of a few MB per video; uploads and pulls finishing together
+# must not add them all up at once (a server's memory stays flat), so only so many run at once.
+MEDIA_CHECKS = threading.BoundedSemaphore(2)
+
+
 def inspect_video(
     path: Path,
     max_seconds: int,
@@ -121,10 +126,11 @@ def inspect_video(
 ) -> VideoInspection:
     """Probe the video at `path`, judge it (ref 13), and keep a cover frame of a video that
     passes."""
-    facts = probe_video(path)
-    failed = check_video(facts, max_seconds)
-    if failed is None:
-        jpeg = extract_cover(path, cover_at_ms, facts.duration_s)
-        if jpeg is not None:
-            covers.put(publish_id, jpeg)
+    with MEDIA_CHECKS:
+        facts = probe_video(path)
+        failed = check_video(facts, max_seconds)
+        if failed is None:
+            jpeg = extract_cover(path, cover_at_ms, facts.duration_s)
+            if jpeg is not None:
+                covers.put(publish_id, jpeg)
     return VideoInspection(failed, facts)

@@ -28,7 +28,7 @@ from mock_server.domain.media_rules import (
 )
 from mock_server.domain.posting import url_is_verified
 from mock_server.domain.publishing import PHOTO, PROCESSING_DOWNLOAD, Publish, cover_timestamp_ms
-from mock_server.runtime.covers import inspect_video
+from mock_server.runtime.covers import MEDIA_CHECKS, inspect_video
 from mock_server.runtime.fetcher import FetchError, TooLarge
 from mock_server.runtime.media import probe_image
 from mock_server.runtime.workers import FairPool
@@ -188,7 +188,8 @@ class Downloads:
         if publish.media_type == PHOTO:
             for part in range(parts):
                 image = spool.path(publish.publish_id, part, generation)
-                reason = photo_fail_reason(probe_image(image))
+                with MEDIA_CHECKS:
+                    reason = photo_fail_reason(probe_image(image))
                 if reason is not None:
                     return reason, None
             return None, None

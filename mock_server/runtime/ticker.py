@@ -10,10 +10,15 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from mock_server.runtime import memory
+
 if TYPE_CHECKING:
     from mock_server.state import SandboxState
 
 log = logging.getLogger("tiktok_sandbox")
+
+# How often (in real seconds) a served sandbox returns free heap memory to the system.
+GIVE_BACK_EVERY_SECONDS = 30.0
 
 
 class Ticker:
@@ -34,8 +39,13 @@ class Ticker:
         self.state.background_dispatch = False
 
     def _run(self) -> None:
+        ticks = 0
         while not self._stop.wait(self.interval):
             try:
                 self.state.pump(background=True)
             except Exception:  # a failing tick must not stop later ones
                 log.exception("tiktok-sandbox: background tick failed")
+            ticks += 1
+            if ticks * self.interval >= GIVE_BACK_EVERY_SECONDS:
+                ticks = 0
+                memory.give_back()  # a server left running for days keeps its memory flat

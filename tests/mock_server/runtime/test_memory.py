@@ -1,0 +1,28 @@
+"""A served sandbox keeps its memory flat: fewer malloc arenas, free memory given back."""
+
+from __future__ import annotations
+
+import platform
+import threading
+
+import pytest
+
+from mock_server import Sandbox
+from mock_server.runtime import memory, ticker
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_glibc_takes_the_arena_limit_and_gives_memory_back() -> None:
+    assert memory.limit_arenas(8) is True  # 8: glibc's own default on 2-core machines
+    memory.give_back()
+
+
+def test_the_ticker_gives_memory_back_every_so_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    given = threading.Event()
+    monkeypatch.setattr(ticker, "GIVE_BACK_EVERY_SECONDS", 0.05)
+    monkeypatch.setattr(memory, "give_back", given.set)
+    state = Sandbox().state
+    with ticker.Ticker(state, interval=0.01):
+        assert given.wait(5), "the ticker never gave memory back"

@@ -92,6 +92,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("--minutes", type=float, help=f"workload length (default {FULL_MINUTES:g})")
     p.add_argument("--clients", type=int, default=8, help="concurrent workload clients")
+    p.add_argument(
+        "--pace",
+        choices=("tiktok", "max"),
+        default="tiktok",
+        help="tiktok: clients keep to TikTok's per-token limits, as integrations must (default); "
+        "max: they mint tokens to dodge them, a stress of the sandbox's caps",
+    )
     p.add_argument("--sample-seconds", type=float, default=2.0, help="RSS sampling interval")
     p.add_argument(
         "--reference-seconds",
@@ -147,7 +154,21 @@ def memory_figures(result: MemoryResult, minutes: float) -> list[Figure]:
         ]
     measured = f"{ratio:.2f} ({ref[1] / 1024:.0f} -> {peak / 1024:.0f} MiB)"
     label = f"memory: max RSS / RSS at {ref[0]:.0f} s"
-    return [Figure(label, measured, "<= 1.15", ratio <= 1.15, minutes < FULL_MINUTES)]
+    figures = [Figure(label, measured, "<= 1.15", ratio <= 1.15, minutes < FULL_MINUTES)]
+    if result.after_reset_kib is not None:
+        # Not a goal of the issue: it tells growth from records kept within the caps (gone
+        # after a reset) from a leak (still there).
+        left = result.after_reset_kib / ref[1]
+        figures.append(
+            Figure(
+                f"memory: RSS after a reset at the end / RSS at {ref[0]:.0f} s",
+                f"{left:.2f} ({result.after_reset_kib / 1024:.0f} MiB)",
+                "<= 1.15",
+                left <= 1.15,
+                minutes < FULL_MINUTES,
+            )
+        )
+    return figures
 
 
 def print_summary(figures: list[Figure], args: argparse.Namespace) -> None:
@@ -206,9 +227,19 @@ async def _measure(args: argparse.Namespace, figures: list[Figure]) -> None:
         report_hostile(hostile)
         figures += hostile_figures(hostile)
     if "memory" in parts:
-        print(f"\n-- memory over time: {args.clients} clients, {args.minutes:g} min", flush=True)
+        print(
+            f"\n-- memory over time: {args.clients} clients, {args.minutes:g} min, "
+            f"{args.pace} pace",
+            flush=True,
+        )
         memory = await run_memory(
-            args.minutes, args.clients, args.sample_seconds, args.reference_seconds, clip, progress
+            args.minutes,
+            args.clients,
+            args.sample_seconds,
+            args.reference_seconds,
+            clip,
+            progress,
+            args.pace,
         )
         report_memory(memory)
         figures += memory_figures(memory, args.minutes)

@@ -92,10 +92,7 @@ def build_app(state: SandboxState) -> Starlette:
         *control_routes(),
         *audit_routes(),
         *properties.routes(),
-        Route("/_sandbox", dashboard.dashboard, methods=["GET"]),
-        Route("/_sandbox/", dashboard.dashboard, methods=["GET"]),
-        Route("/_sandbox/avatars/{uid}.svg", dashboard.avatar, methods=["GET"]),
-        Route("/_sandbox/covers/{video_id}.jpeg", dashboard.cover, methods=["GET"]),
+        *dashboard.routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -1,7 +1,7 @@
-"""Server-rendered HTML: the consent page, the authorize error page and the dashboard.
+"""Server-rendered HTML: the consent page, the authorize error page and the avatars.
 
 Plain HTML and a little CSS, no JavaScript: the pages work in any browser and in tests that
-drive a headless one.
+drive a headless one. (The dashboard and the audit page are Jinja2 templates: `templating`.)
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ label.row{display:flex;gap:10px;align-items:flex-start;padding:8px 0;border-bott
 button{font-size:15px;padding:10px 22px;border-radius:6px;border:1px solid #ccc;cursor:pointer}
 button.primary{background:#fe2c55;color:#fff;border-color:#fe2c55}
 .error{background:#ffe0e6;border-radius:8px;padding:12px 16px;margin:12px 0}
-table{border-collapse:collapse;width:100%;font-size:14px}
-td,th{border-bottom:1px solid #eee;padding:6px 8px;text-align:left;vertical-align:top}
 code{background:#f4f4f5;padding:1px 4px;border-radius:3px}
 """
 
@@ -119,62 +117,4 @@ def avatar_svg(creator: Creator, size: int) -> str:
         f"viewBox='0 0 100 100'><circle cx='50' cy='50' r='50' "
         f"fill='{escape(creator.avatar_color)}'/><text x='50' y='62' font-size='36' "
         f"text-anchor='middle' fill='#fff' font-family='sans-serif'>{escape(initials)}</text></svg>"
-    )
-
-
-def table(headers: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{table_cell(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-class Markup(str):
-    """HTML that `table` puts in a cell as it is (everything else is escaped)."""
-
-
-def table_cell(value: object) -> str:
-    return value if isinstance(value, Markup) else escape(str(value))
-
-
-def action_buttons(publish_id: str, actions: Iterable[str], form_token: str) -> Markup:
-    """One small form per creator-side action, posting to the control API."""
-    path = escape(f"/_sandbox/publishes/{publish_id}/actions")
-    forms = "".join(
-        f"<form method=post action='{path}' style='display:inline'>"
-        f"{_hidden({FIELD: form_token})}"
-        f"<button name=action value='{escape(a)}' data-action='{escape(a)}'>"
-        f"{escape(a.replace('_', ' '))}</button></form>"
-        for a in actions
-    )
-    return Markup(forms)
-
-
-def add_property_form(client_key: str, form_token: str) -> Markup:
-    """The dashboard's "add a URL property" form for one app (ref 10.4)."""
-    path = escape(f"/_sandbox/apps/{client_key}/url_properties")
-    return Markup(
-        f"<form method=post action='{path}' data-app='{escape(client_key)}'>"
-        f"{_hidden({FIELD: form_token})}"
-        "<select name=type><option value=url_prefix>URL prefix</option>"
-        "<option value=domain>Domain</option></select> "
-        "<input name=value size=40 placeholder='https://media.example.com/videos/ or "
-        "media.example.com' required> <button>Add property</button></form>"
-    )
-
-
-def verify_property_form(client_key: str, property_id: str, kind: str, form_token: str) -> Markup:
-    """Verify a property: a button for a URL prefix (the sandbox fetches the signature file),
-    a box for a domain's TXT records (the sandbox cannot query DNS offline)."""
-    path = escape(f"/_sandbox/apps/{client_key}/url_properties/{property_id}/verify")
-    records = (
-        "<textarea name=dns_txt rows=1 cols=50 placeholder='the TXT records of the domain, "
-        "one a line'></textarea> "
-        if kind == "domain"
-        else ""
-    )
-    return Markup(
-        f"<form method=post action='{path}' data-property='{escape(property_id)}'>"
-        f"{_hidden({FIELD: form_token})}{records}<button>Verify</button></form>"
     )

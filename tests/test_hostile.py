@@ -855,8 +855,14 @@ URL_PROBES = [
     UrlProbe("clock", "GET", "/_sandbox/clock?{H}", "control"),
     UrlProbe("faults", "GET", "/_sandbox/faults?{H}", "control"),
     UrlProbe("outcomes", "GET", "/_sandbox/outcomes?{H}", "control"),
-    UrlProbe("dashboard", "GET", "/_sandbox/?{H}={H}", "control"),
-    UrlProbe("dashboard_bare", "GET", "/_sandbox?{H}", "control"),
+    UrlProbe("dashboard", "GET", "/_sandbox/?{H}={H}", "control_page"),
+    UrlProbe("dashboard_bare", "GET", "/_sandbox?{H}", "control_page"),
+    UrlProbe("dashboard_filters", "GET", "/_sandbox/?app={H}&status={H}", "control_page"),
+    UrlProbe(
+        "dashboard_live", "GET", "/_sandbox/dashboard/live?publish={H}&version={H}", "control"
+    ),
+    UrlProbe("dashboard_static", "GET", "/_sandbox/static/{H}", "control"),
+    UrlProbe("dashboard_cover", "GET", "/_sandbox/dashboard/covers/{H}.jpeg", "avatar"),
     UrlProbe("avatar_size", "GET", "/_sandbox/avatars/{uid}.svg?size={H}", "avatar"),
     UrlProbe("avatar_uid", "GET", "/_sandbox/avatars/{H}.svg", "avatar"),
     UrlProbe("delete_fault", "DELETE", "/_sandbox/faults/{H}", "control"),

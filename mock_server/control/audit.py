@@ -3,7 +3,6 @@ dashboard's page): the audit-readiness report of one app (docs/audit.md)."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,12 +11,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api.http import sandbox
-from mock_server.audit import AuditReport, CheckResult, audit_state
+from mock_server.audit import AuditReport, audit_state
 from mock_server.audit.run import instant
 from mock_server.control.routes import ControlError, _client_key_param, control
-from mock_server.pages import Markup, layout, table
 from mock_server.responses import HTMLResponse
 from mock_server.state import SandboxState
+from mock_server.templating import render
 
 AUDIT_PAGE = "/_sandbox/audit.html"
 
@@ -45,46 +44,7 @@ async def audit_json(request: Request) -> dict[str, Any]:
 
 # -- the page -------------------------------------------------------------------------------
 
-_STYLE = (
-    "<style>.v{font-weight:600;border-radius:4px;padding:1px 6px}.fail{background:#ffd6dc}"
-    ".warn{background:#fff0c2}.pass{background:#d8f5e3}.not_observed{background:#eee}"
-    "details{margin:6px 0}summary{cursor:pointer}</style>"
-)
 LABELS = {"fail": "fail", "warn": "warn", "pass": "pass", "not_observed": "not observed"}
-
-
-def _verdict(verdict: str) -> Markup:
-    return Markup(
-        f"<span class='v {escape(verdict)}'>{escape(LABELS.get(verdict, verdict))}</span>"
-    )
-
-
-def _check_details(check: CheckResult) -> str:
-    evidence = table(
-        ["#", "time", "request", "status", "code", "rule", "what it shows"],
-        [
-            [
-                e.seq,
-                e.time,
-                f"{e.method} {e.path}",
-                e.status,
-                e.error_code or "",
-                e.rule or "",
-                e.note,
-            ]
-            for e in check.evidence
-        ],
-    )
-    more = f"<p class=muted>and {check.evidence_omitted} more</p>" if check.evidence_omitted else ""
-    return (
-        f"<details{' open' if check.verdict in ('fail', 'warn') else ''}>"
-        f"<summary>{_verdict(check.verdict)} <code>{escape(check.id)}</code>: "
-        f"{escape(check.title)}</summary><p>{escape(check.summary)}</p>"
-        f"<p class=muted>TikTok ({escape(check.section)}): {escape(check.rule)} "
-        f"<a href='{escape(check.doc)}'>{escape(check.doc)}</a></p>"
-        f"{evidence if check.evidence else ''}{more}<p><b>Fix:</b> {escape(check.fix)}</p>"
-        "</details>"
-    )
 
 
 def _query(report: AuditReport) -> dict[str, str]:
@@ -93,47 +53,19 @@ def _query(report: AuditReport) -> dict[str, str]:
 
 
 def report_page(report: AuditReport) -> str:
-    counts = report.counts()
-    overview = table(
-        ["verdict", "check", "summary"],
-        [[_verdict(c.verdict), c.id, c.summary] for c in report.checks],
+    return render(
+        "audit.html",
+        report=report,
+        counts=report.counts(),
+        labels=LABELS,
+        query=urlencode(_query(report)),
     )
-    not_shown = "".join(
-        f"<li><a href='{escape(n.doc)}'>{escape(n.title)}</a>: {escape(n.why)}</li>"
-        for n in report.not_shown_by_traffic
-    )
-    app = report.app
-    body = (
-        f"{_STYLE}<p><a href='/_sandbox/'>&larr; dashboard</a> &middot; "
-        f"<a href='/_sandbox/audit?{escape(urlencode(_query(report)))}'>"
-        "JSON</a></p>"
-        f"<h1>Audit readiness: {escape(report.client_key)}</h1>"
-        f"<p class=muted>{escape(app.get('name', ''))}, {escape(app.get('stage', ''))} "
-        f"{escape(app.get('platform', ''))} app. Window: {escape(report.window.note)}.</p>"
-        f"<p><b>{'Ready' if report.ready else 'Not ready'}</b>: "
-        + ", ".join(f"{counts[v]} {LABELS[v]}" for v in counts)
-        + f"</p>{overview}<h2>Checks</h2>"
-        + "".join(_check_details(c) for c in report.checks)
-        + "<h2>Not shown by the traffic</h2><p class=muted>Audit criteria that live in the "
-        f"app's UI and content; check them yourself.</p><ul>{not_shown}</ul>"
-    )
-    return layout(f"audit readiness: {report.client_key}", body)
 
 
-def _index(state: SandboxState) -> str:
+def _index(state: SandboxState, message: str = "") -> str:
     with state.lock:
         apps = [(a.client_key, a.name, a.stage) for a in state.world.apps.values()]
-    rows = "".join(
-        f"<li><a href='{AUDIT_PAGE}?{escape(urlencode({'client_key': key}))}'>{escape(key)}</a> "
-        f"({escape(name)}, {escape(stage)})</li>"
-        for key, name, stage in apps
-    )
-    body = (
-        "<p><a href='/_sandbox/'>&larr; dashboard</a></p><h1>Audit readiness</h1>"
-        f"<p>Pick an app to see what TikTok's review and runtime would reject in its traffic."
-        f"</p><ul>{rows}</ul>"
-    )
-    return layout("audit readiness", body)
+    return render("audit_index.html", apps=apps, message=message)
 
 
 async def audit_page(request: Request) -> Response:
@@ -145,8 +77,7 @@ async def audit_page(request: Request) -> Response:
     except (ControlError, ValueError) as exc:
         status = exc.status if isinstance(exc, ControlError) else 400
         message = exc.message if isinstance(exc, ControlError) else str(exc)
-        page = layout("audit readiness", f"<h1>Audit readiness</h1><p>{escape(message)}</p>")
-        return HTMLResponse(page, status_code=status)
+        return HTMLResponse(_index(state, message), status_code=status)
     return HTMLResponse(report_page(report))
 
 

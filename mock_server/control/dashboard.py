@@ -1,231 +1,164 @@
-"""`GET /_sandbox/`: an HTML view of apps, creators, grants, publishes (with the creator-side
-actions as buttons), webhook deliveries, the clock and the journal."""
+"""`GET /_sandbox/`: the dashboard (docs/dashboard.md). Apps with their caps and rate-limit
+windows, creators as the TikTok app shows them (profile grid, inbox with Post and Discard),
+publishes as timelines, the journal with filters, webhook deliveries and URL properties.
+
+The page polls `GET /_sandbox/dashboard/live` (same filters, plus the version it shows), which
+answers the clock and, when anything shown changed, the new HTML of the live part: no open
+connection is held, so a served sandbox stops at once and the in-process transport never waits.
+"""
 
 from __future__ import annotations
 
-from html import escape
+import hashlib
+from importlib import resources
+from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from mock_server.api.http import base_url, sandbox
+from mock_server.control.dashboard_data import (
+    PRIVACY_NAMES,
+    BadFilter,
+    Filters,
+    board,
+)
+from mock_server.control.flash import clear_flash, read_flash
 from mock_server.control.render import grant_json
-from mock_server.domain import properties
-from mock_server.domain.caps import effective_active_creator_cap
-from mock_server.domain.posting import posts_in_window
-from mock_server.domain.publishing import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Publish
+from mock_server.domain.endpoints import ENDPOINTS
 from mock_server.domain.signed_urls import UrlCheck, check
 from mock_server.domain.text import plain_decimal
 from mock_server.domain.videos import find_cover
-from mock_server.domain.world import World
-from mock_server.pages import (
-    action_buttons,
-    add_property_form,
-    avatar_svg,
-    layout,
-    table,
-    verify_property_form,
-)
-from mock_server.responses import HTMLResponse
+from mock_server.pages import avatar_svg
+from mock_server.responses import HTMLResponse, JSONResponse
+from mock_server.state import SandboxState
+from mock_server.templating import render
 
 # The purpose the dashboard's form tokens are issued for (checked by the actions endpoint).
 DASHBOARD_FORMS = "dashboard"
+LIVE_PATH = "/_sandbox/dashboard/live"
+ACTION_NAMES = {
+    "post_draft": "Post",
+    "discard_draft": "Discard",
+    "take_down": "Take down",
+    "restore": "Make public",
+    "revoke_app": "Disconnect app",
+}
+_STATIC_TYPES = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+_STATIC = {
+    name: (resources.files("mock_server") / "static" / name).read_bytes() for name in _STATIC_TYPES
+}
+
+
+def _live(state: SandboxState, request: Request) -> tuple[str, dict[str, Any]]:
+    """The live part's HTML and the page's context; BadFilter for a query naming nothing."""
+    form_token = state.form_tokens.issue(DASHBOARD_FORMS)
+    journal = state.journal.entries()
+    with state.lock:
+        world, now = state.world, state.now()
+        filters = Filters.parse(request.query_params, world)
+        grants = [grant_json(world, g, now) for g in world.grants.values()]
+        data = board(world, now, filters, state.covers, journal, grants)
+        apps = [(a.client_key, a.name) for a in world.apps.values()]
+        first = next(iter(world.apps.values()), None)
+    html = render(
+        "live.html",
+        board=data,
+        filters=filters,
+        form_token=form_token,
+        endpoints=[*ENDPOINTS, "control"],
+        apps=apps,
+        privacy_names=PRIVACY_NAMES,
+        action_names=ACTION_NAMES,
+    )
+    example = ""
+    if first is not None and first.redirect_uris and ":*" not in first.redirect_uris[0]:
+        example = (
+            f"{base_url(request)}/v2/auth/authorize/?client_key={first.client_key}"
+            f"&scope=user.info.basic&redirect_uri={first.redirect_uris[0]}"
+            "&state=demo&response_type=code"
+        )
+    return html, {"filters": filters, "example": example}
+
+
+def _version(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _bad_filter_page(exc: BadFilter) -> Response:
+    page = render("error.html", title="Dashboard", message=str(exc), back="/_sandbox/")
+    return HTMLResponse(page, status_code=400)
 
 
 async def dashboard(request: Request) -> Response:
     state = sandbox(request)
-    base = base_url(request)
-    form_token = state.form_tokens.issue(DASHBOARD_FORMS)
-    with state.lock:
-        now = state.now()
-        world = state.world
-        apps = table(
-            [
-                "name",
-                "client_key",
-                "client_secret",
-                "stage",
-                "scopes",
-                "redirect URIs",
-                "active creators 24 h",
-            ],
-            [
-                [
-                    a.name,
-                    a.client_key,
-                    a.client_secret,
-                    a.stage,
-                    ", ".join(a.scopes),
-                    " ".join(a.redirect_uris),
-                    f"{len(a.active_creators.active(now))} / "
-                    f"{effective_active_creator_cap(a.stage, a.active_creator_cap) or '-'}",
-                ]
-                for a in world.apps.values()
-            ],
-        )
-        creators = table(
-            [
-                "username",
-                "nickname",
-                "account",
-                "comments/duet/stitch off",
-                "max duration",
-                "banned",
-                "app version",
-                "posts 24 h / cap",
-            ],
-            [
-                [
-                    c.username,
-                    c.nickname,
-                    c.account,
-                    "/".join(
-                        "yes" if f else "no"
-                        for f in (c.comment_disabled, c.duet_disabled, c.stitch_disabled)
-                    ),
-                    f"{c.max_video_post_duration_sec} s",
-                    "yes" if c.banned else "no",
-                    c.app_version,
-                    f"{posts_in_window(c, now)} / {c.daily_post_cap}",
-                ]
-                for c in world.creators.values()
-            ],
-        )
-        grants = table(
-            ["app", "creator", "scopes", "refresh expires", "state"],
-            [
-                [
-                    g["client_key"],
-                    g["creator"],
-                    ", ".join(g["scopes"]),
-                    g["refresh_expires_at"],
-                    "revoked" if g["revoked"] else "active" if g["active"] else "expired",
-                ]
-                for g in (grant_json(world, grant, now) for grant in world.grants.values())
-            ],
-        )
-        url_properties = _url_properties(world, form_token)
-        first = next(iter(world.apps.values()), None)
-        example = ""
-        if first is not None and first.redirect_uris and ":*" not in first.redirect_uris[0]:
-            link = (
-                f"{base}/v2/auth/authorize/?client_key={first.client_key}"
-                f"&scope=user.info.basic&redirect_uri={first.redirect_uris[0]}"
-                "&state=demo&response_type=code"
-            )
-            example = f"<p>Try the consent page: <a href='{escape(link)}'>{escape(link)}</a></p>"
-        publishes = table(
-            [
-                "publish_id",
-                "app",
-                "creator",
-                "mode",
-                "source",
-                "status",
-                "privacy",
-                "post ids",
-                "actions",
-            ],
-            [
-                [
-                    p.publish_id,
-                    p.client_key,
-                    _username(world, p.creator_uid),
-                    p.mode,
-                    p.source,
-                    p.status + (f" ({p.fail_reason})" if p.fail_reason else ""),
-                    p.privacy_level or "",
-                    " ".join(p.post_ids) + (" public" if p.public else ""),
-                    action_buttons(p.publish_id, available_actions(p), form_token),
-                ]
-                for p in list(reversed(world.publishes.values()))[:50]
-            ],
-        )
-        deliveries = table(
-            ["event", "app", "url", "status", "attempts", "last answer"],
-            [
-                [
-                    d.event,
-                    d.client_key,
-                    d.url,
-                    d.status,
-                    len(d.attempts),
-                    (d.attempts[-1].status_code or d.attempts[-1].error) if d.attempts else "",
-                ]
-                for d in list(reversed(world.outbox.all()))[:50]
-            ],
-        )
-    entries = state.journal.entries(limit=50)
-    journal = table(
-        ["#", "time", "request", "status", "app", "code", "rule"],
-        [
-            [
-                e.seq,
-                e.time,
-                f"{e.method} {e.path}",
-                e.status,
-                e.client_key or "",
-                e.error_code or "",
-                e.rule or "",
-            ]
-            for e in entries
-        ],
+    try:
+        live, context = _live(state, request)
+    except BadFilter as exc:
+        return _bad_filter_page(exc)
+    flash = read_flash(request, state.form_tokens)
+    query = request.url.query
+    page = render(
+        "dashboard.html",
+        live=Markup(live),
+        version=_version(live),
+        live_url=LIVE_PATH + (f"?{query}" if query else ""),
+        flash=flash,
+        scenario=state.scenario.name,
+        seed=state.seed,
+        clock=state.clock.isoformat(),
+        frozen=state.clock.frozen,
+        base=base_url(request),
+        **context,
     )
-    clock = f"{state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}"
-    body = (
-        f"<h1>tiktok-sandbox</h1><p class=muted>Scenario <b>{escape(state.scenario.name)}</b>, "
-        f"seed {state.seed}, clock {escape(clock)}. API base URL <code>{escape(base)}</code>.</p>"
-        "<p><a href='/_sandbox/audit.html'>Audit readiness of each app</a></p>"
-        f"{example}<h2>Apps</h2>{apps}"
-        f"<h2 id=url-properties>URL properties</h2>{url_properties}"
-        f"<h2>Creators</h2>{creators}<h2>Grants</h2>{grants}"
-        f"<h2>Publishes (newest first)</h2>{publishes}<h2>Webhook deliveries</h2>{deliveries}"
-        f"<h2>Journal (newest first)</h2>{journal}"
+    response = HTMLResponse(page, headers={"cache-control": "no-store"})
+    if request.cookies.get("sandbox_flash") is not None:
+        clear_flash(response)
+    return response
+
+
+async def dashboard_live(request: Request) -> Response:
+    """`GET /_sandbox/dashboard/live?<filters>&version=V`: the clock, and the live part's HTML
+    when it is no longer version V (null when it is)."""
+    state = sandbox(request)
+    try:
+        live, _ = _live(state, request)
+    except BadFilter as exc:
+        body = {"error": {"code": "invalid_request", "message": str(exc)}}
+        return JSONResponse(body, status_code=400)
+    version = _version(live)
+    same = request.query_params.get("version") == version
+    return JSONResponse(
+        {
+            "version": version,
+            "clock": state.clock.isoformat(),
+            "frozen": state.clock.frozen,
+            "html": None if same else live,
+        },
+        headers={"cache-control": "no-store"},
     )
-    return HTMLResponse(layout("tiktok-sandbox dashboard", body))
 
 
-def _url_properties(world: World, form_token: str) -> str:
-    """Each app's domains and URL prefixes (ref 10.4), how to prove each, and a form to add
-    one. PULL_FROM_URL takes media only from verified ones."""
-    rows = []
-    for app in world.apps.values():
-        for prop in properties.views(app):
-            proof = ""
-            if prop["status"] != "verified":
-                if prop["type"] == "domain":
-                    proof = f"TXT record of {prop['value']}: {prop['signature']}"
-                else:
-                    proof = f"serve {prop['signature_file_url']} holding {prop['signature']}"
-            action = (
-                verify_property_form(app.client_key, str(prop["id"]), str(prop["type"]), form_token)
-                if prop["status"] != "verified"
-                else ""
-            )
-            rows.append(
-                [app.client_key, prop["type"], prop["value"], prop["status"], proof, action]
-            )
-        rows.append([app.client_key, "", add_property_form(app.client_key, form_token), "", "", ""])
-    return table(["app", "type", "value", "status", "to verify", ""], rows)
+async def static(request: Request) -> Response:
+    """The dashboard's stylesheet and script, served by the sandbox itself (it is offline)."""
+    name = request.path_params["name"]
+    if name not in _STATIC:
+        body = {"error": {"code": "not_found", "message": f"no static file {name!r}"}}
+        return JSONResponse(body, status_code=404)
+    return Response(
+        _STATIC[name], media_type=_STATIC_TYPES[name], headers={"cache-control": "no-cache"}
+    )
 
 
-def _username(world: World, uid: str) -> str:
-    creator = world.creator_by_uid(uid)
-    return creator.username if creator else ""
-
-
-def available_actions(publish: Publish) -> list[str]:
-    """The creator-side actions that the publish's state allows, for the dashboard."""
-    actions = []
-    if publish.status == SEND_TO_USER_INBOX:
-        actions.append("post_draft")
-    if publish.public:
-        actions.append("take_down")
-    elif publish.status == PUBLISH_COMPLETE:
-        actions.append("restore")
-    if not publish.final:
-        actions.append("revoke_app")
-    return actions
+async def dashboard_cover(request: Request) -> Response:
+    """A publish's cover frame for the dashboard: any received video, public or not (the
+    Display API's `cover_image_url` shows public ones only)."""
+    jpeg = sandbox(request).covers.get(request.path_params["publish_id"])
+    if jpeg is None:
+        return Response("no such cover", status_code=404, media_type="text/plain")
+    return Response(jpeg, media_type="image/jpeg", headers={"cache-control": "max-age=3600"})
 
 
 def refused_image(verdict: UrlCheck) -> Response:
@@ -270,3 +203,16 @@ async def cover(request: Request) -> Response:
     if jpeg is None:
         return Response("no such cover", status_code=404, media_type="text/plain")
     return Response(jpeg, media_type="image/jpeg")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_sandbox", dashboard, methods=["GET"]),
+        Route("/_sandbox/", dashboard, methods=["GET"]),
+        Route("/_sandbox/dashboard", dashboard, methods=["GET"]),
+        Route(LIVE_PATH, dashboard_live, methods=["GET"]),
+        Route("/_sandbox/static/{name}", static, methods=["GET"]),
+        Route("/_sandbox/dashboard/covers/{publish_id}.jpeg", dashboard_cover, methods=["GET"]),
+        Route("/_sandbox/avatars/{uid}.svg", avatar, methods=["GET"]),
+        Route("/_sandbox/covers/{video_id}.jpeg", cover, methods=["GET"]),
+    ]

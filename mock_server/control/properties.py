@@ -16,10 +16,11 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api.http import note, sandbox
+from mock_server.control.flash import back_to_dashboard
 from mock_server.control.routes import (
     ControlError,
     Handler,
@@ -46,8 +47,8 @@ def _problem(exc: PropertyProblem) -> ControlError:
     return ControlError(exc.status, exc.code, str(exc))
 
 
-def _back_to_dashboard() -> Response:
-    return RedirectResponse("/_sandbox/#url-properties", status_code=303)
+def _back_to_dashboard(state: SandboxState, back: object, kind: str, text: str) -> Response:
+    return back_to_dashboard(state.form_tokens, back, kind, text, "/_sandbox/#url-properties")
 
 
 async def list_properties(request: Request) -> dict[str, Any]:
@@ -60,6 +61,7 @@ async def list_properties(request: Request) -> dict[str, Any]:
 async def add_property(request: Request) -> Response:
     state = sandbox(request)
     data, from_form = await body_or_dashboard_form(request)
+    back = data.pop("back", None) if from_form else None
     keys(data, ("type", "value"))
     with state.lock, state.all_or_nothing():
         app = find_app(state, request.path_params["client_key"])
@@ -73,10 +75,14 @@ async def add_property(request: Request) -> Response:
                 state.now(),
             )
         except PropertyProblem as exc:
-            raise _problem(exc) from exc
+            if not from_form:
+                raise _problem(exc) from exc
+            note(request, error_code=exc.code)
+            return _back_to_dashboard(state, back, "error", f"Not added: {exc}")
         view = properties.view(app, prop)
     if from_form:
-        return _back_to_dashboard()
+        done = f"Added {prop.kind.replace('_', ' ')} {prop.value} to {app.name}; verify it next."
+        return _back_to_dashboard(state, back, "ok", done)
     return JSONResponse(view, status_code=201)
 
 
@@ -109,6 +115,7 @@ async def verify_property(request: Request) -> Response:
     since the sandbox cannot look them up offline."""
     state = sandbox(request)
     data, from_form = await body_or_dashboard_form(request)
+    back = data.pop("back", None) if from_form else None
     keys(data, ("dns_txt",))
     with state.lock:
         prop = _pending(state, request)
@@ -123,7 +130,10 @@ async def verify_property(request: Request) -> Response:
             properties.mark_verified(app, prop, state.now())
         view = properties.view(app, prop)
     if from_form:
-        return _back_to_dashboard()
+        if problem is not None:
+            note(request, error_code="verification_failed")
+            return _back_to_dashboard(state, back, "error", f"Not verified: {problem}")
+        return _back_to_dashboard(state, back, "ok", f"Verified {prop.value}.")
     if problem is not None:
         note(request, error_code="verification_failed")
         body = {"error": {"code": "verification_failed", "message": problem}, "property": view}

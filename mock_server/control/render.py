@@ -85,6 +85,9 @@ def publish_json(world: World, publish: Publish, base_url: str) -> dict[str, Any
         "public": publish.public,
         "post_ids": list(publish.post_ids),
         "timeline": [{"status": s, "at": format_instant(at)} for s, at in publish.timeline],
+        "discarded_at": (
+            format_instant(publish.discarded_at) if publish.discarded_at is not None else None
+        ),
     }
     if publish.source == "FILE_UPLOAD":
         view |= {

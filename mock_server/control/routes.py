@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api.http import (
@@ -26,6 +26,8 @@ from mock_server.api.http import (
     sandbox,
 )
 from mock_server.control.dashboard import DASHBOARD_FORMS
+from mock_server.control.dashboard_data import publish_label
+from mock_server.control.flash import back_to_dashboard
 from mock_server.control.render import (
     app_json,
     creator_json,
@@ -340,7 +342,7 @@ async def get_publish(request: Request) -> dict[str, Any]:
         return publish_json(state.world, publish, base_url(request))
 
 
-_ACTIONS = ("post_draft", "take_down", "restore", "revoke_app", "fail")
+_ACTIONS = ("post_draft", "discard_draft", "take_down", "restore", "revoke_app", "fail")
 
 
 def _apply_action(state: SandboxState, publish: Publish, data: dict[str, Any]) -> None:
@@ -352,6 +354,8 @@ def _apply_action(state: SandboxState, publish: Publish, data: dict[str, Any]) -
         if level is not None and not isinstance(level, str):
             raise ControlError(400, "invalid_request", "privacy_level: expected a string")
         lifecycle.post_draft(world, publish, level, now)
+    elif action == "discard_draft":
+        lifecycle.discard_draft(publish, now)
     elif action == "take_down":
         lifecycle.take_down(world, publish, now)
     elif action == "restore":
@@ -371,26 +375,56 @@ def _apply_action(state: SandboxState, publish: Publish, data: dict[str, Any]) -
         raise ControlError(400, "invalid_request", "action: expected one of " + ", ".join(_ACTIONS))
 
 
-async def publish_action(request: Request) -> Any:
-    """`POST /_sandbox/publishes/{publish_id}/actions`; a form post (the dashboard's buttons)
-    is answered with a redirect back to the dashboard."""
-    state = sandbox(request)
-    data, from_form = await body_or_dashboard_form(request)
+def _action_done(state: SandboxState, publish: Publish, action: str) -> str:
+    """What the dashboard says an action did, in a sentence."""
+    creator = state.world.creator_by_uid(publish.creator_uid)
+    who = f"@{creator.username}" if creator else "the creator"
+    what = f"{publish_label(publish)} ({publish.publish_id})"
+    if action == "post_draft":
+        return f"{who} posted the draft {what} as {publish.privacy_level}: {publish.status}."
+    if action == "discard_draft":
+        return f"{who} discarded the draft {what}: it left the inbox and can no longer be posted."
+    if action == "take_down":
+        return f"{what} was taken down: it is no longer publicly available."
+    if action == "restore":
+        return f"{what} is public again (post ids {', '.join(publish.post_ids)})."
+    if action == "revoke_app":
+        app = state.world.apps.get(publish.client_key)
+        name = app.name if app else publish.client_key
+        return f"{who} disconnected {name}: its grants are revoked; {what} is {publish.status}."
+    return f"{what} is {publish.status} ({publish.fail_reason})."
+
+
+def _act(request: Request, state: SandboxState, data: dict[str, Any]) -> Publish:
     keys(data, ("action", "fail_reason", "privacy_level"))
     publish_id = request.path_params["publish_id"]
+    publish = state.world.publishes.get(publish_id)
+    if publish is None:
+        raise ControlError(404, "not_found", f"no publish with publish_id {publish_id!r}")
+    note(request, client_key=publish.client_key, rule=str(data.get("action")))
+    try:
+        _apply_action(state, publish, data)
+    except lifecycle.IllegalTransition as exc:
+        raise ControlError(409, "conflict", str(exc)) from exc
+    return publish
+
+
+async def publish_action(request: Request) -> Any:
+    """`POST /_sandbox/publishes/{publish_id}/actions`; a form post (the dashboard's buttons)
+    is answered with a redirect back to the dashboard saying what happened."""
+    state = sandbox(request)
+    data, from_form = await body_or_dashboard_form(request)
+    back = data.pop("back", None) if from_form else None
     with state.lock:
-        publish = state.world.publishes.get(publish_id)
-        if publish is None:
-            raise ControlError(404, "not_found", f"no publish with publish_id {publish_id!r}")
-        note(request, client_key=publish.client_key, rule=str(data.get("action")))
+        if not from_form:
+            return publish_json(state.world, _act(request, state, data), base_url(request))
         try:
-            _apply_action(state, publish, data)
-        except lifecycle.IllegalTransition as exc:
-            raise ControlError(409, "conflict", str(exc)) from exc
-        view = publish_json(state.world, publish, base_url(request))
-    if from_form:
-        return RedirectResponse("/_sandbox/", status_code=303)
-    return view
+            publish = _act(request, state, data)
+        except ControlError as exc:
+            note(request, error_code=exc.code)
+            return back_to_dashboard(state.form_tokens, back, "error", exc.message)
+        done = _action_done(state, publish, str(data["action"]))
+    return back_to_dashboard(state.form_tokens, back, "ok", done)
 
 
 async def webhooks(request: Request) -> dict[str, Any]:

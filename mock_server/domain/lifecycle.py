@@ -319,6 +319,8 @@ def post_draft(world: World, publish: Publish, privacy_level: str | None, at: fl
     """The creator posts the inbox draft from the TikTok app (ref 8)."""
     if publish.status != SEND_TO_USER_INBOX:
         raise IllegalTransition(f"no draft in the inbox: the publish is {publish.status}")
+    if publish.discarded_at is not None:
+        raise IllegalTransition("the creator discarded this draft: it can no longer be posted")
     creator = world.creator_by_uid(publish.creator_uid)
     options = PRIVACY_OPTIONS[creator.account if creator else "public"]
     level = privacy_level or options[0]
@@ -326,6 +328,15 @@ def post_draft(world: World, publish: Publish, privacy_level: str | None, at: fl
         raise IllegalTransition(f"privacy_level {level!r} is not one of the creator's {options}")
     publish.privacy_level = level
     transition(world, publish, "creator_posted", at)
+
+
+def discard_draft(publish: Publish, at: float) -> None:
+    """The creator deletes the inbox draft in the TikTok app. No status or webhook says so
+    (ref 11, 14.1 have none): status/fetch keeps answering SEND_TO_USER_INBOX, but the draft
+    can no longer be posted and stops counting as a pending share (docs/fidelity.md)."""
+    if publish.status != SEND_TO_USER_INBOX or publish.discarded_at is not None:
+        raise IllegalTransition(f"no draft in the inbox: the publish is {publish.status}")
+    publish.discarded_at = at
 
 
 def auth_removed(world: World, client_key: str, creator_uid: str, reason: int, at: float) -> None:

@@ -88,6 +88,8 @@ class Publish:
     # millisecond it was posted at (its create_time and the list's cursor), unique per creator.
     video_facts: VideoFacts | None = None
     posted_ms: int | None = None
+    # When the creator discarded the inbox draft in the app (it never posts; docs/fidelity.md).
+    discarded_at: float | None = None
 
     def move_to(self, status: str, now: float, fail_reason: str | None = None) -> None:
         self.status = status
@@ -107,7 +109,7 @@ class Publish:
     @property
     def pending_share(self) -> bool:
         """An inbox draft the creator has not posted yet (ref 8: counts toward the cap)."""
-        return self.mode == MEDIA_UPLOAD and not self.final
+        return self.mode == MEDIA_UPLOAD and not self.final and self.discarded_at is None
 
 
 def cover_timestamp_ms(publish: Publish) -> int | None:

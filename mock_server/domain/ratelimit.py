@@ -43,6 +43,10 @@ class SlidingWindowLimiter:
             self._sweep(now)
         return True
 
+    def admitted(self, key: Hashable, now: float) -> list[float]:
+        """When the requests still counting against `key` were admitted, oldest first."""
+        return [t for t in self._hits.get(key, ()) if t > now - self.window]
+
     def _sweep(self, now: float) -> None:
         """Forget keys with no hit in the window, so memory follows live tokens only."""
         self._admitted_since_sweep = 0

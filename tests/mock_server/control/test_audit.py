@@ -121,7 +121,7 @@ def test_the_page_lists_the_apps_and_says_what_is_wrong(http: httpx.Client) -> N
     assert "href='/_sandbox/audit.html?client_key=awacmescheduler01'" in index.text
     unknown = http.get("/_sandbox/audit.html", params={"client_key": "<nope>"})
     assert unknown.status_code == 404
-    assert "no app with client_key &#x27;&lt;nope&gt;&#x27;" in unknown.text
+    assert "no app with client_key &#39;&lt;nope&gt;&#39;" in unknown.text
     bad = http.get("/_sandbox/audit.html", params={"client_key": ACME, "until": "soon"})
     assert bad.status_code == 400 and "until: not an ISO 8601 instant" in bad.text
 

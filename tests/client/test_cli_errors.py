@@ -102,9 +102,9 @@ def test_an_unreachable_server_is_one_line_at_once(closed_port: int, token_file:
 
 def test_the_console_script_prints_no_traceback(closed_port: int, token_file: Path) -> None:
     script = Path(sys.executable).with_name("tiktok-post")
+    argv = ["--base-url", f"http://127.0.0.1:{closed_port}", "--token-file", str(token_file)]
     done = subprocess.run(
-        [str(script), "--base-url", f"http://127.0.0.1:{closed_port}"]
-        + ["--token-file", str(token_file), "status", "v_pub_file~v2-1.1"],
+        [str(script), *argv, "status", "v_pub_file~v2-1.1"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -32,6 +32,7 @@ ENV_VARS = (
     "TIKTOK_REDIRECT_URI",
     "TIKTOK_TOKEN_FILE",
 )
+APP_FLAGS = ("--client-key", APP, "--client-secret", SECRET)
 
 
 class Terminal(io.StringIO):
@@ -206,10 +207,7 @@ def test_login_and_logout_need_the_apps_credentials(tmp_path: Path, token_file: 
 
 def test_login_with_a_redirect_uri_that_is_not_loopback(tmp_path: Path) -> None:
     run = tiktok_post(
-        "--client-key",
-        APP,
-        "--client-secret",
-        SECRET,
+        *APP_FLAGS,
         "--redirect-uri",
         "https://app.example.com/callback",
         "login",
@@ -220,10 +218,7 @@ def test_login_with_a_redirect_uri_that_is_not_loopback(tmp_path: Path) -> None:
 
 def test_login_that_gets_no_redirect_times_out(tmp_path: Path) -> None:
     run = tiktok_post(
-        "--client-key",
-        APP,
-        "--client-secret",
-        SECRET,
+        *APP_FLAGS,
         "--redirect-uri",
         "http://127.0.0.1:*/callback/",
         "login",
@@ -281,14 +276,20 @@ def server(sandbox: Sandbox) -> Iterator[RunningServer]:
         yield running
 
 
+@pytest.fixture
+def ana(sandbox: Sandbox, tmp_path: Path) -> Path:
+    """A token file holding ana_makes's tokens."""
+    path = tmp_path / "ana.json"
+    JsonFileTokenStore(path).save(issue_token(sandbox, "ana_makes"))
+    return path
+
+
 @pytest.mark.server
 def test_a_retried_request_is_said_not_silent(
-    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, tmp_path: Path
+    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, ana: Path
 ) -> None:
-    token_file = tmp_path / "token.json"
-    JsonFileTokenStore(token_file).save(issue_token(sandbox, "ana_makes"))
     sandbox.add_fault(endpoint="creator_info", status=503, times=2)
-    run = tiktok_post("creator-info", base_url=server.url, token_file=token_file, sleep=vtime.sleep)
+    run = tiktok_post("creator-info", base_url=server.url, token_file=ana, sleep=vtime.sleep)
     assert run.code == 0, run.err
     retries = run.err.splitlines()
     assert len(retries) == 2 and "Traceback" not in run.err
@@ -300,42 +301,32 @@ def test_a_retried_request_is_said_not_silent(
 
 @pytest.mark.server
 def test_an_expired_login_says_to_log_in_again(
-    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, tmp_path: Path
+    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, ana: Path
 ) -> None:
-    token_file = tmp_path / "token.json"
-    JsonFileTokenStore(token_file).save(issue_token(sandbox, "ana_makes"))
     httpx.post(
         f"{server.url}/_sandbox/clock", json={"advance_seconds": 400 * 86400}
     ).raise_for_status()  # past the refresh token's 365 days
     run = tiktok_post(
-        "--client-key",
-        APP,
-        "--client-secret",
-        SECRET,
+        *APP_FLAGS,
         "creator-info",
         base_url=server.url,
-        token_file=token_file,
+        token_file=ana,
         sleep=vtime.sleep,
     )
     assert run.code == Exit.LOGIN
     assert "run `tiktok-post login` again" in run.line
 
 
+def draft(video: Path) -> tuple[str, ...]:
+    """Upload `video` to the inbox without waiting: the upload alone, with its progress."""
+    return ("post", str(video), "--inbox", "--no-wait")
+
+
 @pytest.mark.server
 def test_progress_off_a_terminal_is_plain_lines_per_tenth(
-    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, tmp_path: Path, big_video: Path
+    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, ana: Path, big_video: Path
 ) -> None:
-    token_file = tmp_path / "token.json"
-    JsonFileTokenStore(token_file).save(issue_token(sandbox, "ana_makes"))
-    run = tiktok_post(
-        "post",
-        str(big_video),
-        "--inbox",
-        "--no-wait",
-        base_url=server.url,
-        token_file=token_file,
-        sleep=vtime.sleep,
-    )
+    run = tiktok_post(*draft(big_video), base_url=server.url, token_file=ana, sleep=vtime.sleep)
     assert run.code == 0, run.err
     assert "\r" not in run.err
     lines = run.err.splitlines()
@@ -347,20 +338,10 @@ def test_progress_off_a_terminal_is_plain_lines_per_tenth(
 
 @pytest.mark.server
 def test_progress_on_a_terminal_is_a_tqdm_bar(
-    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, tmp_path: Path, video: Path
+    sandbox: Sandbox, server: RunningServer, vtime: VirtualTime, ana: Path, video: Path
 ) -> None:
-    token_file = tmp_path / "token.json"
-    JsonFileTokenStore(token_file).save(issue_token(sandbox, "ana_makes"))
-    terminal = Terminal()
     run = tiktok_post(
-        "post",
-        str(video),
-        "--inbox",
-        "--no-wait",
-        base_url=server.url,
-        token_file=token_file,
-        sleep=vtime.sleep,
-        stderr=terminal,
+        *draft(video), base_url=server.url, token_file=ana, sleep=vtime.sleep, stderr=Terminal()
     )
     assert run.code == 0, run.err
     final = run.err.split("\r")[-1]

@@ -16,7 +16,7 @@ import httpx
 
 from client.base import REFRESH_MARGIN, ClientBase
 from client.chunks import DEFAULT_CHUNK_SIZE, ChunkPlan
-from client.flows import Flow, OnStatus, Progress, Send, Sleep, VideoSource
+from client.flows import Flow, OnRetry, OnStatus, Progress, Send, Sleep, VideoSource
 from client.models import (
     DIRECT_POST,
     VIDEO_FIELDS,
@@ -57,6 +57,7 @@ class AsyncTikTokClient(ClientBase):
         now: Now = wall_clock,
         refresh_margin: float = REFRESH_MARGIN,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_retry: OnRetry | None = None,
     ) -> None:
         super().__init__(
             client_key,
@@ -68,6 +69,7 @@ class AsyncTikTokClient(ClientBase):
             now=now,
             refresh_margin=refresh_margin,
             chunk_size=chunk_size,
+            on_retry=on_retry,
         )
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._sleep = sleep

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from client.chunks import DEFAULT_CHUNK_SIZE
-from client.flows import ClientCore
+from client.flows import ClientCore, OnRetry
 from client.oauth import AUTHORIZE_BASE, AuthorizationRequest, ChallengeForm, authorize_url
 from client.protocol import API_BASE
 from client.tokens import MemoryTokenStore, Now, Token, TokenStore, wall_clock
@@ -27,6 +27,7 @@ class ClientBase:
         now: Now = wall_clock,
         refresh_margin: float = REFRESH_MARGIN,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_retry: OnRetry | None = None,
     ) -> None:
         if token_store is None:
             if token is None and access_token is not None:
@@ -40,6 +41,7 @@ class ClientBase:
             now=now,
             refresh_margin=refresh_margin,
             chunk_size=chunk_size,
+            on_retry=on_retry,
         )
 
     @property

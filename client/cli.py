@@ -5,30 +5,83 @@
     tiktok-post --base-url http://127.0.0.1:8080 ... post clip.mp4 --privacy SELF_ONLY --title hi
 
 Every option can come from the environment (TIKTOK_BASE_URL, TIKTOK_AUTH_URL,
-TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET, TIKTOK_REDIRECT_URI, TIKTOK_TOKEN_FILE).
+TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET, TIKTOK_REDIRECT_URI, TIKTOK_TOKEN_FILE). A mistake is
+one line on stderr and an exit status per kind of problem (client/exits.py); what can be checked
+here (flags, the video file, the token file) is checked before any request.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 import webbrowser
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from client.errors import LocalRefusal, TikTokClientError
+import httpx
+
+from client import rules
+from client.exits import (
+    CliError,
+    Exit,
+    explain,
+    media_unreadable,
+    network_reason,
+    not_logged_in,
+    token_file_unreadable,
+    unreachable,
+    usage,
+)
+from client.flows import Retry
 from client.loopback import LoopbackReceiver
-from client.models import PRIVACY_LEVELS, CreatorInfo, PostInfo, PublishStatus
+from client.media import FileSource
+from client.models import PRIVACY_LEVELS, CreatorInfo, PostInfo, Publish, PublishStatus
 from client.oauth import AUTHORIZE_BASE, parse_redirect
+from client.progress import CountingReader, UploadProgress
 from client.protocol import API_BASE
 from client.sync import TikTokClient
-from client.tokens import JsonFileTokenStore, Now, wall_clock
+from client.tokens import JsonFileTokenStore, Now, Token, wall_clock
 
 DEFAULT_SCOPES = "user.info.basic,video.publish,video.upload"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:3000/callback/"
+
+EXAMPLES = """\
+examples, against the sandbox (start it with: tiktok-sandbox serve):
+  export TIKTOK_BASE_URL=http://127.0.0.1:8080 TIKTOK_CLIENT_KEY=awacmescheduler01 \\
+         TIKTOK_CLIENT_SECRET=acmeSchedulerSecret0000000000001
+  tiktok-post login                    # approve in the browser; tokens go to the token file
+  tiktok-post creator-info             # who posts, and the privacy levels they allow
+  tiktok-sandbox make-video clip.mp4 --seconds 5
+  tiktok-post post clip.mp4 --privacy SELF_ONLY --title "Hello #sandbox"
+  tiktok-post status PUBLISH_ID --watch
+  tiktok-post logout
+
+exit status:
+  0 done; 1 TikTok refused the request or the publish failed; 2 wrong flags or settings, or a
+  post this creator or TikTok's rules do not allow; 3 the video is missing, unreadable or not
+  one TikTok takes; 4 not logged in (no token, a bad token file, an authorization that ended);
+  5 the server cannot be reached; 6 --timeout ran out; 130 interrupted
+"""
+
+POST_EXAMPLES = """\
+examples:
+  tiktok-post post clip.mp4 --privacy SELF_ONLY --title "Hello #sandbox"
+  tiktok-post post clip.mp4 --privacy PUBLIC_TO_EVERYONE --allow-comment --public-post
+  tiktok-post post clip.mp4 --inbox          # a draft the creator finishes in the app
+  tiktok-post post https://media.example.com/clip.mp4 --privacy SELF_ONLY --no-wait
+"""
+
+LOGIN_EXAMPLES = """\
+examples:
+  tiktok-post login                                  # redirect to http://127.0.0.1:3000/callback/
+  tiktok-post --redirect-uri 'http://127.0.0.1:*/callback/' login   # any free port (desktop apps)
+  tiktok-post login --no-browser --scopes user.info.basic,video.upload
+"""
 
 
 def default_token_file() -> Path:
@@ -36,48 +89,141 @@ def default_token_file() -> Path:
     return Path(config) / "tiktok-post" / "token.json"
 
 
+def version() -> str:
+    try:
+        return metadata.version("tiktok-sandbox")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line that says where to read more, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(Exit.USAGE, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
-    parser = argparse.ArgumentParser(
-        prog="tiktok-post", description="Post videos to TikTok (or to a local sandbox)."
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = Parser(
+        prog="tiktok-post",
+        description="Post videos to TikTok, or to a local tiktok-sandbox.",
+        epilog=EXAMPLES,
+        formatter_class=raw,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument(
         "--base-url",
         default=env("TIKTOK_BASE_URL", API_BASE),
-        help="API host (default %(default)s; the sandbox: http://127.0.0.1:8080)",
+        metavar="URL",
+        help="API host (env TIKTOK_BASE_URL; default %(default)s; the sandbox: "
+        "http://127.0.0.1:8080)",
     )
     parser.add_argument(
         "--auth-url",
         default=env("TIKTOK_AUTH_URL"),
-        help=f"host of the authorize page (default {AUTHORIZE_BASE} for TikTok, else base-url)",
+        metavar="URL",
+        help=f"host of the authorize page (env TIKTOK_AUTH_URL; default {AUTHORIZE_BASE} for "
+        "TikTok's API host, else the --base-url)",
     )
-    parser.add_argument("--client-key", default=env("TIKTOK_CLIENT_KEY"))
-    parser.add_argument("--client-secret", default=env("TIKTOK_CLIENT_SECRET"))
+    parser.add_argument(
+        "--client-key",
+        default=env("TIKTOK_CLIENT_KEY"),
+        metavar="KEY",
+        help="the app's client_key (env TIKTOK_CLIENT_KEY); needed to log in, log out and "
+        "refresh tokens",
+    )
+    parser.add_argument(
+        "--client-secret",
+        default=env("TIKTOK_CLIENT_SECRET"),
+        metavar="SECRET",
+        help="the app's client_secret (env TIKTOK_CLIENT_SECRET); needed with --client-key",
+    )
     parser.add_argument(
         "--redirect-uri",
         default=env("TIKTOK_REDIRECT_URI", DEFAULT_REDIRECT_URI),
-        help="loopback redirect URI registered for the app; a * port picks a free one",
+        metavar="URI",
+        help="loopback redirect URI registered for the app (env TIKTOK_REDIRECT_URI; default "
+        "%(default)s); a * port picks a free one",
     )
     parser.add_argument(
-        "--token-file", type=Path, default=Path(env("TIKTOK_TOKEN_FILE") or default_token_file())
+        "--token-file",
+        type=Path,
+        default=Path(env("TIKTOK_TOKEN_FILE") or default_token_file()),
+        metavar="PATH",
+        help="where login keeps the tokens (env TIKTOK_TOKEN_FILE; default %(default)s)",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    login = commands.add_parser("login", help="authorize in the browser and keep the tokens")
-    login.add_argument("--scopes", default=DEFAULT_SCOPES, help="comma-separated scopes")
-    login.add_argument("--no-browser", action="store_true", help="only print the URL")
-    login.add_argument("--timeout", type=float, default=300.0, help="seconds to wait")
+    login = commands.add_parser(
+        "login",
+        help="authorize in the browser and keep the tokens",
+        description="Open TikTok's authorize page, catch the redirect on a loopback port, "
+        "exchange the code (with PKCE) and save the tokens to the token file.",
+        epilog=LOGIN_EXAMPLES,
+        formatter_class=raw,
+    )
+    login.add_argument(
+        "--scopes", default=DEFAULT_SCOPES, help="comma-separated scopes (default %(default)s)"
+    )
+    login.add_argument(
+        "--no-browser", action="store_true", help="only print the URL; do not open a browser"
+    )
+    login.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the redirect (default %(default)g)",
+    )
 
-    commands.add_parser("logout", help="revoke the authorization and forget the tokens")
-    commands.add_parser("creator-info", help="who is posting, and what they allow")
+    commands.add_parser(
+        "logout",
+        help="revoke the authorization and forget the tokens",
+        description="Revoke the authorization at TikTok and delete the token file.",
+    )
+    commands.add_parser(
+        "creator-info",
+        help="who is posting, and what they allow",
+        description="Show the logged-in creator, the privacy levels they offer, their "
+        "comment/duet/stitch settings and their longest video.",
+    )
 
-    post = commands.add_parser("post", help="post a video file or URL")
-    post.add_argument("source", help="a video file, or an https URL TikTok pulls")
-    post.add_argument("--privacy", choices=PRIVACY_LEVELS, help="one the creator allows")
+    post = commands.add_parser(
+        "post",
+        help="post a video file or URL",
+        description="Check the video here, then post it: a Direct Post (or an inbox draft with "
+        "--inbox), with the upload's progress on stderr, then follow its status to the end.",
+        epilog=POST_EXAMPLES,
+        formatter_class=raw,
+    )
+    post.add_argument(
+        "source", metavar="FILE|URL", help="a video file, or an https URL TikTok pulls"
+    )
+    post.add_argument(
+        "--privacy",
+        choices=PRIVACY_LEVELS,
+        help="one the creator allows (see creator-info); asked on a terminal when left out",
+    )
     post.add_argument("--title", help="caption (2200 UTF-16 units at most)")
-    post.add_argument("--allow-comment", action="store_true")
-    post.add_argument("--allow-duet", action="store_true")
-    post.add_argument("--allow-stitch", action="store_true")
+    post.add_argument(
+        "--allow-comment", action="store_true", help="let viewers comment (off by default)"
+    )
+    post.add_argument("--allow-duet", action="store_true", help="let viewers duet (off by default)")
+    post.add_argument(
+        "--allow-stitch", action="store_true", help="let viewers stitch (off by default)"
+    )
     post.add_argument(
         "--branded-content", action="store_true", help="paid partnership (not with SELF_ONLY)"
     )
@@ -88,34 +234,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     post.add_argument("--no-wait", action="store_true", help="do not wait for the outcome")
     post.add_argument("--public-post", action="store_true", help="wait for the public post id")
-    post.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+    post.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for the outcome (default %(default)g)",
+    )
 
-    status = commands.add_parser("status", help="a publish's status")
-    status.add_argument("publish_id")
+    status = commands.add_parser(
+        "status",
+        help="a publish's status",
+        description="Show a publish's status once, or follow it to a final status (--watch).",
+    )
+    status.add_argument("publish_id", help="the publish_id that post printed")
     status.add_argument("--watch", action="store_true", help="follow it to a final status")
     status.add_argument("--public-post", action="store_true", help="wait for the public post id")
-    status.add_argument("--timeout", type=float, default=600.0, help="seconds to watch")
+    status.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to watch (default %(default)g)",
+    )
     return parser
 
 
-class ProgressBar:
-    """`[#########...........]  45%  6.8/15.0 MiB` on one line of `stream`."""
+class TokenFile(JsonFileTokenStore):
+    """The token file, whose problems are explained rather than raised as tracebacks."""
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
+    def load(self) -> Token | None:
+        try:
+            return super().load()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise token_file_unreadable(self.path, exc) from None
 
-    def __call__(self, held: int, total: int) -> None:
-        done = held / total if total else 1.0
-        filled = round(done * self.width)
-        bar = "#" * filled + "." * (self.width - filled)
-        mib = 1024 * 1024
-        self.stream.write(
-            f"\ruploading [{bar}] {done:4.0%}  {held / mib:.1f}/{total / mib:.1f} MiB"
-        )
-        if held >= total:
-            self.stream.write("\n")
-        self.stream.flush()
+    def save(self, token: Token) -> None:
+        try:
+            super().save(token)
+        except OSError as exc:
+            why = (exc.strerror or str(exc)).lower()
+            raise CliError(
+                Exit.LOGIN,
+                f"cannot write the token file {self.path}: {why}; pass a writable --token-file",
+            ) from None
+
+
+def is_url(source: str) -> bool:
+    return source.lower().startswith(("https://", "http://"))
 
 
 class Cli:
@@ -133,35 +299,68 @@ class Cli:
         self.args = args
         self.open_browser = open_browser
         self.stdin, self.out, self.err = stdin, stdout, stderr
+        self.tokens = TokenFile(args.token_file)
+        self.uploading = False
         self.client = TikTokClient(
             args.client_key,
             args.client_secret,
-            token_store=JsonFileTokenStore(args.token_file),
+            token_store=self.tokens,
             base_url=args.base_url,
             sleep=sleep,
             now=now,
+            on_retry=self.on_retry,
         )
 
     def say(self, text: str) -> None:
         print(text, file=self.out)
 
+    def note(self, text: str) -> None:
+        print(f"tiktok-post: {text}", file=self.err, flush=True)
+
     def run(self) -> int:
         command = self.args.command.replace("-", "_")
+        # What can be checked here is checked before any request: the video, then the login.
+        if command == "post":
+            self.check_post()
+        if command == "logout":
+            self.need_credentials("logout")
+        if command != "login" and self.tokens.load() is None:
+            raise not_logged_in(self.tokens.path)
         with self.client:
             result: int = getattr(self, f"cmd_{command}")()
             return result
 
+    def need_credentials(self, command: str) -> None:
+        if not self.args.client_key or not self.args.client_secret:
+            raise usage(
+                f"{command} needs the app's --client-key and --client-secret "
+                "(or TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET)"
+            )
+
+    def on_retry(self, notice: Retry) -> None:
+        """A refused connection before the upload starts ends the run at once (nothing is
+        listening there); anything else is retried by the client, and said so."""
+        url = notice.request.url
+        if isinstance(notice.error, httpx.ConnectError) and not self.uploading:
+            raise unreachable(url, notice.error)
+        if isinstance(notice.error, httpx.TransportError):
+            what = f"cannot reach {url.host} ({network_reason(notice.error)})"
+        elif notice.error is not None:
+            what = f"{url.host} answered {notice.error}"
+        else:
+            status = notice.response.status_code if notice.response is not None else "?"
+            what = f"{url.host} answered HTTP {status}"
+        self.note(f"{what}; trying again in {notice.delay:g} s (retry {notice.attempt})")
+
     # -- commands ---------------------------------------------------------------------------------
 
     def cmd_login(self) -> int:
-        if not self.args.client_key or not self.args.client_secret:
-            print("error: login needs --client-key and --client-secret", file=self.err)
-            return 2
+        self.need_credentials("login")
         auth_base = self.args.auth_url or (
             AUTHORIZE_BASE if self.args.base_url.rstrip("/") == API_BASE else self.args.base_url
         )
         scopes = [s for s in self.args.scopes.split(",") if s]
-        with LoopbackReceiver(self.args.redirect_uri) as receiver:
+        with self.receiver() as receiver:
             auth = self.client.authorize_url(
                 receiver.redirect_uri, scopes, authorize_base=auth_base
             )
@@ -173,13 +372,29 @@ class Cli:
                     print(f"(could not open a browser: {exc})", file=self.err)
             query = receiver.wait(self.args.timeout)
         if query is None:
-            print(f"error: no redirect within {self.args.timeout:g} s", file=self.err)
-            return 1
+            raise CliError(
+                Exit.TIMEOUT,
+                f"no redirect within {self.args.timeout:g} s; run `tiktok-post login` again "
+                "and approve in the browser (or a longer --timeout)",
+            )
         code = parse_redirect(query, expected_state=auth.state)
         token = self.client.exchange_code(code.code, auth.redirect_uri, auth.code_verifier)
         self.say(f"Logged in: open_id {token.open_id}, scopes {','.join(token.scope)}")
         self.say(f"Tokens saved to {self.args.token_file}")
         return 0
+
+    def receiver(self) -> LoopbackReceiver:
+        uri = self.args.redirect_uri
+        try:
+            return LoopbackReceiver(uri)
+        except ValueError as exc:
+            raise usage(f"--redirect-uri: {exc}") from None
+        except OSError as exc:
+            why = (exc.strerror or str(exc)).lower()
+            raise usage(
+                f"cannot listen on {uri} for the redirect ({why}); free that port, or pass "
+                "--redirect-uri with another port the app registered (a * port picks a free one)"
+            ) from None
 
     def cmd_logout(self) -> int:
         self.client.revoke()
@@ -201,51 +416,63 @@ class Cli:
         self.say(f"Stitch: {allowed(info.stitch_disabled)}")
         self.say(f"Longest video: {info.max_video_post_duration_sec} s")
 
-    def pick_privacy(self, info: CreatorInfo) -> str | None:
+    def pick_privacy(self, info: CreatorInfo) -> str:
         """ref 15.4: offer the creator's options only, with no default."""
         options = list(info.privacy_level_options)
         if self.args.privacy:
             if self.args.privacy in options:
                 return str(self.args.privacy)
-            print(
-                f"error: {self.args.privacy} is not allowed for this creator; "
-                f"choose one of: {', '.join(options)}",
-                file=self.err,
+            raise usage(
+                f"{self.args.privacy} is not allowed for this creator; choose one of: "
+                f"{', '.join(options)}"
             )
-            return None
         if not self.stdin.isatty():
-            print(f"error: --privacy is required; one of: {', '.join(options)}", file=self.err)
-            return None
+            raise usage(f"--privacy is required; one of: {', '.join(options)}")
         for number, option in enumerate(options, 1):
             print(f"  {number}. {option}", file=self.err)
         print("Who can see this post? (number) ", end="", file=self.err, flush=True)
         answer = self.stdin.readline().strip()
         if answer.isdigit() and 1 <= int(answer) <= len(options):
             return options[int(answer) - 1]
-        print("error: no privacy level chosen", file=self.err)
-        return None
+        raise usage(f"no privacy level chosen; answer a number from 1 to {len(options)}")
+
+    def check_post(self) -> None:
+        """The post's local checks: caption, branded content, and the file itself (it exists,
+        can be read, and is a video TikTok takes: ref 10.1, 13)."""
+        rules.caption_fits("title", self.args.title, rules.VIDEO_TITLE_MAX)
+        rules.branded_content_not_private(self.args.privacy, self.args.branded_content)
+        if is_url(self.args.source):
+            return
+        path = Path(self.args.source)
+        try:
+            with path.open("rb"):
+                pass
+            video = FileSource(path)
+        except OSError as exc:
+            raise media_unreadable(path, exc) from None
+        rules.video_file(video)
+        rules.video_duration(video.facts, rules.API_MAX_VIDEO_SECONDS)
 
     def cmd_post(self) -> int:
-        progress = ProgressBar(self.err)
-        if self.args.inbox:
-            publish = self.client.upload_video_to_inbox(self.args.source, progress=progress)
+        if is_url(self.args.source):
+            publish = self.post(self.args.source, None)
         else:
-            info = self.client.creator_info()
-            self.say(f"Posting as {info.creator_nickname} (@{info.creator_username})")
-            privacy = self.pick_privacy(info)
-            if privacy is None:
-                return 2
-            post_info = PostInfo(
-                privacy_level=privacy,
-                title=self.args.title,
-                disable_comment=not self.args.allow_comment,
-                disable_duet=not self.args.allow_duet,
-                disable_stitch=not self.args.allow_stitch,
-                brand_content_toggle=self.args.branded_content,
-                brand_organic_toggle=self.args.your_brand,
-                is_aigc=self.args.aigc,
-            )
-            publish = self.client.post_video(self.args.source, post_info, progress=progress)
+            path = Path(self.args.source)
+            progress = UploadProgress(self.err, path.name)
+            try:
+                with CountingReader(path) as reader:
+
+                    def held(held: int, total: int) -> None:
+                        # the first call comes as the upload starts, after probing the file
+                        self.uploading = True
+                        reader.on_read = progress.sent
+                        progress.held(held, total)
+
+                    publish = self.post(reader, held)
+            except OSError as exc:
+                raise media_unreadable(path, exc) from None
+            finally:
+                progress.close()
         self.say(f"publish_id: {publish.publish_id}")
         if self.args.no_wait:
             return 0
@@ -259,6 +486,26 @@ class Cli:
         if result.publish_id != publish.publish_id:
             self.say(f"posted again as {result.publish_id} after a retryable failure")
         return 0 if result.ok else 1
+
+    def post(
+        self, source: str | CountingReader, progress: Callable[[int, int], None] | None
+    ) -> Publish:
+        if self.args.inbox:
+            return self.client.upload_video_to_inbox(source, progress=progress)
+        info = self.client.creator_info()
+        self.say(f"Posting as {info.creator_nickname} (@{info.creator_username})")
+        privacy = self.pick_privacy(info)
+        post_info = PostInfo(
+            privacy_level=privacy,
+            title=self.args.title,
+            disable_comment=not self.args.allow_comment,
+            disable_duet=not self.args.allow_duet,
+            disable_stitch=not self.args.allow_stitch,
+            brand_content_toggle=self.args.branded_content,
+            brand_organic_toggle=self.args.your_brand,
+            is_aigc=self.args.aigc,
+        )
+        return self.client.post_video(source, post_info, progress=progress)
 
     def show_status(self, status: PublishStatus) -> None:
         line = f"{status.publish_id}: {status.status}"
@@ -293,30 +540,33 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     """The command line; the keyword arguments are seams for tests."""
-    args = build_parser().parse_args(argv)
-    err = stderr or sys.stderr
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else Exit.USAGE
     cli = Cli(
         args,
         open_browser=open_browser,
         sleep=sleep,
         now=now,
         stdin=stdin or sys.stdin,
-        stdout=stdout or sys.stdout,
+        stdout=out,
         stderr=err,
     )
     try:
-        return cli.run()
-    except LocalRefusal as exc:
-        print(f"refused: {exc} [{exc.rule}]", file=err)
-        return 2
-    except TikTokClientError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=err)
-        return 1
-    except OSError as exc:
-        print(f"error: {exc}", file=err)
-        return 1
+        return int(cli.run())
     except KeyboardInterrupt:
-        return 130
+        print("tiktok-post: interrupted", file=err)
+        return Exit.INTERRUPTED
+    except Exception as exc:
+        problem = explain(exc)
+        if problem is None:
+            raise  # a bug: its traceback is what a report needs
+        kind = "" if problem.line.startswith("refused:") else "error: "
+        print(f"tiktok-post: {kind}{problem.line}", file=err)
+        return int(problem.code)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,21 @@ OnStatus = Callable[[PublishStatus], None]
 
 
 @dataclass(frozen=True)
+class Retry:
+    """A request about to be sent again after `delay` seconds: the `error` it raised or the
+    `response` that asked for the repeat (a 429 or a 5xx), and which repeat this is (1 first)."""
+
+    request: httpx.Request
+    attempt: int
+    delay: float
+    error: Exception | None = None
+    response: httpx.Response | None = None
+
+
+OnRetry = Callable[[Retry], None]
+
+
+@dataclass(frozen=True)
 class Send:
     """Send `request`; with `body`, stream bytes first..last of that file as its content."""
 
@@ -113,6 +128,7 @@ class ClientCore:
         now: Now,
         refresh_margin: float,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_retry: OnRetry | None = None,
     ) -> None:
         self.client_key = client_key
         self.client_secret = client_secret
@@ -121,6 +137,13 @@ class ClientCore:
         self.now = now
         self.refresh_margin = refresh_margin
         self.chunk_size = chunk_size
+        self.on_retry = on_retry
+
+    def _retry(self, notice: Retry) -> Flow[None]:
+        """Tell `on_retry` (it may raise to stop here), then wait before the repeat."""
+        if self.on_retry:
+            self.on_retry(notice)
+        yield from pause(notice.delay)
 
     # -- tokens (ref 2.4, 2.5) ------------------------------------------------------------------
 
@@ -204,8 +227,9 @@ class ClientCore:
         while True:
             token = yield from self._fresh_token()
             response: httpx.Response | None = None
+            request = build(token.access_token)
             try:
-                response = yield from send(build(token.access_token))
+                response = yield from send(request)
                 return parse(response)
             except AccessTokenInvalid:
                 if refreshed or not self._can_refresh(token):
@@ -226,7 +250,9 @@ class ClientCore:
                     raise
                 if deadline is not None and self.now() + delay > deadline:
                     raise
-                yield from pause(delay)
+                yield from self._retry(
+                    Retry(request, limited + transient, delay, error=exc, response=response)
+                )
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -523,16 +549,20 @@ class ClientCore:
         attempt = 0
         while True:
             request = protocol.chunk_request(upload_url, first, last, total, source.content_type)
+            error: httpx.TransportError | None = None
+            response: httpx.Response | None = None
             try:
                 response = yield from send(request, (source, first, last))
-            except httpx.TransportError:
+            except httpx.TransportError as exc:
                 if attempt >= TRANSIENT_ATTEMPTS:
                     raise
+                error = exc
             else:
                 if response.status_code < 500 or attempt >= TRANSIENT_ATTEMPTS:
                     return response
-            yield from pause(TRANSIENT.delay(attempt))
             attempt += 1
+            delay = TRANSIENT.delay(attempt - 1)
+            yield from self._retry(Retry(request, attempt, delay, error=error, response=response))
 
     # -- waiting (ref 11) -------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from mock_server import logs
+from mock_server import logs, testvideo
 from mock_server.audit import command as audit_command
 from mock_server.domain.ids import open_id
 from mock_server.domain.redirects import is_loopback_host
@@ -268,6 +268,7 @@ def parser() -> argparse.ArgumentParser:
     )
     lst.set_defaults(func=scenarios)
     audit_command.add_parser(sub)
+    testvideo.add_parser(sub)
     return root
 
 

@@ -13,6 +13,7 @@ from conformance.media import make_video
 from mock_server.runtime.fetcher import StaticFetcher
 from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import RunningServer
+from mock_server.testvideo import pad_mp4
 from tests.mock_server.lifecycle_kit import (
     AUDITED,
     CHUNK,
@@ -20,7 +21,6 @@ from tests.mock_server.lifecycle_kit import (
     Studio,
     chunk_ranges,
     content_range,
-    pad_mp4,
     plan,
 )
 

@@ -6,7 +6,6 @@ The client never imports the sandbox; these tests do, to set it up and to look i
 from __future__ import annotations
 
 import dataclasses
-import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from mock_server import Clock, Sandbox
 from mock_server.domain.timing import timing_from
 from mock_server.runtime.fetcher import StaticFetcher
 from mock_server.scenario import Scenario, load_scenario
+from mock_server.testvideo import pad_file
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 BASE = "http://sandbox.test"
@@ -57,14 +57,7 @@ def big_video(media_dir: Path) -> Path:
     """The same video padded with a trailing MP4 `free` box to 15 MiB + 12345 bytes: at the
     default 5 MiB chunk size it goes up in 3 chunks, the last one taking the remainder."""
     path = make_video(media_dir / "big.mp4")
-    pad = 15 * MiB + 12345 - path.stat().st_size
-    with path.open("ab") as f:
-        f.write(struct.pack(">I", pad) + b"free")
-        remaining = pad - 8
-        while remaining:
-            block = min(remaining, MiB)
-            f.write(b"\0" * block)
-            remaining -= block
+    pad_file(path, 15 * MiB + 12345)
     return path
 
 

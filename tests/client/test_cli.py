@@ -74,7 +74,9 @@ def test_post_a_file_with_a_progress_bar_and_watch_it_publish(
         line.split(": ")[1] for line in out.splitlines() if line.startswith("publish_id:")
     )
     assert f"{publish_id}: PUBLISH_COMPLETE" in out
-    assert "uploading [" in run.err.getvalue() and "100%" in run.err.getvalue()
+    err = run.err.getvalue()  # not a terminal: plain lines, no carriage returns
+    assert "uploading clip.mp4: 0% (0 B of " in err and "uploaded clip.mp4: " in err
+    assert "\r" not in err
     view = httpx.get(f"{run.server.url}/_sandbox/publishes/{publish_id}").json()
     assert view["post_info"]["title"] == "from the cli"
     assert view["post_info"]["disable_comment"] is True  # --allow-comment not given
@@ -118,9 +120,10 @@ def test_creator_info(run: Run, sandbox: Sandbox) -> None:
     assert "Stitch: off (set by the creator)" in out and "Longest video: 60 s" in out
 
 
-def test_without_a_login_the_cli_says_so(run: Run) -> None:
-    assert run("creator-info") == 1
-    assert "NotAuthenticated" in run.err.getvalue()
+def test_without_a_login_the_cli_says_so(run: Run, server: RunningServer) -> None:
+    assert run("creator-info") == 4
+    assert "run `tiktok-post login`" in run.err.getvalue()
+    assert journal(server, "/v2/post/publish/creator_info/query/") == []  # nothing was sent
 
 
 def test_login_through_the_consent_page_and_the_loopback_redirect(

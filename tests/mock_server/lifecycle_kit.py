@@ -1,7 +1,8 @@
 """Shared pieces of the media-transfer and lifecycle tests (issue 4).
 
-- Real media, made by the tests: `pad_mp4` grows a real MP4 to a chunkable size with a trailing
-  top-level `free` box (every MP4 reader skips it), so multi-chunk uploads carry a real video.
+- Real media, made by the tests: `pad_mp4` (`tiktok-sandbox make-video`'s padding) grows a real
+  MP4 to a chunkable size with a trailing top-level `free` box (every MP4 reader skips it), so
+  multi-chunk uploads carry a real video.
 - `Studio`: the default scenario's sandbox on a frozen clock, seams filled with test doubles
   (a `StaticFetcher`, a `RecordingWebhookSender`), and one short call per endpoint the tests use:
   init, PUT, status, cancel, and the control API's publishes, actions, webhooks and outcomes.
@@ -66,14 +67,6 @@ PROCESSING_DOWNLOAD = "PROCESSING_DOWNLOAD"
 SEND_TO_USER_INBOX = "SEND_TO_USER_INBOX"
 PUBLISH_COMPLETE = "PUBLISH_COMPLETE"
 FAILED = "FAILED"
-
-
-def pad_mp4(data: bytes, size: int) -> bytes:
-    """`data` (a real MP4) grown to exactly `size` bytes with a trailing top-level `free` box:
-    a 4-byte big-endian box size, b"free", then zeros."""
-    extra = size - len(data)
-    assert extra >= 8, "a free box needs at least its 8-byte header"
-    return data + extra.to_bytes(4, "big") + b"free" + bytes(extra - 8)
 
 
 def plan(size: int, chunk_size: int = CHUNK) -> dict[str, Any]:

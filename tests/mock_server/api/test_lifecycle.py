@@ -18,6 +18,7 @@ import pytest
 from conformance.media import make_garbage, make_image, make_video
 from mock_server.domain.lifecycle import TRANSITIONS
 from mock_server.runtime.fetcher import HttpxFetcher, StaticFetcher
+from mock_server.testvideo import pad_mp4
 from tests.mock_server.api.conftest import HeldFetcher, assert_envelope_error
 from tests.mock_server.lifecycle_kit import (
     ACME_MEDIA,
@@ -38,7 +39,6 @@ from tests.mock_server.lifecycle_kit import (
     Studio,
     answer,
     instant,
-    pad_mp4,
     parse_instant,
     scenario_with,
     studio,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conformance.media import make_video
+from mock_server.testvideo import pad_mp4
 from tests.mock_server.lifecycle_kit import (
     CHUNK,
     PROCESSING_UPLOAD,
@@ -16,7 +17,6 @@ from tests.mock_server.lifecycle_kit import (
     MiB,
     Studio,
     chunk_ranges,
-    pad_mp4,
     plan,
     studio,
 )

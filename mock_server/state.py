@@ -189,6 +189,13 @@ class SandboxState:
             self.spool.discard_all(publish_id, generation)
             self.covers.discard(publish_id)
 
+    def webhooks_due(self) -> bool:
+        """Run the lifecycle steps due now; then whether a webhook delivery is due."""
+        with self.lock:
+            now = self.now()
+            run_due(self.world, now)
+            return self.world.outbox.has_due(now)
+
     def dispatch_webhooks(self, background: bool = False) -> int:
         """Send every webhook delivery that is due; returns how many were attempted.
 

@@ -21,7 +21,7 @@ from bench._speed import fixture
 from mock_server import Sandbox
 from mock_server.domain.oauth import resolve_access_token
 from mock_server.domain.posting import InitRequest, PostInfo, SourceInfo, init_publish
-from mock_server.domain.publishing import DIRECT_POST, FILE_UPLOAD, VIDEO
+from mock_server.domain.publishing import DIRECT_POST, FILE_UPLOAD, UPLOAD_URL_SECONDS, VIDEO
 from mock_server.domain.world import MAX_PUBLISHES
 
 ENDPOINTS = ("creator_info", "video_init", "status_fetch")
@@ -75,7 +75,7 @@ def seed(publishes: int, tokens: int, max_publishes: int) -> tuple[Sandbox, list
         )
         for _ in range(publishes):
             init_publish(world, session, request, now)
-    sandbox.advance(2 * 3600)  # every upload URL expires: the publishes are final (FAILED)
+    sandbox.advance(UPLOAD_URL_SECONDS + 1)  # every upload URL expires: all final (FAILED)
     with sandbox.client() as http:
         data = fixture.init_upload(http, measured[0], fixture.MiB, fixture.MiB)
     return sandbox, measured, data["publish_id"]

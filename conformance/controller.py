@@ -185,8 +185,18 @@ class SandboxController:
     def apps(self) -> list[AppInfo]:
         return [
             AppInfo(a["client_key"], a["client_secret"], a["redirect_uris"][0], a["stage"])
-            for a in self._call("GET", "/_sandbox/apps")["apps"]
+            for a in self._listing("/_sandbox/apps", "apps")
         ]
+
+    def _listing(self, path: str, field: str) -> list[dict[str, Any]]:
+        """Every item of a paged control listing, following its `next` links."""
+        items: list[dict[str, Any]] = []
+        url: str | None = path
+        while url is not None:
+            page = self._call("GET", url)
+            items.extend(page[field])
+            url = page.get("next")
+        return items
 
     def publish(self, publish_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", f"/_sandbox/publishes/{publish_id}")

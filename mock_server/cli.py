@@ -16,7 +16,16 @@ from mock_server import logs, testvideo
 from mock_server.audit import command as audit_command
 from mock_server.domain.ids import open_id
 from mock_server.domain.redirects import is_loopback_host
-from mock_server.frontdoor import FrontDoor, LocalCA, LocalCAError, build_server, instructions
+from mock_server.frontdoor import (
+    FrontDoor,
+    LocalCA,
+    LocalCAError,
+    StackUnavailable,
+    build_server,
+    choose,
+    instructions,
+)
+from mock_server.frontdoor.stack import HTTP_CHOICES, LOOP_CHOICES
 from mock_server.runtime import memory
 from mock_server.runtime.ticker import Ticker
 from mock_server.sandbox import GRACEFUL_SHUTDOWN_SECONDS, bind_socket
@@ -34,7 +43,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def startup_summary(state: SandboxState, base_url: str, front_door: str = "") -> str:
+def startup_summary(
+    state: SandboxState, base_url: str, front_door: str = "", stack: str = ""
+) -> str:
     world = state.world
     apps = _table(
         ["app", "client_key", "client_secret", "stage", "redirect_uris"],
@@ -63,7 +74,8 @@ def startup_summary(state: SandboxState, base_url: str, front_door: str = "") ->
         f"  authorize URL  {base_url}/v2/auth/authorize/\n"
         f"  dashboard      {base_url}/_sandbox/\n"
         f"  clock          {state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}\n"
-        f"{front_door}\n{apps}\n\n{creators}\n"
+        + (f"  HTTP stack     {stack}\n" if stack else "")
+        + f"{front_door}\n{apps}\n\n{creators}\n"
     )
 
 
@@ -135,9 +147,16 @@ def _serve(args: argparse.Namespace) -> int:
     door = FrontDoor(https=args.https, proxy=args.proxy)
     port = sock.getsockname()[1]
     try:
+        stack = choose(args.http, args.loop)
+    except StackUnavailable as exc:
+        print(f"tiktok-sandbox: {exc}", file=sys.stderr)
+        sock.close()
+        return 2
+    try:
         server = build_server(
             build_app(state),
             door,
+            **stack.config(),
             log_level=args.log_level,
             lifespan="off",
             access_log=args.access_log,
@@ -153,7 +172,8 @@ def _serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = args.public_url or f"{'https' if door.https else 'http'}://{host}:{port}"
     front = instructions.summary(door, args.host, port, ca)
-    print(startup_summary(state, base, front), flush=True)
+    served_on = stack.describe() if door.plain_only else f"h11 + {stack.loop}"
+    print(startup_summary(state, base, front, served_on), flush=True)
     logs.configure(args.log_level)
     if args.access_log:  # uvicorn logs requests at INFO: asked for, they show at any --log-level
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
@@ -244,6 +264,18 @@ def parser() -> argparse.ArgumentParser:
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     run.add_argument("--access-log", action="store_true", help="log every request")
+    run.add_argument(
+        "--http",
+        default="auto",
+        choices=HTTP_CHOICES,
+        help="HTTP parser: httptools when installed (auto, the default), or h11 (pure Python)",
+    )
+    run.add_argument(
+        "--loop",
+        default="auto",
+        choices=LOOP_CHOICES,
+        help="event loop: uvloop when installed (auto, the default), or asyncio",
+    )
     run.add_argument(
         "--https", action="store_true", help="serve TLS with the local CA (tiktok-sandbox ca)"
     )

@@ -32,7 +32,7 @@ from mock_server.audit.run import Instant, instant
 from mock_server.domain import oauth
 from mock_server.domain.hosts import TIKTOK_HOSTS
 from mock_server.domain.settings import SettingError
-from mock_server.frontdoor import FrontDoor, build_server
+from mock_server.frontdoor import FrontDoor, build_server, choose
 from mock_server.intercept import Interceptor, OtherHosts
 from mock_server.population import add_fault
 from mock_server.records import JournalRecord, PublishRecord, TokenResponse, WebhookRecord
@@ -151,18 +151,29 @@ class Sandbox:
 
     @contextmanager
     def serve(
-        self, host: str = "127.0.0.1", port: int = 0, *, https: bool = False, proxy: bool = False
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        https: bool = False,
+        proxy: bool = False,
+        http: str = "auto",
+        loop: str = "auto",
     ) -> Iterator[RunningServer]:
         """Run this sandbox (same state) as a uvicorn server on a thread until the block ends.
 
         `https=True` serves TLS with the local CA's certificate; `proxy=True` also makes the
-        port an HTTPS proxy for TikTok's hosts (docs/https-and-proxy.md)."""
+        port an HTTPS proxy for TikTok's hosts (docs/https-and-proxy.md). `http` and `loop`
+        choose the stack as `serve --http/--loop` do (httptools and uvloop when installed);
+        a name that is not installed raises `StackUnavailable`."""
+        stack = choose(http, loop)
         sock = bind_socket(host, port)
         bound = sock.getsockname()[1]
         try:
             server = build_server(
                 self.app,
                 FrontDoor(https=https, proxy=proxy),
+                **stack.config(),
                 log_level="warning",
                 lifespan="off",
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,

@@ -28,7 +28,7 @@ from mock_server.domain.webhooks import (
     record_attempt,
     signature_header,
 )
-from mock_server.domain.world import World
+from mock_server.domain.world import MAX_PUBLISHES, World
 from mock_server.forms import FormTokens
 from mock_server.population import add_fault, injection_from, new_faker, populate
 from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
@@ -54,6 +54,8 @@ class ServerOptions:
     admin_token: str | None = None
     public_base_url: str | None = None
     journal_capacity: int = DEFAULT_CAPACITY
+    # Publishes kept before the oldest final ones are forgotten (docs/fidelity.md).
+    max_publishes: int = MAX_PUBLISHES
     max_body_bytes: int = 1024 * 1024
     # Host names (besides loopback ones and the public URL's) the control API answers under.
     allowed_hosts: tuple[str, ...] = ()
@@ -63,6 +65,10 @@ class ServerOptions:
     form_token_secret: bytes | None = None
     # Off only to replay recorded consent posts (journal export), whose tokens were another's.
     verify_form_tokens: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_publishes < 1:
+            raise ValueError(f"max_publishes: at least 1, got {self.max_publishes}")
 
 
 class SandboxState:
@@ -122,6 +128,7 @@ class SandboxState:
             timing=scenario.timing,
             multi_chunk_init=scenario.posting_multi_chunk_init,
             generation=self._generation,
+            max_publishes=self.options.max_publishes,
         )
         faker = new_faker(self.seed)
         try:
@@ -188,6 +195,13 @@ class SandboxState:
             self.downloads.abort(publish_id)
             self.spool.discard_all(publish_id, generation)
             self.covers.discard(publish_id)
+
+    def webhooks_due(self) -> bool:
+        """Run the lifecycle steps due now; then whether a webhook delivery is due."""
+        with self.lock:
+            now = self.now()
+            run_due(self.world, now)
+            return self.world.outbox.has_due(now)
 
     def dispatch_webhooks(self, background: bool = False) -> int:
         """Send every webhook delivery that is due; returns how many were attempted.

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
+import weakref
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import httpx
 from starlette.types import ASGIApp
@@ -16,15 +20,38 @@ def async_transport(app: ASGIApp) -> httpx.AsyncBaseTransport:
     return httpx.ASGITransport(app=app, raise_app_exceptions=False, client=CLIENT)
 
 
+T = TypeVar("T")
+
+
+class _ThreadLoop:
+    """One calling thread's event loop, kept from request to request (starting a loop per
+    request cost more than the request), closed when the thread ends or the transport closes."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        if not self.loop.is_closed() and not self.loop.is_running():
+            self.loop.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class SyncASGITransport(httpx.BaseTransport):
-    """Drive the ASGI app from synchronous code by running each request on a private loop.
+    """Drive the ASGI app from synchronous code on an event loop of the calling thread's own.
 
     The request body is read first, the response body is read whole before returning (as
-    httpx's own ASGITransport does).
+    httpx's own ASGITransport does). Threads calling at once each run on their own loop.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self._inner = async_transport(app)
+        self._local = threading.local()
+        self._loops: weakref.WeakSet[_ThreadLoop] = weakref.WeakSet()
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -34,11 +61,22 @@ class SyncASGITransport(httpx.BaseTransport):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self._handle(request))
+            return self._thread_loop().run(self._handle(request))
         # Called from inside a running event loop (sync code in an async test): run the
         # request on a loop of its own in a worker thread instead of nesting loops.
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, self._handle(request)).result()
+
+    def _thread_loop(self) -> _ThreadLoop:
+        current: _ThreadLoop | None = getattr(self._local, "loop", None)
+        if current is None or current.loop.is_closed():
+            current = self._local.loop = _ThreadLoop()
+            self._loops.add(current)
+        return current
+
+    def close(self) -> None:
+        for loop in list(self._loops):
+            loop.close()
 
 
 async def send_whole(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:

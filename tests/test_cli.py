@@ -209,3 +209,13 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
         main([])
     assert info.value.code == 2
     assert "usage" in capsys.readouterr().err
+
+
+@pytest.mark.server
+def test_serve_on_the_pure_python_stack_says_so() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running("serve", "--port", str(port), "--http", "h11", "--loop", "asyncio") as proc:
+        assert wait_for_health(proc, base)["status"] == "ok"
+        out, _ = stop(proc, signal.SIGTERM)
+    assert "HTTP stack     h11 + asyncio" in out, out

@@ -59,15 +59,16 @@ GROWTH_LIMITS = {
     "outcomes": 50,
 }
 SECTIONS: dict[str, tuple[str, str | None, str | None]] = {
-    # name: (path, list key, id field)
-    "apps": ("/_sandbox/apps", "apps", "client_key"),
-    "creators": ("/_sandbox/creators", "creators", "username"),
-    "grants": ("/_sandbox/grants", "grants", "grant_id"),
-    "publishes": ("/_sandbox/publishes", "publishes", "publish_id"),
+    # name: (path, list key, id field); listings are paged: one page of 1,000 holds them all
+    # (the caps above keep fewer)
+    "apps": ("/_sandbox/apps?limit=1000", "apps", "client_key"),
+    "creators": ("/_sandbox/creators?limit=1000", "creators", "username"),
+    "grants": ("/_sandbox/grants?limit=1000", "grants", "grant_id"),
+    "publishes": ("/_sandbox/publishes?limit=1000", "publishes", "publish_id"),
     "faults": ("/_sandbox/faults", "faults", "id"),
     "outcomes": ("/_sandbox/outcomes", "outcomes", None),
     "clock": ("/_sandbox/clock", None, None),
-    "webhooks": ("/_sandbox/webhooks", "deliveries", "delivery_id"),
+    "webhooks": ("/_sandbox/webhooks?limit=1000", "deliveries", "delivery_id"),
 }
 # Pages that must render whatever is stored (checked for status only).
 RENDER_CHECKS = ("/_sandbox/", "/_sandbox/journal?limit=300")
@@ -295,7 +296,7 @@ class Harness:
         if app.status_code == 404:
             rebuild = True
             creators = [self._creator_settings(i) for i in range(CREATORS)]
-            existing = await self._ok("GET", "/_sandbox/creators")
+            existing = await self._ok("GET", "/_sandbox/creators?limit=1000")
             names = {c["username"] for c in existing["creators"]}
             new = [c for c in creators if c["username"] not in names]
             await self._ok("POST", "/_sandbox/apps", json={**self._app_settings(), "creators": new})

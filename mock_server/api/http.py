@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -64,7 +65,25 @@ async def authorized(request: Request, endpoint: str) -> Session:
 
 def base_url(request: Request) -> str:
     configured = sandbox(request).options.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+    if configured:
+        return configured.rstrip("/")
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    server = scope.get("server")
+    return _origin(scope.get("scheme", "http"), host, tuple(server) if server else None, root)
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(
+    scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str
+) -> str:
+    """`request.base_url` without its last `/`, worked out once per distinct Host header
+    (Starlette's own rules: a malformed Host falls back to the server's address)."""
+    headers = [] if host is None else [(b"host", host)]
+    path = root_path if root_path.endswith("/") else root_path + "/"
+    scope = {"scheme": scheme, "server": server, "path": path, "headers": headers}
+    return str(URL(scope=scope)).rstrip("/")
 
 
 def upload_base_url(request: Request) -> str:

@@ -7,8 +7,8 @@ answer JSON. Errors are `{"error": {"code", "message"}}` with a 4xx status.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -28,6 +28,7 @@ from mock_server.api.http import (
 from mock_server.control.dashboard import DASHBOARD_FORMS
 from mock_server.control.dashboard_data import publish_label
 from mock_server.control.flash import back_to_dashboard
+from mock_server.control.paging import PageRequestError, paged
 from mock_server.control.render import (
     app_json,
     creator_json,
@@ -61,6 +62,8 @@ from mock_server.runtime import replay
 from mock_server.runtime.clock import parse_instant
 from mock_server.scenario import ScenarioError, builtin_names, load_scenario, resolve_confined
 from mock_server.state import SandboxState
+
+T = TypeVar("T")
 
 
 class ControlError(Exception):
@@ -220,11 +223,31 @@ async def scenarios(request: Request) -> dict[str, Any]:
 # -- apps and creators ----------------------------------------------------------------------
 
 
+def _page(
+    request: Request,
+    items: Iterable[T],
+    key: Callable[[T], str],
+    render: Callable[[T], dict[str, Any]],
+    field: str,
+) -> dict[str, Any]:
+    """A listing's page (control/paging.py); a bad `limit` or `cursor` is a 400."""
+    try:
+        return paged(request, items, key, render, field)
+    except PageRequestError as exc:
+        raise ControlError(400, "invalid_request", str(exc)) from exc
+
+
 async def list_apps(request: Request) -> dict[str, Any]:
     state = sandbox(request)
     with state.lock:
         now = state.now()
-        return {"apps": [app_json(a, now) for a in state.world.apps.values()]}
+        return _page(
+            request,
+            state.world.apps.values(),
+            lambda a: a.client_key,
+            lambda a: app_json(a, now),
+            "apps",
+        )
 
 
 async def create_app(request: Request) -> Response:
@@ -274,7 +297,13 @@ async def list_creators(request: Request) -> dict[str, Any]:
         key = _client_key_param(state, request)
         now = state.now()
         world = state.world
-        return {"creators": [creator_json(world, c, key, now) for c in world.creators.values()]}
+        return _page(
+            request,
+            world.creators.values(),
+            lambda c: c.username,
+            lambda c: creator_json(world, c, key, now),
+            "creators",
+        )
 
 
 async def create_creator(request: Request) -> Response:
@@ -309,8 +338,14 @@ async def list_grants(request: Request) -> dict[str, Any]:
     with state.lock:
         key = _client_key_param(state, request)
         now = state.now()
-        grants = [g for g in state.world.grants.values() if key is None or g.client_key == key]
-        return {"grants": [grant_json(state.world, g, now) for g in grants]}
+        grants = (g for g in state.world.grants.values() if key is None or g.client_key == key)
+        return _page(
+            request,
+            grants,
+            lambda g: g.grant_id,
+            lambda g: grant_json(state.world, g, now),
+            "grants",
+        )
 
 
 async def list_publishes(request: Request) -> dict[str, Any]:
@@ -322,14 +357,20 @@ async def list_publishes(request: Request) -> dict[str, Any]:
         uid = _creator(state, creator).uid if creator else None
         status = request.query_params.get("status")
         world = state.world
-        items = [
-            publish_json(world, p, base_url(request))
-            for p in reversed(world.publishes.values())
-            if (key is None or p.client_key == key)
-            and (uid is None or p.creator_uid == uid)
-            and (status is None or p.status == status)
-        ]
-    return {"publishes": items}
+        base = base_url(request)
+        return _page(
+            request,
+            (
+                p
+                for p in reversed(world.publishes.values())
+                if (key is None or p.client_key == key)
+                and (uid is None or p.creator_uid == uid)
+                and (status is None or p.status == status)
+            ),
+            lambda p: p.publish_id,
+            lambda p: publish_json(world, p, base),
+            "publishes",
+        )
 
 
 async def get_publish(request: Request) -> dict[str, Any]:
@@ -433,12 +474,13 @@ async def webhooks(request: Request) -> dict[str, Any]:
     with state.lock:
         key = _client_key_param(state, request)
         event = request.query_params.get("event")
-        items = [
-            delivery_json(d)
-            for d in reversed(state.world.outbox.all(key))
-            if event is None or d.event == event
-        ]
-    return {"deliveries": items}
+        return _page(
+            request,
+            (d for d in reversed(state.world.outbox.all(key)) if event is None or d.event == event),
+            lambda d: d.delivery_id,
+            delivery_json,
+            "deliveries",
+        )
 
 
 async def dispatch(request: Request) -> dict[str, Any]:

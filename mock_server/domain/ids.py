@@ -61,6 +61,7 @@ class IdFactory:
         self._rng = random.Random(seed)
         self._secrets = SecretStream(seed)
         self._logs = random.Random(f"log-ids:{seed}")
+        self._stamp: tuple[int, str] = (0, "19700101000000")  # the last second formatted
         # The key of the sandbox's signed image URLs (domain.signed_urls): from the seed, so a
         # run's URLs are deterministic, and drawn from no stream, so signing shifts no id.
         self.url_key = hashlib.blake2b(f"tiktok-sandbox:urls:{seed}".encode()).digest()
@@ -80,8 +81,11 @@ class IdFactory:
 
     def log_id(self, now: float) -> str:
         """34 characters: UTC `YYYYMMDDHHMMSS` then 20 upper-case hex digits (ref 4.1)."""
-        stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y%m%d%H%M%S")
-        return f"{stamp}{self._logs.getrandbits(80):020X}"
+        second = int(now // 1)
+        if second != self._stamp[0]:  # answers come many a second: format each second once
+            stamp = datetime.fromtimestamp(second, tz=UTC).strftime("%Y%m%d%H%M%S")
+            self._stamp = (second, stamp)
+        return f"{self._stamp[1]}{self._logs.getrandbits(80):020X}"
 
     def access_token(self) -> str:
         # ref 2.4: `act.` prefix; 72 characters ending `!NNNN.va`, as in recorded tokens.

@@ -100,7 +100,7 @@ class Creator:
     likes_count: int = 0
     video_count: int = 0
     avatar_color: str = "#fe2c55"
-    post_times: list[float] = field(default_factory=list)
+    post_times: list[float] = field(default_factory=list)  # sorted (domain.posting.record_post)
     # Inbox drafts declared by a scenario or the control API (real ones are publishes).
     pending_share_times: list[float] = field(default_factory=list)
     # When the creator's latest post was made, in ms (posts get distinct instants).

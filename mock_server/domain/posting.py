@@ -7,6 +7,7 @@ named function, so the journal can say which one decided.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -409,28 +410,29 @@ def _is_ip(host: str) -> bool:
 
 
 def posts_in_window(creator: Creator, now: float) -> int:
-    return sum(1 for t in creator.post_times if now - DAY_SECONDS < t <= now)
+    """Direct Posts in the rolling 24 h up to `now` (`post_times` is kept sorted: two
+    binary searches, however long the history)."""
+    times = creator.post_times
+    return bisect.bisect_right(times, now) - bisect.bisect_right(times, now - DAY_SECONDS)
 
 
 def record_post(creator: Creator, now: float) -> None:
     """A Direct Post counts toward the creator's rolling 24 h (ref 15.2); older ones no longer
     matter and are let go, so the history stays as short as the cap."""
-    creator.post_times = [t for t in creator.post_times if t > now - DAY_SECONDS]
-    creator.post_times.append(now)
+    times = creator.post_times
+    del times[: bisect.bisect_right(times, now - DAY_SECONDS)]
+    bisect.insort(times, now)
 
 
 def pending_shares(world: World, creator: Creator, now: float) -> int:
     """Inbox drafts from the last 24 h the creator has not posted (real and set by control)."""
-    real = sum(
-        1
-        for p in world.publishes.values()
-        if p.creator_uid == creator.uid and p.pending_share and p.created_at > now - DAY_SECONDS
-    )
+    drafts = world.drafts_by_creator.get(creator.uid, [])
+    # Drafts posted, failed or forgotten can never count again: let go, the list stays short.
+    pending = [p for i in drafts if (p := world.publishes.get(i)) is not None and p.pending_share]
+    drafts[:] = [p.publish_id for p in pending]
+    real = sum(1 for p in pending if p.created_at > now - DAY_SECONDS)
     declared = sum(1 for t in creator.pending_share_times if t > now - DAY_SECONDS)
     return real + declared
-
-
-# -- creator_info -------------------------------------------------------------------------
 
 
 def creator_info(world: World, session: Session, now: float, avatar_url: str) -> dict[str, object]:
@@ -537,6 +539,8 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
     if ctx.direct:
         session.app.active_creators.record(session.creator.uid, now)
         record_post(session.creator, now)
+    elif publish.pending_share:
+        world.drafts_by_creator.setdefault(publish.creator_uid, []).append(publish.publish_id)
     world.publishes[publish.publish_id] = publish
     world.forget_old_publishes()
     return publish

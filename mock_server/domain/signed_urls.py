@@ -10,6 +10,7 @@ Lifetimes:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -44,7 +45,13 @@ def _signature(key: bytes, path: str, params: Mapping[str, str]) -> str:
 
 def sign(key: bytes, path: str, params: Mapping[str, str], now: float, ttl: float) -> str:
     """`path?params&x-expires=...&x-signature=...`, valid until `now + ttl` (whole seconds)."""
-    signed = {**params, EXPIRES: str(int(now + ttl))}
+    return _signed(key, path, tuple(params.items()), str(int(now + ttl)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _signed(key: bytes, path: str, params: tuple[tuple[str, str], ...], expires: str) -> str:
+    """The same URL all second long: signed once (creator_info answers many a second)."""
+    signed = {**dict(params), EXPIRES: expires}
     signed[SIGNATURE] = _signature(key, path, signed)
     return f"{path}?{urlencode(signed)}"
 

@@ -62,8 +62,13 @@ class World:
     client_tokens_by_app: dict[str, list[str]] = field(default_factory=dict)
     issued_since_sweep: int = 0
     next_sweep_at: float = float("-inf")
-    # Publish ids in the order they became final (the first to forget past MAX_PUBLISHES).
+    # How many publishes are kept (ServerOptions.max_publishes; the bound of DESIGN 7).
+    max_publishes: int = MAX_PUBLISHES
+    # Publish ids in the order they became final (the first to forget past max_publishes).
     finished: deque[str] = field(default_factory=deque)
+    # Inbox publishes per creator uid that may still be pending drafts (domain.posting
+    # .pending_shares prunes it), so counting them never walks every publish.
+    drafts_by_creator: dict[str, list[str]] = field(default_factory=dict)
     # Publishes whose media work (a download, spooled bytes) the runtime should drop: they
     # failed, were cancelled or were forgotten. The runtime drains this list.
     released: list[str] = field(default_factory=list)
@@ -76,9 +81,11 @@ class World:
         self._fault_ids += 1
         return f"fault-{self._fault_ids}"
 
-    def forget_old_publishes(self, keep: int = MAX_PUBLISHES) -> None:
-        """Bound what the sandbox keeps: past `keep` publishes, the ones that finished first go,
-        then (only if none is final) the oldest of the others."""
+    def forget_old_publishes(self, keep: int | None = None) -> None:
+        """Bound what the sandbox keeps: past `keep` (`max_publishes`) publishes, the ones that
+        finished first go, then (only if none is final) the oldest of the others. Each call
+        forgets what the last additions brought over the bound: O(1) per publish."""
+        keep = self.max_publishes if keep is None else keep
         while len(self.publishes) > keep:
             while self.finished and self.finished[0] not in self.publishes:
                 self.finished.popleft()

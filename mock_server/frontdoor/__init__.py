@@ -6,5 +6,14 @@ environment alone."""
 from mock_server.frontdoor.ca import LocalCA, LocalCAError
 from mock_server.frontdoor.door import FrontDoor
 from mock_server.frontdoor.server import build_server
+from mock_server.frontdoor.stack import Stack, StackUnavailable, choose
 
-__all__ = ["FrontDoor", "LocalCA", "LocalCAError", "build_server"]
+__all__ = [
+    "FrontDoor",
+    "LocalCA",
+    "LocalCAError",
+    "Stack",
+    "StackUnavailable",
+    "build_server",
+    "choose",
+]

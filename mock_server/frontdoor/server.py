@@ -50,7 +50,7 @@ def build_server(app: ASGIApp, door: FrontDoor, **config: Any) -> uvicorn.Server
     tls = server_context(LocalCA.load_or_create())
     # h11, whatever else is installed: absolute-form targets must reach PlainRequestPolicy.
     wrapped = PlainRequestPolicy(app, door)
-    return FrontDoorServer(uvicorn.Config(wrapped, http="h11", **config), door, tls)
+    return FrontDoorServer(uvicorn.Config(wrapped, **{**config, "http": "h11"}), door, tls)
 
 
 class FrontDoorServer(uvicorn.Server):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from mock_server.runtime.clock import format_instant
 
 DEFAULT_CAPACITY = 1000
 # Bodies are kept for reading, not for archiving: anything longer is cut (and said so).
@@ -54,6 +57,105 @@ class JournalEntry:
         return view
 
 
+# Kept whole (tokens included): the journal is a local, loopback-only record for replaying.
+# Origin, Referer and Sec-Fetch-* say whether a browser sent the request (the audit's
+# "token endpoint called from front-end code").
+KEPT_HEADERS = (
+    "authorization",
+    "content-type",
+    "content-length",
+    "content-range",
+    "user-agent",
+    "origin",
+    "referer",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+)
+
+
+@dataclass(slots=True)
+class Recording:
+    """A request as it went by, in the raw: the journal turns it into a `JournalEntry` only
+    when someone reads it, so answering pays for a few references, not for previews, header
+    decoding and timestamps nobody may ever look at."""
+
+    at: float
+    method: str
+    path: str
+    query: bytes
+    status: int
+    notes: dict[str, Any]  # what the handlers noted (client_key, creator, error_code...)
+    headers: list[tuple[bytes, bytes]]  # the request's, as the server gave them
+    request_head: bytes  # the body's first REPLAY_BYTES + 1 bytes
+    request_size: int
+    response_head: bytes
+    response_headers: dict[str, str]  # the ones a replay compares
+    scheme: str
+    server: tuple[str, int | None] | None
+    seq: int = 0  # set by Journal.record
+    _entry: JournalEntry | None = field(default=None, repr=False)
+
+    @property
+    def client_key(self) -> str | None:
+        value: str | None = self.notes.get("client_key")
+        return value
+
+    def entry(self) -> JournalEntry:
+        if self._entry is None:
+            self._entry = self._build()
+        return self._entry
+
+    def _build(self) -> JournalEntry:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.headers}
+        notes = self.notes
+        error_code = notes.get("error_code")
+        if error_code is None:
+            error_code = _code_from_body(self.response_head)
+        host = headers.get("host", "")
+        if not host and self.server:
+            host = f"{self.server[0]}:{self.server[1]}"
+        exchange = Exchange(
+            at=self.at,
+            base_url=f"{self.scheme}://{host}",
+            request_body=self.request_head if self.request_size <= REPLAY_BYTES else None,
+            response_body=self.response_head if len(self.response_head) <= REPLAY_BYTES else None,
+            response_headers=self.response_headers,
+        )
+        return JournalEntry(
+            seq=self.seq,
+            time=format_instant(self.at),
+            method=self.method,
+            path=self.path,
+            query=self.query.decode("latin-1"),
+            status=self.status,
+            client_key=notes.get("client_key"),
+            creator=notes.get("creator"),
+            error_code=error_code,
+            rule=notes.get("rule"),
+            fault=notes.get("fault"),
+            request_headers={k: headers[k] for k in KEPT_HEADERS if k in headers},
+            request_body=preview(self.request_head, self.request_size),
+            response_body=preview(self.response_head),
+            request_bytes=self.request_size,
+            media=notes.get("media"),
+            exchange=exchange,
+        )
+
+
+def _code_from_body(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            return error.get("code")
+        if isinstance(error, str):
+            return error
+    return None
+
+
 def preview(body: bytes, total: int | None = None) -> str:
     """A printable prefix of a body; binary and long bodies are summarised, not stored."""
     total = len(body) if total is None else total
@@ -75,7 +177,7 @@ def preview(body: bytes, total: int | None = None) -> str:
 class Journal:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._entries: deque[JournalEntry | Recording] = deque(maxlen=capacity)
         self._seq = 0
         self._cleared = False
         self._lock = threading.Lock()
@@ -88,6 +190,13 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
             self._entries.append(entry)
+
+    def record(self, recording: Recording) -> None:
+        """Add a request as it went by, numbered next; it becomes an entry when read."""
+        with self._lock:
+            self._seq += 1
+            recording.seq = self._seq
+            self._entries.append(recording)
 
     def clear(self, *, restart: bool = False) -> None:
         """Forget the entries. Only a sandbox reset restarts the numbering: after a plain
@@ -120,4 +229,6 @@ class Journal:
             items = [e for e in items if e.client_key == client_key]
         if path is not None:
             items = [e for e in items if e.path.startswith(path)]
-        return items if limit is None else items[:limit]
+        if limit is not None:
+            items = items[:limit]
+        return [e.entry() if isinstance(e, Recording) else e for e in items]

@@ -6,8 +6,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
+import pytest
+
+from mock_server import Sandbox
 from mock_server.domain.webhooks import DROPPED, MAX_PENDING_PER_APP, PENDING, Delivery
-from mock_server.state import WEBHOOK_QUEUE_PER_APP, WEBHOOKS_PER_APP, SandboxState
+from mock_server.state import (
+    WEBHOOK_QUEUE_PER_APP,
+    WEBHOOKS_PER_APP,
+    SandboxState,
+    ServerOptions,
+)
 from tests.polling import eventually
 
 
@@ -70,3 +78,23 @@ def test_a_reset_drops_what_the_previous_world_had_queued() -> None:
     finally:
         receiver.release.set()
         state.close()
+
+
+def test_max_publishes_bounds_what_a_sandbox_keeps() -> None:
+    with pytest.raises(ValueError, match="max_publishes"):
+        ServerOptions(max_publishes=0)
+    sandbox = Sandbox("default", seed=4, options=ServerOptions(max_publishes=3))
+    token = sandbox.issue_tokens("awacmescheduler01", "ana_makes", ["video.upload"])
+    body = {"source_info": {"source": "FILE_UPLOAD", "video_size": 1000, "chunk_size": 1000,
+                            "total_chunk_count": 1}}
+    made = []
+    with sandbox.client(headers={"Authorization": f"Bearer {token['access_token']}"}) as http:
+        for _ in range(5):
+            answer = http.post("/v2/post/publish/inbox/video/init/", json=body)
+            if answer.json()["error"]["code"] == "spam_risk_too_many_pending_share":
+                break
+            made.append(answer.json()["data"]["publish_id"])
+        kept = [p["publish_id"] for p in http.get("/_sandbox/publishes").json()["publishes"]]
+    assert len(made) > 3
+    assert kept == made[::-1][:3]  # the newest three; the oldest were forgotten
+    sandbox.close()

@@ -40,6 +40,7 @@ from tests.mock_server.api.conftest import (
     publish_id_of,
     pull,
 )
+from tests.polling import eventually
 
 DAY = 24 * 3600
 MIB = 1_048_576
@@ -1199,6 +1200,8 @@ def test_cancelling_a_pull_from_a_url_no_longer_verified_is_url_ownership_unveri
     app removed after init."""
     token = p.token(AUDITED, "ana_makes")
     publish_id = publish_id_of(p.video_init(token, source=pull()))
+    # The pull is under way (its worker checked the URL and is fetching) before the property goes.
+    assert eventually(lambda: p.fetcher.requested)
     p.patch_app(AUDITED, verified_url_prefixes=[])
     expect_error(p.cancel(token, publish_id), "url_ownership_unverified", 403)
     assert p.journal()[0]["rule"] == "cancel_url_ownership"

@@ -1,0 +1,1 @@
+"""Parts of `bench/speed.py` (issue 17's figures)."""

@@ -1,0 +1,71 @@
+"""Pages of the control API's listings: `limit` items at most (100 unless asked), and a `next`
+link carrying an opaque `cursor` when more follow, so a listing costs the same at 100,000
+records as at 10.
+
+    GET /_sandbox/publishes?limit=2
+    -> {"publishes": [...2...], "next": "/_sandbox/publishes?limit=2&cursor=v_pub_file~v2.7..."}
+
+The cursor names the last item of the page: new items (newest-first listings) or removed
+ones never make a page repeat or skip what was after it. A cursor whose item was forgotten
+since (swept, evicted) is a 400 saying to list again from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from mock_server.domain.text import plain_decimal
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+T = TypeVar("T")
+
+
+class PageRequestError(ValueError):
+    """A bad `limit` or `cursor` (the control API answers 400 invalid_request)."""
+
+
+def paged(
+    request: Request,
+    items: Iterable[T],
+    key: Callable[[T], str],
+    render: Callable[[T], dict[str, Any]],
+    field: str,
+) -> dict[str, Any]:
+    """`{field: [...], "next": ...}` for the page of `items` (in listing order) the request's
+    `limit` and `cursor` ask for; `next` only when more items follow."""
+    limit = _limit(request)
+    cursor = request.query_params.get("cursor")
+    remaining = iter(items)
+    if cursor is not None:
+        for item in remaining:
+            if key(item) == cursor:
+                break
+        else:
+            raise PageRequestError(
+                f"cursor: {cursor!r} is not in this listing any more (forgotten since, or from "
+                "another listing or filter); list again without cursor"
+            )
+    chosen = list(islice(remaining, limit + 1))
+    body: dict[str, Any] = {field: [render(item) for item in chosen[:limit]]}
+    if len(chosen) > limit:
+        params = dict(request.query_params)
+        params["cursor"] = key(chosen[limit - 1])
+        body["next"] = f"{request.url.path}?{urlencode(params)}"
+    return body
+
+
+def _limit(request: Request) -> int:
+    text = request.query_params.get("limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    value = plain_decimal(text)
+    if value is None or not 1 <= value <= MAX_LIMIT:
+        raise PageRequestError(f"limit: expected a whole number 1-{MAX_LIMIT}, got {text!r}")
+    return value

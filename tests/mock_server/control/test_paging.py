@@ -1,0 +1,118 @@
+"""Control listings come in pages: `limit` (default 100), an opaque `cursor`, and a `next` link
+only when more follow; bad paging parameters are a clear 400."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server import Clock, Sandbox
+from mock_server.control.paging import DEFAULT_LIMIT, MAX_LIMIT
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    sandbox = Sandbox("default", seed=3, clock=Clock.frozen_at(datetime(2026, 1, 1, tzinfo=UTC)))
+    with sandbox.client() as client:
+        yield client
+    sandbox.close()
+
+
+def add_creators(http: httpx.Client, count: int) -> list[str]:
+    names = [f"page_{i:04d}" for i in range(count)]
+    made = http.post("/_sandbox/apps", json={"creators": [{"username": n} for n in names]})
+    assert made.status_code == 201, made.text
+    return names
+
+
+def every(http: httpx.Client, url: str, field: str) -> tuple[list[dict[str, Any]], int]:
+    items: list[dict[str, Any]] = []
+    pages = 0
+    next_url: str | None = url
+    while next_url is not None:
+        page = http.get(next_url)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        items.extend(body[field])
+        next_url = body.get("next")
+        pages += 1
+    return items, pages
+
+
+def test_a_listing_is_cut_at_the_default_page_size_with_a_next_link(http: httpx.Client) -> None:
+    before = len(http.get("/_sandbox/creators").json()["creators"])
+    add_creators(http, DEFAULT_LIMIT)
+    first = http.get("/_sandbox/creators").json()
+    assert len(first["creators"]) == DEFAULT_LIMIT
+    assert first["next"].startswith("/_sandbox/creators?")
+    rest, _ = every(http, first["next"], "creators")
+    assert len(rest) == before  # the default scenario's creators, then the new ones
+
+
+def test_paging_through_gives_every_item_once_in_listing_order(http: httpx.Client) -> None:
+    names = add_creators(http, 25)
+    whole = http.get("/_sandbox/creators", params={"limit": MAX_LIMIT}).json()
+    assert "next" not in whole  # a short listing answers as it always did
+    paged, pages = every(http, "/_sandbox/creators?limit=7", "creators")
+    assert [c["username"] for c in paged] == [c["username"] for c in whole["creators"]]
+    assert pages == -(-len(whole["creators"]) // 7)
+    assert set(names) <= {c["username"] for c in paged}
+
+
+def test_next_keeps_the_filters(http: httpx.Client) -> None:
+    add_creators(http, 5)
+    key = http.get("/_sandbox/apps").json()["apps"][0]["client_key"]
+    page = http.get("/_sandbox/creators", params={"client_key": key, "limit": 2}).json()
+    assert f"client_key={key}" in page["next"]
+    assert "limit=2" in page["next"]
+
+
+def test_newest_first_listing_does_not_repeat_when_items_arrive_between_pages(
+    http: httpx.Client,
+) -> None:
+    token = http.post(
+        "/_sandbox/tokens",
+        json={
+            "client_key": "awacmescheduler01",
+            "username": "ana_makes",
+            "scopes": ["video.upload"],
+        },
+    ).json()["access_token"]
+
+    def inbox_init() -> None:
+        answer = http.post(
+            "/v2/post/publish/inbox/video/init/",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"source_info": {"source": "FILE_UPLOAD", "video_size": 1000,
+                                  "chunk_size": 1000, "total_chunk_count": 1}},
+        )
+        assert answer.status_code == 200, answer.text
+
+    for _ in range(4):
+        inbox_init()
+    first = http.get("/_sandbox/publishes", params={"limit": 2}).json()
+    inbox_init()  # a newer publish arrives before the second page
+    second = http.get(first["next"]).json()
+    ids = [p["publish_id"] for p in first["publishes"] + second["publishes"]]
+    assert len(ids) == len(set(ids)) == 4
+    assert "next" not in second
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "abc", str(MAX_LIMIT + 1), "1.5"])
+def test_a_bad_limit_is_a_400(http: httpx.Client, limit: str) -> None:
+    for path in ("/_sandbox/apps", "/_sandbox/creators", "/_sandbox/grants",
+                 "/_sandbox/publishes", "/_sandbox/webhooks"):
+        answer = http.get(path, params={"limit": limit})
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["error"]["code"] == "invalid_request"
+        assert "limit" in answer.json()["error"]["message"]
+
+
+def test_an_unknown_cursor_is_a_400_that_says_to_start_again(http: httpx.Client) -> None:
+    answer = http.get("/_sandbox/creators", params={"cursor": "nobody-by-that-name"})
+    assert answer.status_code == 400
+    assert "list again without cursor" in answer.json()["error"]["message"]

@@ -521,12 +521,17 @@ async def _kept(http: httpx.AsyncClient) -> dict[str, Counter[str]]:
     }
     kept: dict[str, Counter[str]] = {}
     for name, (path, key, by) in lists.items():
-        response = await http.get(path)
-        if response.status_code != 200:
-            kept[name] = Counter({f"HTTP {response.status_code}": 1})
-            continue
-        items = response.json().get(key, [])
-        kept[name] = Counter(str(item.get(by)) if by else "all" for item in items)
+        counts: Counter[str] = Counter()
+        page: str | None = path if "?" in path else f"{path}?limit=1000"
+        while page:  # listings come in pages, `next` while more follow
+            response = await http.get(page)
+            if response.status_code != 200:
+                counts[f"HTTP {response.status_code}"] += 1
+                break
+            data = response.json()
+            counts.update(str(item.get(by)) if by else "all" for item in data.get(key, []))
+            page = data.get("next")
+        kept[name] = counts
     return kept
 
 

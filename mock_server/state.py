@@ -92,7 +92,7 @@ class SandboxState:
         # sandbox's own clock.
         self._clock_given = clock is not None
         self.spool = MediaSpool()
-        self.covers = CoverStore()
+        self.covers = CoverStore(directory=lambda: self.spool.root)
         self.fetcher: UrlFetcher = fetcher or HttpxFetcher()
         self.webhook_sender: WebhookSender = webhook_sender or HttpxWebhookSender()
         self.downloads = Downloads(self)

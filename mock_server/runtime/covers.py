@@ -5,14 +5,19 @@ if it passes TikTok's checks, decodes one frame with PyAV: the frame at
 `video_cover_timestamp_ms` (ref 7.1: unset or invalid means the first frame), scaled to at most
 `COVER_MAX_SIDE` pixels and saved as a JPEG. The spooled media is deleted right after, so the
 frame is taken then or never. `CoverStore` keeps at most `MAX_COVERS` of them, oldest dropped
-first, in memory; the sandbox serves them at `cover_image_url` (`/_sandbox/covers/...`).
+first, as files next to the spooled media (in memory when given no directory: a server left
+running keeps its memory for records, not pictures); the sandbox serves them at
+`cover_image_url` (`/_sandbox/covers/...`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,35 +73,73 @@ def _frame_at(container: Any, stream: Any, target: float) -> Any | None:
 
 class CoverStore:
     """Cover JPEGs by publish_id, at most `limit`, the oldest forgotten first. Thread-safe:
-    uploads and pulls finish on different threads."""
+    uploads and pulls finish on different threads. With `directory` (called when the first
+    cover comes), each cover is a file there; otherwise they are kept in memory."""
 
-    def __init__(self, limit: int = MAX_COVERS) -> None:
+    def __init__(
+        self, limit: int = MAX_COVERS, directory: Callable[[], Path] | None = None
+    ) -> None:
         self.limit = limit
+        self._directory = directory
         self._lock = threading.Lock()
-        self._covers: OrderedDict[str, bytes] = OrderedDict()
+        # publish_id -> the JPEG (in memory) or None (in its file)
+        self._covers: OrderedDict[str, bytes | None] = OrderedDict()
 
     def put(self, publish_id: str, jpeg: bytes) -> None:
+        kept: bytes | None = jpeg
+        if self._directory is not None:
+            path = self._path(publish_id)
+            partial = path.with_suffix(".part")
+            partial.write_bytes(jpeg)
+            os.replace(partial, path)  # a reader sees the whole picture or none
+            kept = None
         with self._lock:
-            self._covers[publish_id] = jpeg
+            self._covers[publish_id] = kept
             self._covers.move_to_end(publish_id)
+            dropped = []
             while len(self._covers) > self.limit:
-                self._covers.popitem(last=False)
+                dropped.append(self._covers.popitem(last=False)[0])
+        for old in dropped:
+            self._remove(old)
 
     def get(self, publish_id: str) -> bytes | None:
         with self._lock:
-            return self._covers.get(publish_id)
+            if publish_id not in self._covers:
+                return None
+            jpeg = self._covers[publish_id]
+        if jpeg is not None or self._directory is None:
+            return jpeg
+        try:
+            return self._path(publish_id).read_bytes()
+        except OSError:  # removed meanwhile (forgotten, or the spool cleared by a reset)
+            return None
 
     def discard(self, publish_id: str) -> None:
         with self._lock:
+            known = publish_id in self._covers
             self._covers.pop(publish_id, None)
+        if known:
+            self._remove(publish_id)
 
     def clear(self) -> None:
         with self._lock:
+            ids = list(self._covers)
             self._covers.clear()
+        for publish_id in ids:
+            self._remove(publish_id)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._covers)
+
+    def _path(self, publish_id: str) -> Path:
+        assert self._directory is not None
+        digest = hashlib.sha256(publish_id.encode()).hexdigest()[:32]
+        return self._directory() / f"cover-{digest}.jpeg"
+
+    def _remove(self, publish_id: str) -> None:
+        if self._directory is not None:
+            self._path(publish_id).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

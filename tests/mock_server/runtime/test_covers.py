@@ -67,8 +67,9 @@ def test_inspection_keeps_a_cover_only_for_a_video_that_passes(tmp_path: Path) -
     assert store.get("ok") is not None and store.get("short") is None
 
 
-def test_the_store_keeps_the_newest_covers_up_to_its_limit() -> None:
-    store = CoverStore(limit=3)
+@pytest.mark.parametrize("on_disk", [False, True], ids=["in_memory", "on_disk"])
+def test_the_store_keeps_the_newest_covers_up_to_its_limit(tmp_path: Path, on_disk: bool) -> None:
+    store = CoverStore(limit=3, directory=(lambda: tmp_path) if on_disk else None)
     for n in range(5):
         store.put(f"p{n}", bytes([n]))
     assert len(store) == 3
@@ -76,6 +77,23 @@ def test_the_store_keeps_the_newest_covers_up_to_its_limit() -> None:
     store.put("p2", b"again")  # stored again: the newest
     store.put("p5", b"\x05")
     assert store.get("p2") == b"again" and store.get("p3") is None
+    # On disk: one file per kept cover, the forgotten ones removed.
+    assert len(list(tmp_path.iterdir())) == (3 if on_disk else 0)
     store.discard("p2")
+    assert store.get("p2") is None
     store.clear()
     assert len(store) == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sandbox_keeps_covers_as_files_that_a_reset_removes() -> None:
+    from mock_server import Sandbox
+
+    with Sandbox() as sandbox:
+        sandbox.state.covers.put("v_pub_file~v2.1", b"\xff\xd8jpeg")
+        files = list(sandbox.state.spool.root.glob("cover-*.jpeg"))
+        assert len(files) == 1 and files[0].read_bytes() == b"\xff\xd8jpeg"
+        assert sandbox.state.covers.get("v_pub_file~v2.1") == b"\xff\xd8jpeg"
+        sandbox.reset()
+        assert sandbox.state.covers.get("v_pub_file~v2.1") is None
+        assert not list(sandbox.state.spool.root.glob("cover-*"))

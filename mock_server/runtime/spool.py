@@ -111,9 +111,17 @@ class MediaSpool:
         """Drop every file of a publish (its upload, or each pulled photo)."""
         with self._lock:
             root = self._root
-        if root is not None:
-            for path in root.glob(f"{_stem(publish_id, generation)}.*"):
-                path.unlink(missing_ok=True)
+        if root is None:
+            return
+        # A prefix test, not a glob: a glob compiles (and caches) a pattern per publish.
+        prefix = f"{_stem(publish_id, generation)}."
+        try:
+            with os.scandir(root) as entries:
+                names = [e.name for e in entries if e.name.startswith(prefix)]
+        except FileNotFoundError:  # the spool was closed meanwhile
+            return
+        for name in names:
+            (root / name).unlink(missing_ok=True)
 
     async def write_chunk(
         self,

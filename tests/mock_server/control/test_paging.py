@@ -87,8 +87,14 @@ def test_newest_first_listing_does_not_repeat_when_items_arrive_between_pages(
         answer = http.post(
             "/v2/post/publish/inbox/video/init/",
             headers={"Authorization": f"Bearer {token}"},
-            json={"source_info": {"source": "FILE_UPLOAD", "video_size": 1000,
-                                  "chunk_size": 1000, "total_chunk_count": 1}},
+            json={
+                "source_info": {
+                    "source": "FILE_UPLOAD",
+                    "video_size": 1000,
+                    "chunk_size": 1000,
+                    "total_chunk_count": 1,
+                }
+            },
         )
         assert answer.status_code == 200, answer.text
 
@@ -104,8 +110,13 @@ def test_newest_first_listing_does_not_repeat_when_items_arrive_between_pages(
 
 @pytest.mark.parametrize("limit", ["0", "-1", "abc", str(MAX_LIMIT + 1), "1.5"])
 def test_a_bad_limit_is_a_400(http: httpx.Client, limit: str) -> None:
-    for path in ("/_sandbox/apps", "/_sandbox/creators", "/_sandbox/grants",
-                 "/_sandbox/publishes", "/_sandbox/webhooks"):
+    for path in (
+        "/_sandbox/apps",
+        "/_sandbox/creators",
+        "/_sandbox/grants",
+        "/_sandbox/publishes",
+        "/_sandbox/webhooks",
+    ):
         answer = http.get(path, params={"limit": limit})
         assert answer.status_code == 400, (path, answer.text)
         assert answer.json()["error"]["code"] == "invalid_request"
@@ -116,3 +127,36 @@ def test_an_unknown_cursor_is_a_400_that_says_to_start_again(http: httpx.Client)
     answer = http.get("/_sandbox/creators", params={"cursor": "nobody-by-that-name"})
     assert answer.status_code == 400
     assert "list again without cursor" in answer.json()["error"]["message"]
+
+
+def test_the_webhook_log_is_newest_first_across_apps() -> None:
+    from mock_server.domain.webhooks import DELIVERED, Delivery
+
+    sandbox = Sandbox("default", seed=3)
+    outbox = sandbox.state.world.outbox
+    # Two apps' deliveries, interleaved in time; two made at the same instant.
+    for n, (app, at) in enumerate(
+        [
+            ("awacmescheduler01", 10.0),
+            ("awindieposter0001", 20.0),
+            ("awacmescheduler01", 30.0),
+            ("awindieposter0001", 30.0),
+            ("awacmescheduler01", 40.0),
+        ]
+    ):
+        outbox.add(
+            Delivery(
+                f"d{n}",
+                app,
+                "post.publish.complete",
+                "http://127.0.0.1:9/",
+                b"{}",
+                at,
+                None,
+                status=DELIVERED,
+            )
+        )
+    with sandbox.client() as http:
+        listed, _ = every(http, "/_sandbox/webhooks?limit=2", "deliveries")
+    assert [d["delivery_id"] for d in listed] == ["d4", "d3", "d2", "d1", "d0"]
+    sandbox.close()

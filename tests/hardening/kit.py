@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tests.listings import whole
 from tests.mock_server.api.conftest import LOG_ID
 from tests.mock_server.lifecycle_kit import LoopbackServer, answer
 
@@ -69,9 +70,7 @@ def snapshot(http: httpx.Client) -> dict[str, Any]:
     """What the control API shows of the sandbox now; every view must answer 200."""
     views: dict[str, Any] = {}
     for path in SNAPSHOT_VIEWS:
-        response = http.get(path)
-        assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
-        views[path] = response.json()
+        views[path] = whole(http, path)
     return views
 
 

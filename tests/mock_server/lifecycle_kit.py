@@ -33,6 +33,7 @@ from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import StaticFetcher, UrlFetcher
 from mock_server.runtime.webhooks import RecordingWebhookSender, WebhookSender
 from mock_server.sandbox import Sandbox
+from tests.listings import whole
 
 MiB = 1024 * 1024
 CHUNK = 5 * MiB  # ref 10.1: the smallest chunk ("MB" read as binary)
@@ -328,9 +329,7 @@ class Studio:
     ) -> list[dict[str, Any]]:
         """The webhook delivery log, oldest first."""
         params = {"client_key": client_key} | ({"event": event} if event else {})
-        response = self.http.get("/_sandbox/webhooks", params=params)
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["deliveries"]
+        items: list[dict[str, Any]] = whole(self.http, "/_sandbox/webhooks", params)["deliveries"]
         return list(reversed(items))
 
     def events(self, client_key: str = AUDITED) -> list[tuple[str, dict[str, Any]]]:

@@ -326,12 +326,17 @@ class Studio:
     def deliveries(
         self, client_key: str = AUDITED, event: str | None = None
     ) -> list[dict[str, Any]]:
-        """The webhook delivery log, oldest first."""
+        """The webhook delivery log, oldest first (every page of the listing)."""
         params = {"client_key": client_key} | ({"event": event} if event else {})
         response = self.http.get("/_sandbox/webhooks", params=params)
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["deliveries"]
-        return list(reversed(items))
+        items: list[dict[str, Any]] = []
+        while True:
+            assert response.status_code == 200, response.text
+            page = response.json()
+            items += page["deliveries"]
+            if not page.get("next"):
+                return list(reversed(items))
+            response = self.http.get(page["next"])
 
     def events(self, client_key: str = AUDITED) -> list[tuple[str, dict[str, Any]]]:
         """(event, parsed content) of every delivery queued for the app, oldest first."""

@@ -31,6 +31,7 @@ from tests.mock_server.lifecycle_kit import (
     SCOPES,
     SECRETS,
     Studio,
+    listed,
     parse_instant,
     plan,
 )
@@ -179,20 +180,20 @@ def test_fault_rules_outcomes_and_apps_are_capped_at_1000(
     studio: Studio, path: str, body: dict[str, Any]
 ) -> None:
     view = path.rsplit("/", 1)[1]
-    existing = len(studio.http.get(path).json()[view])
+    existing = len(listed(studio.http, path, view))
     for _ in range(1000 - existing):
         response = studio.http.post(path, json=body)
         assert response.status_code == 201, response.text
     before = snapshot(studio.http)
     control_error(studio.http.post(path, json=body), 400, "invalid_request")
     assert snapshot(studio.http) == before
-    assert len(studio.http.get(path).json()[view]) == 1000
+    assert len(listed(studio.http, path, view)) == 1000
 
 
 def test_creators_are_capped_at_10000(studio: Studio) -> None:
     def count() -> tuple[int, int]:
-        apps = studio.http.get("/_sandbox/apps").json()["apps"]
-        creators = studio.http.get("/_sandbox/creators").json()["creators"]
+        apps = listed(studio.http, "/_sandbox/apps", "apps")
+        creators = listed(studio.http, "/_sandbox/creators", "creators")
         return len(apps), len(creators)
 
     _, existing = count()

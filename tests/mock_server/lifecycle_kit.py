@@ -69,6 +69,19 @@ PUBLISH_COMPLETE = "PUBLISH_COMPLETE"
 FAILED = "FAILED"
 
 
+def listed(http: httpx.Client, url: str, field: str) -> list[dict[str, Any]]:
+    """Every item of a paged control listing (`field` of each page), following `next`."""
+    items: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        response = http.get(next_url)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page[field]
+        next_url = page.get("next")
+    return items
+
+
 def plan(size: int, chunk_size: int = CHUNK) -> dict[str, Any]:
     """ref 10.1: a FILE_UPLOAD source_info; files under one chunk go up whole."""
     if size < chunk_size:
@@ -328,15 +341,8 @@ class Studio:
     ) -> list[dict[str, Any]]:
         """The webhook delivery log, oldest first (every page of the listing)."""
         params = {"client_key": client_key} | ({"event": event} if event else {})
-        response = self.http.get("/_sandbox/webhooks", params=params)
-        items: list[dict[str, Any]] = []
-        while True:
-            assert response.status_code == 200, response.text
-            page = response.json()
-            items += page["deliveries"]
-            if not page.get("next"):
-                return list(reversed(items))
-            response = self.http.get(page["next"])
+        url = str(httpx.URL("/_sandbox/webhooks", params=params))
+        return list(reversed(listed(self.http, url, "deliveries")))
 
     def events(self, client_key: str = AUDITED) -> list[tuple[str, dict[str, Any]]]:
         """(event, parsed content) of every delivery queued for the app, oldest first."""

@@ -105,15 +105,23 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
 
 
+def _is_file(path: Path) -> bool:
+    """`Path.is_file`, False also for a name the system refuses (too long, for one)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     candidate = Path(text)
     if candidate.suffix in (".yaml", ".yml") or "/" in text or "\\" in text:
-        if not candidate.is_file():
+        if not _is_file(candidate):
             raise ScenarioError(f"{text}: no such scenario file")
         return candidate
     path = _builtin_dir() / f"{text}.yaml"
-    if not path.is_file():
+    if not _is_file(path):
         raise ScenarioError(
             f"unknown scenario {text!r}: expected a file path or one of "
             + ", ".join(builtin_names())
@@ -134,7 +142,7 @@ def resolve_confined(text: str, directories: Sequence[str | Path]) -> Path:
     for place in [candidate] if candidate.is_absolute() else [r / candidate for r in roots]:
         real = place.resolve()
         inside = any(real.is_relative_to(root) for root in roots)
-        if inside and real.suffix in SCENARIO_SUFFIXES and real.is_file():
+        if inside and real.suffix in SCENARIO_SUFFIXES and _is_file(real):
             return real
     allowed = ", ".join(str(r) for r in roots) or "none: start the server with --scenario-dir"
     raise ScenarioError(

@@ -31,6 +31,7 @@ from mock_server.domain.ratelimit import check_rate
 from mock_server.domain.scopes import ENDPOINT_SCOPES
 from mock_server.domain.text import plain_decimal
 from mock_server.logs import AnswerCutShort
+from mock_server.middleware import STATE_KEY
 from mock_server.responses import JSONResponse
 from mock_server.state import SandboxState
 
@@ -40,7 +41,9 @@ class BodyTooLarge(Exception):
 
 
 def sandbox(request: Request) -> SandboxState:
-    state: SandboxState = request.app.state.sandbox
+    state: SandboxState | None = request.scope.get(STATE_KEY)
+    if state is None:  # not through the sandbox's middleware
+        state = request.app.state.sandbox
     return state
 
 
@@ -283,7 +286,7 @@ class InjectedFault(Exception):
 
 class ConnectionCutShort(AnswerCutShort):
     """Raised after a broken answer was sent: the server must close the connection, and
-    nothing else (no 500, no log id drawn) may happen; `logs.QuietDisconnects` logs it."""
+    nothing else (no 500, no log id drawn) may happen; `middleware.SandboxMiddleware` logs it."""
 
 
 async def apply_faults(

@@ -6,6 +6,8 @@ package) or given as a path. Errors name the file, the key and what was expected
 
 from __future__ import annotations
 
+import functools
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -155,7 +157,7 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
     path = resolve(name_or_path)
     source = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = pickle.loads(_parsed(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ScenarioError(
@@ -171,6 +173,14 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
     if path.resolve().parent == _builtin_dir().resolve():
         scenario = replace(scenario, builtin=path.stem)
     return scenario
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> bytes:
+    """The YAML document in `text`, parsed once per distinct text (PyYAML's pure-Python parser
+    is most of what building a sandbox costs) and kept pickled, so every load gets its own
+    copy to validate."""
+    return pickle.dumps(yaml.safe_load(text))
 
 
 def _expect(cond: bool, source: str, key: str, expected: str, got: object) -> None:

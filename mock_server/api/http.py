@@ -111,8 +111,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.strip().partition(" ")
+    # The first Authorization header, as `request.headers.get` finds it (ASGI header names
+    # are lower-case), without building the whole Headers view for one name.
+    raw = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
+    scheme, _, value = raw.decode("latin-1").strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     return value.strip() or None

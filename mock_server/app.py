@@ -15,13 +15,13 @@ from mock_server.api import authorize, oauth, posting, upload, user, videos
 from mock_server.api.http import api_error, oauth_error
 from mock_server.control import dashboard, properties
 from mock_server.control.audit import audit_routes
-from mock_server.control.guard import ControlGuard
 from mock_server.control.routes import error_json
 from mock_server.control.routes import routes as control_routes
 from mock_server.domain.endpoints import ENDPOINTS, family_of
 from mock_server.domain.errors import ApiError, OAuthError
-from mock_server.logs import AnswerCutShort, QuietDisconnects, install_filters
-from mock_server.middleware import JournalMiddleware, PumpMiddleware
+from mock_server.logs import AnswerCutShort, install_filters
+from mock_server.middleware import SandboxMiddleware
+from mock_server.routing import IndexedRouter
 from mock_server.runtime.clock import Clock
 from mock_server.scenario import Scenario
 from mock_server.state import SandboxState, ServerOptions
@@ -96,17 +96,12 @@ def build_app(state: SandboxState) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[
-            Middleware(QuietDisconnects),
-            Middleware(ControlGuard, state=state),
-            Middleware(JournalMiddleware, state=state),
-            Middleware(PumpMiddleware, state=state),
-        ],
+        middleware=[Middleware(SandboxMiddleware, state=state)],
         exception_handlers={404: http_error, 405: http_error, Exception: internal_error},
     )
     # ref 1: TikTok's paths end with `/`; one without it is an unknown path (404 in the
     # family's shape, docs/fidelity.md), never a redirect built from the request's Host.
-    app.router.redirect_slashes = False
+    app.router = IndexedRouter(routes, redirect_slashes=False)
     install_filters()
     app.state.sandbox = state
     return app

@@ -1,7 +1,7 @@
 """What the server logs: one line per event, never a secret, never a traceback for a client
 that went away.
 
-- `QuietDisconnects` (outermost middleware): a client that disconnects mid-request, and an
+- `middleware.SandboxMiddleware` (outermost): a client that disconnects mid-request, and an
   injected fault that breaks an answer on purpose, are one line each on the `tiktok_sandbox`
   logger, instead of uvicorn's "Exception in ASGI application" traceback.
 - `install_filters()`: uvicorn's access log shows `upload_token` (and any other credential in a
@@ -16,8 +16,7 @@ import contextvars
 import logging
 import re
 
-from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 log = logging.getLogger("tiktok_sandbox")
 
@@ -30,7 +29,7 @@ _SECRET_PARAMS = re.compile(
 _INCOMPLETE = "ASGI callable returned without completing response."
 # Set in the request's task when its answer could not be sent (read by the filter below, which
 # runs in the same task when uvicorn logs after the app returned).
-_answer_dropped: contextvars.ContextVar[bool] = contextvars.ContextVar(
+answer_dropped: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "answer_dropped", default=False
 )
 
@@ -48,38 +47,7 @@ def redact(text: str) -> str:
     return _SECRET_PARAMS.sub(r"\1<redacted>", text)
 
 
-class QuietDisconnects:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def guarded_send(message: Message) -> None:
-            try:
-                await send(message)
-            except AnswerCutShort:
-                raise
-            except Exception as exc:  # the server can no longer answer on this connection
-                raise ConnectionGone(str(exc) or type(exc).__name__) from exc
-
-        try:
-            await self.app(scope, receive, guarded_send)
-        except ClientDisconnect:
-            log.warning("tiktok-sandbox: the client disconnected during %s", _where(scope))
-        except ConnectionGone as gone:
-            # e.g. a malformed chunked body: the HTTP server refused it with its own 400 (and
-            # its own log line) and closed the connection while the endpoint was answering.
-            _answer_dropped.set(True)
-            log.debug("tiktok-sandbox: no answer to %s: %s", _where(scope), gone)
-        except AnswerCutShort as cut:
-            log.warning("tiktok-sandbox: %s (%s)", cut, _where(scope))
-            raise
-
-
-def _where(scope: Scope) -> str:
+def where(scope: Scope) -> str:
     return f"{scope['method']} {scope['path']}"  # a path holds no query string to redact
 
 
@@ -98,7 +66,7 @@ class _CutShortAnswers(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, AnswerCutShort):
             return False
-        return not (record.msg == _INCOMPLETE and _answer_dropped.get())
+        return not (record.msg == _INCOMPLETE and answer_dropped.get())
 
 
 _installed = False

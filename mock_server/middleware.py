@@ -1,4 +1,15 @@
-"""ASGI middleware: the request journal, and sandbox time acting around each request."""
+"""The sandbox's one ASGI middleware: around each request, in this order,
+
+1. quiet disconnects (`logs`): a client gone mid-request, or an answer an injected fault cut
+   short, is one log line instead of uvicorn's traceback;
+2. the control guard (`control.guard.ControlPolicy`) on `/_sandbox/...`; a refused request is
+   not journaled;
+3. the request journal: method, path, status, notes and the first bytes of both bodies;
+4. sandbox time acting: due lifecycle steps run before the request, and, when no background
+   ticker does it, due webhooks are delivered after the response.
+
+One layer rather than four: each layer wrapped `send` again and cost a coroutine per request.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +17,20 @@ import anyio.to_thread
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.control.guard import guarded, policy_for, refuse, scope_headers
 from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
+from mock_server.logs import AnswerCutShort, ConnectionGone, answer_dropped, log, where
 from mock_server.runtime.journal import REPLAY_BYTES, Recording
 from mock_server.state import SandboxState
 
 # What the journal records for a request whose client went away before the answer (nginx's
 # "client closed request"; no answer was sent).
 CLIENT_CLOSED_REQUEST = 499
+
+# Where the middleware leaves the sandbox's state in the request's scope, for the endpoints.
+STATE_KEY = "tiktok_sandbox.state"
+
+_REPLAYED_RESPONSE_HEADERS = ("location", "content-range", "content-type")
 
 
 def _journaled(scope: Scope) -> bool:
@@ -23,21 +41,80 @@ def _journaled(scope: Scope) -> bool:
     return True
 
 
-class JournalMiddleware:
+async def _send_or_gone(send: Send, message: Message) -> None:
+    try:
+        await send(message)
+    except AnswerCutShort:
+        raise
+    except Exception as exc:  # the server can no longer answer on this connection
+        raise ConnectionGone(str(exc) or type(exc).__name__) from exc
+
+
+class SandboxMiddleware:
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
         self.app = app
         self.state = state
+        self.policy = policy_for(state.options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _journaled(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[STATE_KEY] = self.state
+
+        async def guarded_send(message: Message) -> None:
+            await _send_or_gone(send, message)
+
+        try:
+            if guarded(scope["path"]):
+                client = scope.get("client")
+                refusal = self.policy.check(
+                    method=scope["method"],
+                    path=scope["path"],
+                    scheme=scope.get("scheme", "http"),
+                    peer=client[0] if client else None,
+                    headers=scope_headers(scope),
+                )
+                if refusal is not None:
+                    await refuse(guarded_send, refusal)
+                    return
+            if _journaled(scope):
+                await self._journal(scope, receive, send)
+            else:
+                await self._pump(scope, receive, guarded_send)
+        except ClientDisconnect:
+            log.warning("tiktok-sandbox: the client disconnected during %s", where(scope))
+        except ConnectionGone as gone:
+            # e.g. a malformed chunked body: the HTTP server refused it with its own 400 (and
+            # its own log line) and closed the connection while the endpoint was answering.
+            answer_dropped.set(True)
+            log.debug("tiktok-sandbox: no answer to %s: %s", where(scope), gone)
+        except AnswerCutShort as cut:
+            log.warning("tiktok-sandbox: %s (%s)", cut, where(scope))
+            raise
+
+    async def _pump(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Sandbox time acts before the request; webhooks fall due after it."""
+        state = self.state
+        state.tick()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state.release_ended()  # a cancel stops its download now, not at the next tick
+            # A thread only when a delivery is due: most answers have none to send.
+            if not state.background_dispatch and state.webhooks_due():
+                await anyio.to_thread.run_sync(state.dispatch_webhooks)
+
+    async def _journal(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`_pump`, with the request and its answer recorded in the journal. `send` is the
+        server's own: a failure to send becomes ConnectionGone here."""
+        state = self.state
         request_head = bytearray()
         request_size = 0
         response_head = bytearray()
         response_headers: dict[str, str] = {}
         status = 500
-        at = self.state.now()
+        at = state.now()
         recorded = False
 
         def record() -> None:
@@ -45,7 +122,7 @@ class JournalMiddleware:
             if recorded:
                 return
             recorded = True
-            self.state.journal.record(
+            state.journal.record(
                 Recording(
                     at=at,
                     method=scope["method"],
@@ -75,50 +152,27 @@ class JournalMiddleware:
 
         async def recording_send(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.start":
                 status = message["status"]
                 for key, value in message.get("headers", []):
                     name = key.decode("latin-1").lower()
                     if name in _REPLAYED_RESPONSE_HEADERS:
                         response_headers[name] = value.decode("latin-1")
-            elif message["type"] == "http.response.body" and len(response_head) <= REPLAY_BYTES:
-                response_head.extend(
-                    message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
-                )
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                # Before the answer's end leaves: a client holding the answer finds the entry.
-                record()
-            await send(message)
+            elif kind == "http.response.body":
+                if len(response_head) <= REPLAY_BYTES:
+                    response_head.extend(
+                        message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
+                    )
+                if not message.get("more_body", False):
+                    # Before the answer's end leaves: a client holding the answer finds the entry.
+                    record()
+            await _send_or_gone(send, message)
 
         try:
-            await self.app(scope, recording_receive, recording_send)
+            await self._pump(scope, recording_receive, recording_send)
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST
             raise
         finally:
             record()
-
-
-_REPLAYED_RESPONSE_HEADERS = ("location", "content-range", "content-type")
-
-
-class PumpMiddleware:
-    """Lets sandbox time act before each request (due lifecycle steps run first), and, when
-    no background ticker does it, delivers due webhooks after each response."""
-
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        self.state.tick()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.state.release_ended()  # a cancel stops its download now, not at the next tick
-            # A thread only when a delivery is due: most answers have none to send.
-            if not self.state.background_dispatch and self.state.webhooks_due():
-                await anyio.to_thread.run_sync(self.state.dispatch_webhooks)

@@ -12,11 +12,15 @@ from typing import Any
 
 from starlette import responses
 
+# Starlette's JSONResponse settings, in one encoder made once (json.dumps builds a new encoder
+# for every call that is not all defaults).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
 
 class JSONResponse(responses.JSONResponse):
     def render(self, content: Any) -> bytes:
         try:
-            return super().render(content)
+            return _ENCODER.encode(content).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: escaped, the JSON stays valid
             return json.dumps(
                 content, ensure_ascii=True, allow_nan=False, separators=(",", ":")

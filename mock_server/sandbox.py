@@ -21,9 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, cast
-
-import httpx
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from mock_server import records
 from mock_server.app import build_app
@@ -33,7 +31,6 @@ from mock_server.domain import oauth
 from mock_server.domain.hosts import TIKTOK_HOSTS
 from mock_server.domain.settings import SettingError
 from mock_server.frontdoor import FrontDoor, build_server, choose
-from mock_server.intercept import Interceptor, OtherHosts
 from mock_server.population import add_fault
 from mock_server.records import JournalRecord, PublishRecord, TokenResponse, WebhookRecord
 from mock_server.runtime.clock import Clock
@@ -42,7 +39,11 @@ from mock_server.runtime.ticker import Ticker
 from mock_server.runtime.webhooks import WebhookSender
 from mock_server.scenario import Scenario, load_scenario
 from mock_server.state import SandboxState, ServerOptions
-from mock_server.transport import SyncASGITransport, async_transport
+
+if TYPE_CHECKING:  # httpx (and what is built on it) is imported when first used
+    import httpx
+
+    from mock_server.intercept import Interceptor, OtherHosts
 
 IN_PROCESS_URL = "http://127.0.0.1:8080"
 # A served sandbox stops within this after SIGTERM, SIGINT or the end of `serve()`: requests
@@ -136,15 +137,23 @@ class Sandbox:
     # -- in-process ---------------------------------------------------------------------------
 
     def transport(self) -> httpx.BaseTransport:
+        from mock_server.transport import SyncASGITransport
+
         return SyncASGITransport(self.app)
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
+        from mock_server.transport import async_transport
+
         return async_transport(self.app)
 
     def client(self, base_url: str = IN_PROCESS_URL, **kwargs: Any) -> httpx.Client:
+        import httpx
+
         return httpx.Client(transport=self.transport(), base_url=base_url, **kwargs)
 
     def async_client(self, base_url: str = IN_PROCESS_URL, **kwargs: Any) -> httpx.AsyncClient:
+        import httpx
+
         return httpx.AsyncClient(transport=self.async_transport(), base_url=base_url, **kwargs)
 
     # -- a real server ------------------------------------------------------------------------
@@ -275,6 +284,8 @@ class Sandbox:
         with sandbox.intercept():
             my_app.post_video("clip.mp4")   # calls https://open.tiktokapis.com
         """
+        from mock_server.intercept import Interceptor
+
         routed = [*TIKTOK_HOSTS, *hosts]
         if self.state.options.public_base_url:
             routed.append(self.state.options.public_base_url)  # where returned URLs point

@@ -6,6 +6,8 @@ package) or given as a path. Errors name the file, the key and what was expected
 
 from __future__ import annotations
 
+import functools
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -105,15 +107,23 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
 
 
+def _is_file(path: Path) -> bool:
+    """`Path.is_file`, False also for a name the system refuses (too long, for one)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def resolve(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     candidate = Path(text)
     if candidate.suffix in (".yaml", ".yml") or "/" in text or "\\" in text:
-        if not candidate.is_file():
+        if not _is_file(candidate):
             raise ScenarioError(f"{text}: no such scenario file")
         return candidate
     path = _builtin_dir() / f"{text}.yaml"
-    if not path.is_file():
+    if not _is_file(path):
         raise ScenarioError(
             f"unknown scenario {text!r}: expected a file path or one of "
             + ", ".join(builtin_names())
@@ -134,7 +144,7 @@ def resolve_confined(text: str, directories: Sequence[str | Path]) -> Path:
     for place in [candidate] if candidate.is_absolute() else [r / candidate for r in roots]:
         real = place.resolve()
         inside = any(real.is_relative_to(root) for root in roots)
-        if inside and real.suffix in SCENARIO_SUFFIXES and real.is_file():
+        if inside and real.suffix in SCENARIO_SUFFIXES and _is_file(real):
             return real
     allowed = ", ".join(str(r) for r in roots) or "none: start the server with --scenario-dir"
     raise ScenarioError(
@@ -147,7 +157,7 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
     path = resolve(name_or_path)
     source = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = pickle.loads(_parsed(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ScenarioError(
@@ -163,6 +173,14 @@ def load_scenario(name_or_path: str | Path = DEFAULT_SCENARIO) -> Scenario:
     if path.resolve().parent == _builtin_dir().resolve():
         scenario = replace(scenario, builtin=path.stem)
     return scenario
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> bytes:
+    """The YAML document in `text`, parsed once per distinct text (PyYAML's pure-Python parser
+    is most of what building a sandbox costs) and kept pickled, so every load gets its own
+    copy to validate."""
+    return pickle.dumps(yaml.safe_load(text))
 
 
 def _expect(cond: bool, source: str, key: str, expected: str, got: object) -> None:

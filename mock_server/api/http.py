@@ -31,6 +31,7 @@ from mock_server.domain.ratelimit import check_rate
 from mock_server.domain.scopes import ENDPOINT_SCOPES
 from mock_server.domain.text import plain_decimal
 from mock_server.logs import AnswerCutShort
+from mock_server.middleware import STATE_KEY
 from mock_server.responses import JSONResponse
 from mock_server.state import SandboxState
 
@@ -40,7 +41,9 @@ class BodyTooLarge(Exception):
 
 
 def sandbox(request: Request) -> SandboxState:
-    state: SandboxState = request.app.state.sandbox
+    state: SandboxState | None = request.scope.get(STATE_KEY)
+    if state is None:  # not through the sandbox's middleware
+        state = request.app.state.sandbox
     return state
 
 
@@ -108,8 +111,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.strip().partition(" ")
+    # The first Authorization header, as `request.headers.get` finds it (ASGI header names
+    # are lower-case), without building the whole Headers view for one name.
+    raw = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
+    scheme, _, value = raw.decode("latin-1").strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     return value.strip() or None
@@ -283,7 +288,7 @@ class InjectedFault(Exception):
 
 class ConnectionCutShort(AnswerCutShort):
     """Raised after a broken answer was sent: the server must close the connection, and
-    nothing else (no 500, no log id drawn) may happen; `logs.QuietDisconnects` logs it."""
+    nothing else (no 500, no log id drawn) may happen; `middleware.SandboxMiddleware` logs it."""
 
 
 async def apply_faults(

@@ -46,6 +46,11 @@ def _constant(name: str) -> float:
     raise JsonProblem(f"{name} is not a JSON number")
 
 
+# The decoders json.loads would build for each call, built once.
+_STRICT = json.JSONDecoder(parse_int=_number, parse_float=_fraction, parse_constant=_constant)
+_LOOSE = json.JSONDecoder(parse_int=_loose_number, parse_float=float, parse_constant=_constant)
+
+
 def parse(raw: bytes, *, strict: bool = True) -> Any:
     """Decode a UTF-8 JSON document, or raise JsonProblem.
 
@@ -59,12 +64,9 @@ def parse(raw: bytes, *, strict: bool = True) -> Any:
     except UnicodeDecodeError as exc:
         raise JsonProblem("the body is not UTF-8 text") from exc
     try:
-        value = json.loads(
-            text,
-            parse_int=_number if strict else _loose_number,
-            parse_float=_fraction if strict else float,
-            parse_constant=_constant,
-        )
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = (_STRICT if strict else _LOOSE).decode(text)
     except RecursionError as exc:
         raise JsonProblem(f"the JSON is nested more than {MAX_DEPTH} levels deep") from exc
     except JsonProblem:

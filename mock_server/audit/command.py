@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from mock_server.audit.report import AuditReport
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -62,6 +60,8 @@ def fetch(args: argparse.Namespace) -> dict[str, Any]:
     if token:
         headers["X-Sandbox-Admin-Token"] = token
     url = args.url.rstrip("/") + "/_sandbox/audit"
+    import httpx  # the audit command's own client, not the server's start-up
+
     try:
         # trust_env off: a proxy set for the app (HTTPS_PROXY) is not the way to the sandbox.
         with httpx.Client(timeout=30, trust_env=False, verify=_verify(url)) as http:

@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from mock_server.domain.redirects import is_loopback_host
 from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
-from mock_server.state import SandboxState, ServerOptions
+from mock_server.state import ServerOptions
 
 # The control routes that take a form body (the dashboard's buttons and forms), each checking
 # the form token.
@@ -196,7 +196,7 @@ def _unsupported(message: str) -> Refusal:
     return Refusal(415, "unsupported_media_type", message)
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def scope_headers(scope: Scope) -> dict[str, str]:
     """Request headers by lower-case name; the first of repeated ones wins."""
     headers: dict[str, str] = {}
     for key, value in scope["headers"]:
@@ -213,30 +213,7 @@ def policy_for(options: ServerOptions) -> ControlPolicy:
     )
 
 
-class ControlGuard:
-    """ASGI middleware applying `ControlPolicy` to every guarded path."""
-
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
-        self.app = app
-        self.policy = policy_for(state.options)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and guarded(scope["path"]):
-            client = scope.get("client")
-            refusal = self.policy.check(
-                method=scope["method"],
-                path=scope["path"],
-                scheme=scope.get("scheme", "http"),
-                peer=client[0] if client else None,
-                headers=_headers(scope),
-            )
-            if refusal is not None:
-                await _refuse(send, refusal)
-                return
-        await self.app(scope, receive, send)
-
-
-async def _refuse(send: Send, refusal: Refusal) -> None:
+async def refuse(send: Send, refusal: Refusal) -> None:
     body = json.dumps({"error": {"code": refusal.code, "message": refusal.message}}).encode()
     await send(
         {

@@ -23,11 +23,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+if TYPE_CHECKING:  # cryptography is imported when a CA is loaded or made, not at start-up
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 from mock_server.domain.hosts import TIKTOK_HOSTS
 
@@ -102,6 +102,10 @@ class LocalCA:
 
     @classmethod
     def _load(cls, directory: Path) -> LocalCA:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         cert_path, key_path = directory / CA_CERT, directory / CA_KEY
         if not cert_path.exists() or not key_path.exists():
             missing = cert_path if not cert_path.exists() else key_path
@@ -129,6 +133,11 @@ class LocalCA:
     ) -> tuple[bytes, bytes]:
         """A server certificate for these names, signed by the CA: (PEM chain leaf + CA, PEM
         private key). Leaves are cheap and live in memory; only the CA is kept on disk."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
         key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
         names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
@@ -157,6 +166,8 @@ class LocalCA:
         return chain, _key_pem(key)
 
     def cert_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
     def spki_sha256(self) -> str:
@@ -188,6 +199,11 @@ def public_bundle() -> Path | None:
 
 
 def _write_new_ca(directory: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
     name = x509.Name(
@@ -224,6 +240,8 @@ def _write_new_ca(directory: Path) -> None:
 def _key_usage(
     *, digital_signature: bool = False, key_cert_sign: bool = False, crl_sign: bool = False
 ) -> x509.KeyUsage:
+    from cryptography import x509
+
     return x509.KeyUsage(
         digital_signature=digital_signature,
         content_commitment=False,
@@ -238,6 +256,8 @@ def _key_usage(
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -246,6 +266,9 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def _spki(public_key: object) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -22,11 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
-from PIL import Image
-
 from mock_server.domain.media_rules import MediaCheck, VideoFacts, check_video
-from mock_server.runtime.media import DEMUX_OPTIONS, PROBE_ERRORS, main_video_stream, probe_video
+from mock_server.runtime.media import DEMUX_OPTIONS, main_video_stream, probe_errors, probe_video
 
 COVER_MAX_SIDE = 360  # px, the longer side (TikTok's list covers are a few hundred px)
 COVER_QUALITY = 75
@@ -39,6 +36,9 @@ _MAX_FRAMES = 600
 def extract_cover(path: Path, at_ms: int | None, duration_s: float | None) -> bytes | None:
     """A JPEG of the frame at `at_ms` (the first frame when None, negative or past the end),
     at most COVER_MAX_SIDE px on its longer side; None when no frame can be decoded."""
+    import av  # PyAV and Pillow when a cover is first made, not at start-up
+    from PIL import Image
+
     target = 0.0
     if at_ms is not None and at_ms > 0 and duration_s is not None and at_ms / 1000 < duration_s:
         target = at_ms / 1000
@@ -51,7 +51,7 @@ def extract_cover(path: Path, at_ms: int | None, duration_s: float | None) -> by
             if frame is None:
                 return None
             image = frame.to_image()
-    except PROBE_ERRORS:
+    except probe_errors():
         return None
     image.thumbnail((COVER_MAX_SIDE, COVER_MAX_SIDE), Image.Resampling.BILINEAR)
     out = io.BytesIO()

@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
 from mock_server.domain.redirects import is_loopback_host
 
 
@@ -55,16 +53,19 @@ class HttpxFetcher:
     redirects), and so is any other status."""
 
     def __init__(self, timeout_seconds: float = 60.0, loopback_only: bool | None = None) -> None:
-        self.timeout = httpx.Timeout(timeout_seconds, connect=10.0)
+        self.timeout_seconds = timeout_seconds
         self.loopback_only = loopback_only_default() if loopback_only is None else loopback_only
 
     def fetch(self, url: str, dest: BinaryIO, max_bytes: int, progress: Progress) -> int:
+        import httpx  # when a URL is first fetched, not at start-up
+
         refuse_unless_loopback(url, self.loopback_only)
+        timeout = httpx.Timeout(self.timeout_seconds, connect=10.0)
         received = 0
         on_abort = getattr(progress, "on_abort", None)
         try:
             with (
-                httpx.Client(follow_redirects=False, timeout=self.timeout) as client,
+                httpx.Client(follow_redirects=False, timeout=timeout) as client,
                 client.stream(
                     "GET", url, extensions={"trace": _interruptible(on_abort)}
                 ) as response,

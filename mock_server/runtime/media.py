@@ -11,9 +11,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
-from PIL import Image, UnidentifiedImageError
-
 from mock_server.domain.media_rules import ImageFacts, VideoFacts
 
 __all__ = ["ImageFacts", "VideoFacts", "probe_image", "probe_video"]
@@ -25,7 +22,6 @@ DEMUX_OPTIONS = {
     "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm",
     "protocol_whitelist": "file",
 }
-PROBE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
 
 # When a file carries no duration, it is read from packet timestamps (demuxing, no decoding),
 # stopping once past any duration limit or after this many packets.
@@ -41,15 +37,24 @@ _EBML_DOCTYPE_ID = 0x4282
 _IMAGE_PARSE_MAX_BYTES = 64 * 1024**2
 
 
+def probe_errors() -> tuple[type[BaseException], ...]:
+    """What reading a file that is not a video (or not a readable one) raises."""
+    import av  # PyAV (FFmpeg) is imported when media is first probed, not at start-up
+
+    return (av.FFmpegError, OSError, ValueError, EOFError)
+
+
 def probe_video(path: Path) -> VideoFacts:
     """The facts of the video at `path`; `container` is None when it cannot be read as one."""
+    import av
+
     size = _size_of(path)
     try:
         with av.open(
             str(path), container_options=DEMUX_OPTIONS, metadata_errors="replace"
         ) as container:
             return _video_facts(container, path, size)
-    except PROBE_ERRORS:
+    except probe_errors():
         return VideoFacts(None, None, None, None, None, None, size)
 
 
@@ -59,6 +64,8 @@ def probe_image(path: Path) -> ImageFacts:
     A decompression bomb (a header declaring more pixels than Pillow will open) keeps its format
     and gets no width or height, which the rules read as a picture size failure.
     """
+    from PIL import Image, UnidentifiedImageError  # Pillow, when an image is first probed
+
     size = _size_of(path)
     if size > _IMAGE_PARSE_MAX_BYTES:
         return ImageFacts(_sniff_image_format(path), None, None, size)
@@ -111,6 +118,8 @@ def _container_name(container: Any, path: Path) -> str:
 
 def main_video_stream(container: Any) -> Any | None:
     """The first video stream that is not cover art (an attached picture)."""
+    import av
+
     for stream in container.streams.video:
         if not stream.disposition & av.stream.Disposition.attached_pic:
             return stream
@@ -118,6 +127,8 @@ def main_video_stream(container: Any) -> Any | None:
 
 
 def _duration(container: Any, stream: Any) -> float | None:
+    import av
+
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -143,7 +154,7 @@ def _scan_duration(container: Any, stream: Any) -> float | None:
             end = packet_end if end is None else max(end, packet_end)
             if (end - first) * time_base > _SCAN_MAX_SECONDS:
                 break
-    except PROBE_ERRORS:
+    except probe_errors():
         pass  # a damaged tail: keep the span read so far
     if first is None or end is None:
         return None
@@ -202,6 +213,8 @@ def _sniff_image_format(path: Path) -> str | None:
             prefix = f.read(16)
     except OSError:
         return None
+    from PIL import Image
+
     Image.init()
     for name in Image.ID:
         _, accept = Image.OPEN[name]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from mock_server.runtime.fetcher import FetchError, loopback_only_default, refuse_unless_loopback
 
@@ -44,6 +45,8 @@ class HttpxWebhookSender:
         self._client: httpx.Client | None = None
 
     def _http(self) -> httpx.Client:
+        import httpx  # when a webhook is first sent, not at start-up
+
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(
@@ -58,6 +61,8 @@ class HttpxWebhookSender:
             refuse_unless_loopback(url, self.loopback_only)
         except FetchError as exc:
             raise WebhookSendError(str(exc)) from exc
+        import httpx
+
         try:
             response = self._http().post(url, content=body, headers=dict(headers))
         except httpx.HTTPError as exc:

@@ -201,6 +201,14 @@ def test_missing_file_and_unknown_name(tmp_path: Path) -> None:
         load_scenario("nope")
 
 
+def test_a_name_too_long_for_the_file_system_is_an_unknown_scenario(tmp_path: Path) -> None:
+    long = "x" * 5000  # longer than any file name the system takes (ENAMETOOLONG)
+    with pytest.raises(ScenarioError, match="unknown scenario"):
+        load_scenario(long)
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / f"{long}.yaml")
+
+
 def test_behaviour_choices_default_to_what_tiktok_was_seen_doing() -> None:
     scenario = parse_scenario({"name": "plain"}, "plain.yaml")
     assert scenario.oauth_error_status == "observed"

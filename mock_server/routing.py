@@ -1,0 +1,66 @@
+"""Starlette's router, with the routes that could answer each fixed path looked up once.
+
+Starlette tries every route in order for every request; the sandbox has dozens, and the ones
+apps call most (TikTok's endpoints) are plain paths. `IndexedRouter` keeps, for each plain
+path, the routes (in their order) whose pattern matches it, and tries only those: the first
+full match is the one Starlette's loop would find. Anything else (no full match among them, a
+path with parameters, a root path) goes through Starlette's loop unchanged, so 404s, 405s and
+path parameters behave exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send
+
+
+class IndexedRouter(Router):
+    def __init__(self, routes: Sequence[BaseRoute], *, redirect_slashes: bool) -> None:
+        super().__init__(routes=list(routes), redirect_slashes=redirect_slashes)
+        self.candidates = {
+            path: tuple(self.routes[i] for i in positions)
+            for path, positions in _index(self.routes).items()
+        }
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            for route in self.candidates.get(scope["path"], ()):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+# route shape (kind and path of each route, in order) -> plain path -> positions of the routes
+# that may match it. Every app of the sandbox has routes of the same shape, so this is worked
+# out once, not for each Sandbox().
+_INDEXES: dict[tuple[tuple[type, str | None], ...], dict[str, tuple[int, ...]]] = {}
+
+
+def _index(routes: Sequence[BaseRoute]) -> dict[str, tuple[int, ...]]:
+    shape = tuple((type(r), getattr(r, "path", None)) for r in routes)
+    index = _INDEXES.get(shape)
+    if index is None:
+        index = {}
+        plain = [r.path for r in routes if isinstance(r, Route) and not r.param_convertors]
+        for path in plain:
+            if path not in index:
+                index[path] = tuple(i for i, r in enumerate(routes) if _may_match(r, path))
+        if len(_INDEXES) >= 16:  # a handful of shapes in practice; never grow without bound
+            _INDEXES.clear()
+        _INDEXES[shape] = index
+    return index
+
+
+def _may_match(route: BaseRoute, path: str) -> bool:
+    """Whether `route` could take a request for `path` (any route whose match does not depend
+    on the path alone is kept, and asked at request time)."""
+    if isinstance(route, Route):
+        return route.path_regex.match(path) is not None
+    return True

@@ -13,6 +13,7 @@ the sandbox's probe reads the same facts. Sizes use TikTok's binary MB (ref 10.1
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ UNITS = {"": 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2}
 UNITS |= {"gb": 1024**3, "gib": 1024**3}
 SUFFIXES = (".mp4", ".m4v")
 MIN_SIDE, MAX_SIDE = 16, 8192  # what the encoder is asked to make (TikTok takes 360-4096)
+MAX_SECONDS = 3600.0  # TikTok takes up to 600; longer still shows the sandbox's refusal
 
 
 class TestVideoError(ValueError):
@@ -94,6 +96,8 @@ def make_test_video(
         raise TestVideoError(f"{path.parent}: no such directory")
     if fps < 1:
         raise TestVideoError(f"--fps {fps}: at least 1 (TikTok takes 23-60)")
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        raise TestVideoError(f"--seconds {seconds:g}: at most {MAX_SECONDS:g} (TikTok takes 3-600)")
     if round(seconds * fps) < 1:
         raise TestVideoError(f"--seconds {seconds:g} at {fps} fps is not one frame")
     for name, side in (("width", width), ("height", height)):

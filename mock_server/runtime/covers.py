@@ -12,6 +12,7 @@ running keeps its memory for records, not pictures); the sandbox serves them at
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -90,8 +91,13 @@ class CoverStore:
         if self._directory is not None:
             path = self._path(publish_id)
             partial = path.with_suffix(".part")
-            partial.write_bytes(jpeg)
-            os.replace(partial, path)  # a reader sees the whole picture or none
+            try:
+                partial.write_bytes(jpeg)
+                os.replace(partial, path)  # a reader sees the whole picture or none
+            except OSError:  # a reset or close removed the spool meanwhile: no cover then
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
+                return
             kept = None
         with self._lock:
             self._covers[publish_id] = kept

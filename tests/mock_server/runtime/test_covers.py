@@ -97,3 +97,10 @@ def test_a_sandbox_keeps_covers_as_files_that_a_reset_removes() -> None:
         sandbox.reset()
         assert sandbox.state.covers.get("v_pub_file~v2.1") is None
         assert not list(sandbox.state.spool.root.glob("cover-*"))
+
+
+def test_a_cover_finished_after_its_spool_went_is_dropped_quietly(tmp_path: Path) -> None:
+    gone = tmp_path / "removed-by-a-reset"
+    store = CoverStore(directory=lambda: gone)
+    store.put("v_pub_file~v2.1", b"\xff\xd8jpeg")  # no exception: the request still gets its answer
+    assert store.get("v_pub_file~v2.1") is None and len(store) == 0

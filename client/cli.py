@@ -106,6 +106,20 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def http_url(text: str) -> str:
+    """An http(s) URL with a host, checked before any request (exit 2, not retries)."""
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// or https:// URL with a host "
+            "(e.g. http://127.0.0.1:8080)"
+        )
+    return text
+
+
 class Parser(argparse.ArgumentParser):
     """Usage mistakes are one line that says where to read more, not a usage dump."""
 
@@ -126,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--base-url",
         default=env("TIKTOK_BASE_URL", API_BASE),
+        type=http_url,
         metavar="URL",
         help="API host (env TIKTOK_BASE_URL; default %(default)s; the sandbox: "
         "http://127.0.0.1:8080)",
@@ -133,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--auth-url",
         default=env("TIKTOK_AUTH_URL"),
+        type=http_url,
         metavar="URL",
         help=f"host of the authorize page (env TIKTOK_AUTH_URL; default {AUTHORIZE_BASE} for "
         "TikTok's API host, else the --base-url)",

@@ -190,6 +190,11 @@ def test_a_long_title_is_refused_before_any_request(video: Path, token_file: Pat
         (["login", "--timeout", "soon"], "'soon' is not a number of seconds"),
         (["post", "a.mp4", "--bogus"], "unrecognized arguments: --bogus"),
         (["publish"], "invalid choice: 'publish'"),
+        # A base URL that cannot be one: said at once, never retried as an unreachable server.
+        (["--base-url", "127.0.0.1:8080", "creator-info"], "is not an http:// or https:// URL"),
+        (["--base-url", "ftp://x", "creator-info"], "is not an http:// or https:// URL"),
+        (["--base-url", "http://[::1", "creator-info"], "is not a URL (Invalid port"),
+        (["--auth-url", "localhost", "login"], "argument --auth-url: 'localhost' is not"),
     ],
 )
 def test_wrong_flags_are_one_line(tmp_path: Path, argv: list[str], said: str) -> None:

@@ -491,7 +491,7 @@ async def webhooks(request: Request) -> dict[str, Any]:
 def _newest_first(deliveries: list[Delivery]) -> list[Delivery]:
     """Across apps too (the outbox keeps a log per app): by creation time, the later-added
     first among deliveries created at the same instant."""
-    return sorted(reversed(deliveries), key=lambda d: d.created_at, reverse=True)
+    return sorted(deliveries, key=lambda d: (d.created_at, d.seq), reverse=True)
 
 
 async def dispatch(request: Request) -> dict[str, Any]:

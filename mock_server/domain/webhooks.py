@@ -54,6 +54,8 @@ class Delivery:
     in_flight: bool = False
     # Why a delivery was given up: "retry_window" (72 h of failures) or "pending_cap".
     dropped_reason: str | None = None
+    # Its place among every app's deliveries, in the order the outbox took them.
+    seq: int = 0
 
 
 def event_body(
@@ -107,11 +109,14 @@ class Outbox:
     """Every app's deliveries, newest last, bounded per app."""
 
     by_app: dict[str, deque[Delivery]] = field(default_factory=dict)
+    added: int = 0
 
     def add(self, delivery: Delivery) -> None:
         """Keep the newest DELIVERY_LOG_SIZE deliveries per app, but never forget one that is
         still pending (at-least-once delivery outranks the log's size); past
         MAX_PENDING_PER_APP pending ones, give up the oldest that is not being sent."""
+        self.added += 1
+        delivery.seq = self.added
         log = self.by_app.setdefault(delivery.client_key, deque())
         log.append(delivery)
         pending = [d for d in log if d.status == PENDING]

@@ -134,13 +134,14 @@ def test_the_webhook_log_is_newest_first_across_apps() -> None:
 
     sandbox = Sandbox("default", seed=3)
     outbox = sandbox.state.world.outbox
-    # Two apps' deliveries, interleaved in time; two made at the same instant.
+    # Two apps' deliveries, interleaved in time; three made at the same instant, by either app.
     for n, (app, at) in enumerate(
         [
             ("awacmescheduler01", 10.0),
             ("awindieposter0001", 20.0),
             ("awacmescheduler01", 30.0),
             ("awindieposter0001", 30.0),
+            ("awacmescheduler01", 30.0),
             ("awacmescheduler01", 40.0),
         ]
     ):
@@ -158,5 +159,5 @@ def test_the_webhook_log_is_newest_first_across_apps() -> None:
         )
     with sandbox.client() as http:
         listed, _ = every(http, "/_sandbox/webhooks?limit=2", "deliveries")
-    assert [d["delivery_id"] for d in listed] == ["d4", "d3", "d2", "d1", "d0"]
+    assert [d["delivery_id"] for d in listed] == ["d5", "d4", "d3", "d2", "d1", "d0"]
     sandbox.close()

@@ -62,6 +62,18 @@ async def add_property(request: Request) -> Response:
     state = sandbox(request)
     data, from_form = await body_or_dashboard_form(request)
     back = data.pop("back", None) if from_form else None
+    try:
+        return _add(request, state, data, from_form, back)
+    except ControlError as exc:  # e.g. the app went with a reset since the page was shown
+        if not from_form:
+            raise
+        note(request, error_code=exc.code)
+        return _back_to_dashboard(state, back, "error", f"Not added: {exc.message}")
+
+
+def _add(
+    request: Request, state: SandboxState, data: dict[str, Any], from_form: bool, back: object
+) -> Response:
     keys(data, ("type", "value"))
     with state.lock, state.all_or_nothing():
         app = find_app(state, request.path_params["client_key"])
@@ -116,6 +128,18 @@ async def verify_property(request: Request) -> Response:
     state = sandbox(request)
     data, from_form = await body_or_dashboard_form(request)
     back = data.pop("back", None) if from_form else None
+    try:
+        return await _verify(request, state, data, from_form, back)
+    except ControlError as exc:  # e.g. the property went with a reset since the page was shown
+        if not from_form:
+            raise
+        note(request, error_code=exc.code)
+        return _back_to_dashboard(state, back, "error", f"Not verified: {exc.message}")
+
+
+async def _verify(
+    request: Request, state: SandboxState, data: dict[str, Any], from_form: bool, back: object
+) -> Response:
     keys(data, ("dns_txt",))
     with state.lock:
         prop = _pending(state, request)

@@ -248,3 +248,21 @@ def test_properties_are_journaled_and_bounded(st: Studio) -> None:
     assert full.status_code == 409 and "100" in full.json()["error"]["message"]
     entries = st.http.get("/_sandbox/journal", params={"path": base(key)}).json()["entries"]
     assert entries[0]["client_key"] == key and entries[0]["status"] == 409
+
+
+def test_a_dashboard_form_for_a_property_gone_since_answers_on_the_dashboard(st: Studio) -> None:
+    key = new_app(st)
+    ok(st.http.post(base(key), json={"type": "domain", "value": "gone.example"}), 201)
+    (prop,) = ok(st.http.get(base(key)))["url_properties"]
+    token = form_token(st.http.get("/_sandbox/").text)
+    assert st.http.post("/_sandbox/reset", json={}).status_code == 200  # the page is now stale
+    verified = st.http.post(f"{base(key)}/{prop['id']}/verify", data={"csrf_token": token})
+    assert verified.status_code == 303 and verified.headers["location"].startswith("/_sandbox/")
+    added = st.http.post(
+        base(key), data={"csrf_token": token, "type": "domain", "value": "x.example"}
+    )
+    assert added.status_code == 303
+    page = st.http.get("/_sandbox/").text
+    assert "Not added:" in page and key in page
+    # The JSON API still answers JSON.
+    assert st.http.post(f"{base(key)}/{prop['id']}/verify", json={}).status_code == 404

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -25,7 +24,9 @@ T = TypeVar("T")
 
 class _ThreadLoop:
     """One calling thread's event loop, kept from request to request (starting a loop per
-    request cost more than the request), closed when the thread ends or the transport closes."""
+    request cost more than the request) and shared by every in-process client the thread
+    uses (a loop holds file descriptors: one per client would run out of them); closed when
+    the thread ends."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -41,8 +42,18 @@ class _ThreadLoop:
         self.close()
 
 
+_LOOPS = threading.local()
+
+
+def _thread_loop() -> _ThreadLoop:
+    current: _ThreadLoop | None = getattr(_LOOPS, "loop", None)
+    if current is None or current.loop.is_closed():
+        current = _LOOPS.loop = _ThreadLoop()
+    return current
+
+
 class SyncASGITransport(httpx.BaseTransport):
-    """Drive the ASGI app from synchronous code on an event loop of the calling thread's own.
+    """Drive the ASGI app from synchronous code on the calling thread's own event loop.
 
     The request body is read first, the response body is read whole before returning (as
     httpx's own ASGITransport does). Threads calling at once each run on their own loop.
@@ -50,8 +61,6 @@ class SyncASGITransport(httpx.BaseTransport):
 
     def __init__(self, app: ASGIApp) -> None:
         self._inner = async_transport(app)
-        self._local = threading.local()
-        self._loops: weakref.WeakSet[_ThreadLoop] = weakref.WeakSet()
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -61,22 +70,11 @@ class SyncASGITransport(httpx.BaseTransport):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self._thread_loop().run(self._handle(request))
+            return _thread_loop().run(self._handle(request))
         # Called from inside a running event loop (sync code in an async test): run the
         # request on a loop of its own in a worker thread instead of nesting loops.
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, self._handle(request)).result()
-
-    def _thread_loop(self) -> _ThreadLoop:
-        current: _ThreadLoop | None = getattr(self._local, "loop", None)
-        if current is None or current.loop.is_closed():
-            current = self._local.loop = _ThreadLoop()
-            self._loops.add(current)
-        return current
-
-    def close(self) -> None:
-        for loop in list(self._loops):
-            loop.close()
 
 
 async def send_whole(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:

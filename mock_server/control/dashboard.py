@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from itertools import islice
 from typing import Any
 
 from markupsafe import Markup
@@ -20,6 +21,7 @@ from starlette.routing import Route
 
 from mock_server.api.http import base_url, sandbox
 from mock_server.control.dashboard_data import (
+    MAX_GRANTS,
     PRIVACY_NAMES,
     BadFilter,
     Filters,
@@ -59,7 +61,8 @@ def _live(state: SandboxState, request: Request) -> tuple[str, dict[str, Any]]:
     with state.lock:
         world, now = state.world, state.now()
         filters = Filters.parse(request.query_params, world)
-        grants = [grant_json(world, g, now) for g in world.grants.values()]
+        newest = islice(reversed(world.grants.values()), MAX_GRANTS)
+        grants = [grant_json(world, g, now) for g in newest]
         data = board(world, now, filters, state.covers, journal, grants)
         apps = [(a.client_key, a.name) for a in world.apps.values()]
         first = next(iter(world.apps.values()), None)

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,6 +40,11 @@ MAX_DELIVERIES = 30
 MAX_GRID = 12
 MAX_INBOX = 20
 MAX_TOKENS = 10
+# A sandbox may hold 1,000 apps and 10,000 creators: the page shows the first of them (a poll
+# a second must stay cheap), and says how many there are.
+MAX_APPS = 100
+MAX_CREATORS = 100
+MAX_GRANTS = 100
 MAX_FILTER_CHARS = 200
 
 # The TikTok app's names for the privacy levels ("Who can watch this video").
@@ -270,7 +276,8 @@ def _tile(publish: Publish, covers: Any) -> dict[str, Any]:
 
 
 def creator_views(world: World, now: float, covers: Any) -> list[dict[str, Any]]:
-    grids: dict[str, list[Publish]] = {uid: [] for uid in (c.uid for c in world.creators.values())}
+    shown = list(islice(world.creators.values(), MAX_CREATORS))
+    grids: dict[str, list[Publish]] = {c.uid: [] for c in shown}
     inboxes: dict[str, list[Publish]] = {uid: [] for uid in grids}
     counts: dict[str, int] = dict.fromkeys(grids, 0)
     for publish in reversed(world.publishes.values()):
@@ -288,7 +295,7 @@ def creator_views(world: World, now: float, covers: Any) -> list[dict[str, Any]]
         ):
             inboxes[uid].append(publish)
     views = []
-    for c in world.creators.values():
+    for c in shown:
         views.append(
             {
                 "uid": c.uid,
@@ -511,11 +518,16 @@ def board(
     return {
         "apps": [
             app_view(world, app, now, grants_by_app.get(app.client_key, ()))
-            for app in world.apps.values()
-            if not filters.app or app.client_key == filters.app
+            for app in islice(
+                (a for a in world.apps.values() if not filters.app or a.client_key == filters.app),
+                MAX_APPS,
+            )
         ],
+        "apps_total": len(world.apps) if not filters.app else 1,
         "creators": creator_views(world, now, covers),
+        "creators_total": len(world.creators),
         "grants": grant_views,
+        "grants_total": len(world.grants),
         "publishes": [
             publish_view(world, p, covers, journal_counts, webhook_counts) for p in publishes
         ],

@@ -260,3 +260,23 @@ def test_the_publish_timeline_links_its_journal_and_webhooks(st: Studio, video: 
     assert "“t” <span class=muted>· 2026-01-01 00:00:00</span>" in html
     assert "2 journal entries" in html  # the init and the upload
     assert "2 of 2 matching" in html
+
+
+def test_a_large_sandbox_shows_the_first_hundred_and_says_how_many() -> None:
+    from mock_server import Sandbox
+
+    sandbox = Sandbox("default", seed=4)
+    with sandbox.client() as http:
+        names = [f"many_{i:03d}" for i in range(150)]
+        made = http.post("/_sandbox/apps", json={"creators": [{"username": n} for n in names]})
+        assert made.status_code == 201, made.text
+        key = made.json()["app"]["client_key"]
+        for name in names[:120]:
+            sandbox.issue_tokens(key, name, ["user.info.basic"])
+        html = http.get(PAGE).text
+    creators = len(re.findall(r'<article class="card creator"', html))
+    assert creators == 100
+    assert re.search(r"Creators <span class=muted>\(the first 100 of 15\d\)", html)
+    assert re.search(r"Grants <span class=muted>\(the newest 100 of 12\d", html)
+    assert "many_119" in html  # the newest grants are the ones shown
+    sandbox.close()

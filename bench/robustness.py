@@ -24,10 +24,10 @@ import os
 import platform
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._figures import Figure
 from bench._robustness.hostile_run import HostileResult, report_hostile, run_hostile
 from bench._robustness.servers import SandboxProcess, describe
 from bench._robustness.webhooks import report_webhooks, run_webhooks, summary_rows
@@ -40,15 +40,6 @@ DESCRIPTION = (
 PARTS = ("hostile", "memory", "webhooks")
 FULL_REQUESTS = 100_000
 FULL_MINUTES = 10.0
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    measured: str
-    goal: str
-    met: bool
-    short: bool = False  # measured on a shorter run than the goal asks for
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

@@ -26,8 +26,8 @@ import os
 import platform
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from bench._figures import Figure
 from bench._speed import inprocess, startup, state, throughput, uploads
 from bench._speed.procs import Cores, ensure_wrk, pin
 from mock_server.frontdoor import choose
@@ -37,14 +37,6 @@ DESCRIPTION = (
     "latency from 10 to 100,000 publishes and tokens, in process vs served, start-up"
 )
 PARTS = ("throughput", "uploads", "state", "inprocess", "startup")
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    measured: str
-    goal: str
-    met: bool
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

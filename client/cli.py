@@ -114,8 +114,7 @@ def http_url(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a URL ({exc})") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an http:// or https:// URL with a host "
-            "(e.g. http://127.0.0.1:8080)"
+            f"{text!r} is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:8080)"
         )
     return text
 

@@ -78,9 +78,7 @@ def base_url(request: Request) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _origin(
-    scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str
-) -> str:
+def _origin(scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str) -> str:
     """`request.base_url` without its last `/`, worked out once per distinct Host header
     (Starlette's own rules: a malformed Host falls back to the server's address)."""
     headers = [] if host is None else [(b"host", host)]

@@ -85,8 +85,14 @@ def test_max_publishes_bounds_what_a_sandbox_keeps() -> None:
         ServerOptions(max_publishes=0)
     sandbox = Sandbox("default", seed=4, options=ServerOptions(max_publishes=3))
     token = sandbox.issue_tokens("awacmescheduler01", "ana_makes", ["video.upload"])
-    body = {"source_info": {"source": "FILE_UPLOAD", "video_size": 1000, "chunk_size": 1000,
-                            "total_chunk_count": 1}}
+    body = {
+        "source_info": {
+            "source": "FILE_UPLOAD",
+            "video_size": 1000,
+            "chunk_size": 1000,
+            "total_chunk_count": 1,
+        }
+    }
     made = []
     with sandbox.client(headers={"Authorization": f"Bearer {token['access_token']}"}) as http:
         for _ in range(5):

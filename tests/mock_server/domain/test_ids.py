@@ -67,8 +67,14 @@ def test_secret_characters_are_spread_over_the_alphabet() -> None:
 def test_log_ids_carry_the_utc_second_of_their_answer_whatever_the_order() -> None:
     ids, again = IdFactory(5), IdFactory(5)
     instants = [1767225600.0, 1767225600.9, 1767225601.2, 1767225599.5, 1767225601.0, -0.5]
-    stamps = ["20260101000000", "20260101000000", "20260101000001", "20251231235959",
-              "20260101000001", "19691231235959"]
+    stamps = [
+        "20260101000000",
+        "20260101000000",
+        "20260101000001",
+        "20251231235959",
+        "20260101000001",
+        "19691231235959",
+    ]
     drawn = [ids.log_id(t) for t in instants]
     assert [d[:14] for d in drawn] == stamps
     assert all(re.fullmatch(r"\d{14}[0-9A-F]{20}", d) for d in drawn)

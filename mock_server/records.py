@@ -250,7 +250,7 @@ def webhooks(
 ) -> list[WebhookRecord]:
     """Webhook deliveries, oldest first, by app, event name and delivery status."""
     with state.lock:
-        deliveries = sorted(state.world.outbox.all(client_key), key=lambda d: d.created_at)
+        deliveries = state.world.outbox.in_order(client_key)
         views = [delivery_json(d) for d in deliveries]
     return [
         WebhookRecord.from_json(v)

@@ -501,7 +501,7 @@ def board(
             matching.append(entry)
     webhook_counts: Counter[str] = Counter()
     deliveries = []
-    for delivery in reversed(world.outbox.all(filters.app or None)):
+    for delivery in reversed(world.outbox.in_order(filters.app or None)):
         about = _delivery_publishes(delivery)
         webhook_counts.update(about)
         if not filters.publish or filters.publish in about:

@@ -47,7 +47,6 @@ from mock_server.domain.publishing import Publish
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
 from mock_server.domain.text import plain_decimal
-from mock_server.domain.webhooks import Delivery
 from mock_server.forms import FIELD
 from mock_server.openapi import openapi_document
 from mock_server.population import (
@@ -479,19 +478,13 @@ async def webhooks(request: Request) -> dict[str, Any]:
             request,
             (
                 d
-                for d in _newest_first(state.world.outbox.all(key))
+                for d in reversed(state.world.outbox.in_order(key))
                 if event is None or d.event == event
             ),
             lambda d: d.delivery_id,
             delivery_json,
             "deliveries",
         )
-
-
-def _newest_first(deliveries: list[Delivery]) -> list[Delivery]:
-    """Across apps too (the outbox keeps a log per app): by creation time, the later-added
-    first among deliveries created at the same instant."""
-    return sorted(deliveries, key=lambda d: (d.created_at, d.seq), reverse=True)
 
 
 async def dispatch(request: Request) -> dict[str, Any]:

@@ -134,6 +134,11 @@ class Outbox:
                 break
             log.remove(finished)
 
+    def in_order(self, client_key: str | None = None) -> list[Delivery]:
+        """The deliveries (of one app, or of every app) oldest first: by when they were made,
+        then in the order the outbox took them."""
+        return sorted(self.all(client_key), key=lambda d: (d.created_at, d.seq))
+
     def all(self, client_key: str | None = None) -> list[Delivery]:
         if client_key is not None:
             return list(self.by_app.get(client_key, ()))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
-from itertools import islice
 from typing import Any
 
 from markupsafe import Markup
@@ -21,14 +20,12 @@ from starlette.routing import Route
 
 from mock_server.api.http import base_url, sandbox
 from mock_server.control.dashboard_data import (
-    MAX_GRANTS,
     PRIVACY_NAMES,
     BadFilter,
     Filters,
     board,
 )
 from mock_server.control.flash import clear_flash, read_flash
-from mock_server.control.render import grant_json
 from mock_server.domain.endpoints import ENDPOINTS
 from mock_server.domain.signed_urls import UrlCheck, check
 from mock_server.domain.text import plain_decimal
@@ -61,9 +58,7 @@ def _live(state: SandboxState, request: Request) -> tuple[str, dict[str, Any]]:
     with state.lock:
         world, now = state.world, state.now()
         filters = Filters.parse(request.query_params, world)
-        newest = islice(reversed(world.grants.values()), MAX_GRANTS)
-        grants = [grant_json(world, g, now) for g in newest]
-        data = board(world, now, filters, state.covers, journal, grants)
+        data = board(world, now, filters, state.covers, journal)
         apps = [(a.client_key, a.name) for a in world.apps.values()]
         first = next(iter(world.apps.values()), None)
     html = render(

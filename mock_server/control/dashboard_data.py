@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mock_server.control.explain import fail_reason_meaning, rule_doc
+from mock_server.control.render import grant_json
 from mock_server.domain import properties
 from mock_server.domain.caps import effective_active_creator_cap
 from mock_server.domain.endpoints import ENDPOINTS, endpoint_of
@@ -486,7 +487,6 @@ def board(
     filters: Filters,
     covers: Any,
     journal: list[JournalEntry],
-    grant_views: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Everything the live part of the dashboard shows; `journal` is newest first."""
     grants_by_app: dict[str, list[Any]] = {}
@@ -526,7 +526,9 @@ def board(
         "apps_total": len(world.apps) if not filters.app else 1,
         "creators": creator_views(world, now, covers),
         "creators_total": len(world.creators),
-        "grants": grant_views,
+        "grants": [
+            grant_json(world, g, now) for g in islice(reversed(world.grants.values()), MAX_GRANTS)
+        ],
         "grants_total": len(world.grants),
         "publishes": [
             publish_view(world, p, covers, journal_counts, webhook_counts) for p in publishes

@@ -167,6 +167,8 @@ class SandboxMiddleware:
                 if not message.get("more_body", False):
                     # Before the answer's end leaves: a client holding the answer finds the entry.
                     record()
+                    if state.store.durable:  # and, with a data directory, finds it after a crash
+                        await anyio.to_thread.run_sync(state.commit)
             await _send_or_gone(send, message)
 
         try:

@@ -81,7 +81,8 @@ def assemble(rows: Rows) -> dict[str, Any]:
     for name in WORLD_COLLECTIONS:
         doc["world"][name] = {k: json.loads(v) for k, v in rows.get(f"world.{name}", {}).items()}
     doc["journal"]["entries"] = [json.loads(v) for v in rows.get(JOURNAL_ENTRIES, {}).values()]
-    return doc
+    first = [k for k in ("format", "version", "written_by", "sandbox") if k in doc]
+    return {k: doc[k] for k in [*first, *(k for k in doc if k not in first)]}
 
 
 class SqliteStore:
@@ -254,3 +255,29 @@ class _transaction:
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def read_directory(directory: str | Path) -> dict[str, Any]:
+    """The document a data directory holds, read without taking it (a server may be running
+    on it: readers see its last commit). StoreError when there is none to read."""
+    where = f"--data-dir {directory}"
+    db_path = Path(directory) / DB_NAME
+    if not db_path.is_file():
+        raise StoreError(f"{where}: no sandbox state there")
+    try:
+        db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{where}: cannot read it ({exc})") from exc
+    try:
+        SqliteStore._check(db, where)
+        rows = SqliteStore._read(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{where}: corrupt state ({exc})") from exc
+    finally:
+        db.close()
+    if not rows.get(_SECTION):
+        raise StoreError(f"{where}: no sandbox state there")
+    try:
+        return assemble(rows)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise StoreError(f"{where}: corrupt state ({exc})") from exc

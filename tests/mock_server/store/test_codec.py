@@ -6,6 +6,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,8 +27,6 @@ from mock_server.store.codec import (
 )
 from tests.mock_server.lifecycle_kit import T0
 from tests.mock_server.store.workload import STEPS, Facts, step
-
-import pytest
 
 
 def driven(steps: list[str], seed: int) -> tuple[Sandbox, Facts]:

@@ -93,7 +93,10 @@ def step(http: httpx.Client, name: str, facts: Facts, rng: random.Random) -> htt
         return http.post(CREATOR_INFO, headers=_bearer(token))
     if name == "init":
         size = rng.randrange(1000, 4000)
-        body = {"post_info": {"privacy_level": "SELF_ONLY", "title": "t"}, "source_info": plan(size)}
+        body = {
+            "post_info": {"privacy_level": "SELF_ONLY", "title": "t"},
+            "source_info": plan(size),
+        }
         answer = http.post(VIDEO_INIT, headers=_bearer(token), json=body)
         if answer.status_code == 200 and answer.json()["error"]["code"] == "ok":
             data = answer.json()["data"]
@@ -143,7 +146,7 @@ def check(http: httpx.Client, facts: Facts) -> None:
     for token in facts.access_tokens[-1:]:
         answer = http.post(CREATOR_INFO, headers=_bearer(token))
         assert answer.status_code == 200, answer.text
-        for publish_id, (_, size, sent) in facts.publishes.items():
+        for publish_id, (_, _size, sent) in facts.publishes.items():
             status = http.post(STATUS, headers=_bearer(token), json={"publish_id": publish_id})
             assert status.status_code == 200, (publish_id, status.text)
             data: dict[str, Any] = status.json()["data"]

@@ -43,6 +43,7 @@ def open_data_dir(
         state.spool = MediaSpool(store.spool, durable=True)
         state.resumed = doc is not None
         state.store = store
+        state.tick()  # the steps that fell due while the sandbox was down happen now
         state.commit()
     except BaseException:
         store.close()

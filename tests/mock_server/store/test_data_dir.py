@@ -10,6 +10,7 @@ import random
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mock_server.cli import main
@@ -18,6 +19,7 @@ from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
 from mock_server.store.codec import VERSION, state_to_doc
+from tests.mock_server.lifecycle_kit import AUDITED, CHUNK, chunk_ranges, content_range, plan
 from tests.mock_server.store.workload import STEPS, Facts, check, step
 
 
@@ -68,15 +70,17 @@ def test_a_restart_keeps_tokens_publishes_and_control_changes(tmp_path: Path) ->
     second.close()
 
 
-def test_an_upload_continues_at_the_next_chunk_after_a_restart(tmp_path: Path) -> None:
-    from tests.mock_server.lifecycle_kit import AUDITED, CHUNK, chunk_ranges, content_range, plan
+def put_chunk(http: httpx.Client, url: str, data: bytes, first: int, last: int) -> int:
+    headers = {"Content-Type": "video/mp4", "Content-Range": content_range(first, last, len(data))}
+    return http.put(url, content=data[first : last + 1], headers=headers).status_code
 
+
+def test_an_upload_continues_at_the_next_chunk_after_a_restart(tmp_path: Path) -> None:
     size = 2 * CHUNK + 100
     data = random.Random(3).randbytes(size)
     first = sandbox_in(tmp_path / "data")
-    token = first.issue_tokens(AUDITED, "ana_makes", ["video.publish", "video.upload"])[
-        "access_token"
-    ]
+    scopes = ["video.publish", "video.upload"]
+    token = first.issue_tokens(AUDITED, "ana_makes", scopes)["access_token"]
     ranges = chunk_ranges(size)
     with first.client() as http:
         init = http.post(
@@ -85,16 +89,7 @@ def test_an_upload_continues_at_the_next_chunk_after_a_restart(tmp_path: Path) -
             json={"source_info": plan(size)},
         )
         publish_id, url = init.json()["data"]["publish_id"], init.json()["data"]["upload_url"]
-        first_chunk = ranges[0]
-        put = http.put(
-            url,
-            content=data[first_chunk[0] : first_chunk[1] + 1],
-            headers={
-                "Content-Type": "video/mp4",
-                "Content-Range": content_range(*first_chunk, size),
-            },
-        )
-        assert put.status_code == 206, put.text
+        assert put_chunk(http, url, data, *ranges[0]) == 206
     first.close()
 
     # The chunk sent before the restart is on disk, byte for byte.
@@ -102,16 +97,7 @@ def test_an_upload_continues_at_the_next_chunk_after_a_restart(tmp_path: Path) -
     assert spooled.read_bytes() == data[: ranges[0][1] + 1]
     second = sandbox_in(tmp_path / "data")
     with second.client() as http:
-        for first_byte, last_byte in ranges[1:]:
-            put = http.put(
-                url,
-                content=data[first_byte : last_byte + 1],
-                headers={
-                    "Content-Type": "video/mp4",
-                    "Content-Range": content_range(first_byte, last_byte, size),
-                },
-            )
-            assert put.status_code in (201, 206), put.text
+        assert [put_chunk(http, url, data, *r) for r in ranges[1:]] == [201]  # the last of two
         status = http.post(
             "/v2/post/publish/status/fetch/",
             headers={"Authorization": f"Bearer {token}"},

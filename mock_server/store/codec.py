@@ -16,6 +16,7 @@ import math
 import random
 import types
 import typing
+import weakref
 from collections import deque
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from mock_server.domain.properties import UrlProperty
 from mock_server.domain.ratelimit import SlidingWindowLimiter
 from mock_server.domain.world import World
 from mock_server.runtime.clock import restore, snapshot
-from mock_server.runtime.journal import JournalEntry, Recording
+from mock_server.runtime.journal import Journal, JournalEntry, Recording
 
 if TYPE_CHECKING:
     from mock_server.state import SandboxState
@@ -269,15 +270,29 @@ def state_to_doc(state: SandboxState) -> dict[str, Any]:
             "clock": {"offset": _float_out(offset), "frozen_at": encode(frozen_at)},
             "faker_random": random_state(state.faker.random),
         },
-        "journal": {
-            "seq": seq,
-            "cleared": cleared,
-            "entries": [
-                encode(e.entry() if isinstance(e, Recording) else e, JournalEntry) for e in entries
-            ],
-        },
+        "journal": {"seq": seq, "cleared": cleared, "entries": _journal_entries(journal, entries)},
         "world": world_to_doc(state.world),
     }
+
+
+# Journal entries never change once recorded: each is encoded once (per journal), and the same
+# dict is handed out again, so a store can tell by identity that its row needs no new text.
+_JOURNAL_CACHE: weakref.WeakKeyDictionary[Journal, dict[int, tuple[object, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _journal_entries(journal: Journal, entries: list[JournalEntry | Recording]) -> list[Any]:
+    cache = _JOURNAL_CACHE.setdefault(journal, {})
+    encoded: dict[int, tuple[object, Any]] = {}
+    for entry in entries:
+        known = cache.get(entry.seq)
+        if known is None or known[0] is not entry:
+            plain = entry.entry() if isinstance(entry, Recording) else entry
+            known = (entry, encode(plain, JournalEntry))
+        encoded[entry.seq] = known
+    _JOURNAL_CACHE[journal] = encoded  # only what the journal still holds
+    return [doc for _, doc in encoded.values()]
 
 
 def check_format(doc: Any) -> None:
@@ -316,6 +331,9 @@ def restore_state(state: SandboxState, doc: Any) -> None:
         state.faker.random.setstate(faker_random.getstate())
         if not state._clock_given:  # a clock handed in by the caller is theirs
             restore(state.clock, (offset, frozen_at))
+        # A chunk being received when the state was taken is not recorded: take it again.
+        for publish in world.publishes.values():
+            publish.chunk_in_flight = False
         # The workers that had deliveries queued or in flight are gone: attempt them again.
         for log in world.outbox.by_app.values():
             for delivery in log:

@@ -47,8 +47,18 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
-def split(doc: dict[str, Any]) -> Rows:
-    """The rows of a document (see `assemble`)."""
+def split(doc: dict[str, Any], texts: dict[int, tuple[object, str]] | None = None) -> Rows:
+    """The rows of a document (see `assemble`). `texts` caches the JSON of journal entries by
+    the identity of their encoded dict (the codec hands out the same dict for an entry)."""
+    texts = {} if texts is None else texts
+
+    def entry_text(entry: dict[str, Any]) -> str:
+        known = texts.get(id(entry))
+        if known is None or known[0] is not entry:
+            known = (entry, _json(entry))
+            texts[id(entry)] = known
+        return known[1]
+
     rows: Rows = {_SECTION: {}}
     for name, value in doc.items():
         if name == "world":
@@ -58,7 +68,7 @@ def split(doc: dict[str, Any]) -> Rows:
                 else:
                     rows[_SECTION][f"world.{field}"] = _json(section)
         elif name == "journal":
-            rows[JOURNAL_ENTRIES] = {str(e["seq"]): _json(e) for e in value["entries"]}
+            rows[JOURNAL_ENTRIES] = {str(e["seq"]): entry_text(e) for e in value["entries"]}
             for field, section in value.items():
                 if field != "entries":
                     rows[_SECTION][f"journal.{field}"] = _json(section)
@@ -94,6 +104,7 @@ class SqliteStore:
         self._lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
         self._rows: Rows = {}  # what the last commit left in the database
+        self._texts: dict[int, tuple[object, str]] = {}  # see `split`
         where = f"--data-dir {directory}"
         self._take(where)
         try:
@@ -209,7 +220,10 @@ class SqliteStore:
     def commit(self, doc: dict[str, Any]) -> None:
         """Write the rows that changed since the last commit, in one fsynced transaction."""
         assert self._db is not None, "the store is closed"
-        new = split(doc)
+        texts = self._texts
+        new = split(doc, texts)
+        live = {id(e) for e in doc["journal"]["entries"]}
+        self._texts = {k: v for k, v in texts.items() if k in live}
         db = self._db
         with _transaction(db):
             for kind in self._rows.keys() - new.keys():

@@ -110,6 +110,34 @@ def test_an_upload_continues_at_the_next_chunk_after_a_restart(tmp_path: Path) -
     second.close()
 
 
+def test_a_chunk_in_flight_at_the_crash_is_taken_again(tmp_path: Path) -> None:
+    """A commit made while another request's chunk was streaming in holds `chunk_in_flight`;
+    after a crash that chunk never finished, so the restarted sandbox takes it again."""
+    from mock_server.store.codec import restore_state
+    from mock_server.store.sqlite import read_directory
+
+    data = random.Random(4).randbytes(3000)
+    live = sandbox_in(tmp_path / "data")
+    token = live.issue_tokens(AUDITED, "ana_makes", ["video.publish", "video.upload"])
+    with live.client() as http:
+        init = http.post(
+            "/v2/post/publish/inbox/video/init/",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+            json={"source_info": plan(len(data))},
+        )
+    publish_id, url = init.json()["data"]["publish_id"], init.json()["data"]["upload_url"]
+    live.state.world.publishes[publish_id].chunk_in_flight = True
+    live.state.commit()
+    crashed = read_directory(tmp_path / "data")
+    live.close()
+
+    again = Sandbox("default", webhook_sender=RecordingWebhookSender())
+    restore_state(again.state, crashed)
+    with again.client() as http:
+        assert put_chunk(http, url, data, 0, len(data) - 1) == 201
+    again.close()
+
+
 def test_fresh_starts_from_the_scenario(tmp_path: Path) -> None:
     facts = Facts()
     first = sandbox_in(tmp_path / "data")

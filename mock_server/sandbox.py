@@ -14,14 +14,15 @@ sandbox.audit("awacmescheduler01").assert_ready()  # what TikTok's audit would r
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, cast
 
 from mock_server import records
 from mock_server.app import build_app
@@ -39,6 +40,9 @@ from mock_server.runtime.ticker import Ticker
 from mock_server.runtime.webhooks import WebhookSender
 from mock_server.scenario import Scenario, load_scenario
 from mock_server.state import SandboxState, ServerOptions
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 if TYPE_CHECKING:  # httpx (and what is built on it) is imported when first used
     import httpx
@@ -59,6 +63,18 @@ class RunningServer:
     proxy_url: str | None = None  # set when served with proxy=True: the app's HTTPS_PROXY
 
 
+def _commits(method: Callable[P, R]) -> Callable[P, R]:
+    """A Python API call that changes state: kept in the data directory before it returns."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = method(*args, **kwargs)
+        cast("Sandbox", args[0]).state.commit()
+        return result
+
+    return call
+
+
 class Sandbox:
     def __init__(
         self,
@@ -69,7 +85,11 @@ class Sandbox:
         options: ServerOptions | None = None,
         fetcher: UrlFetcher | None = None,
         webhook_sender: WebhookSender | None = None,
+        data_dir: str | Path | None = None,
+        fresh: bool = False,
     ) -> None:
+        """`data_dir`: keep the state in that directory, resuming what it holds (unless
+        `fresh`); StoreError when it cannot be used (docs/data-dir.md)."""
         loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.state = SandboxState(
             loaded,
@@ -79,6 +99,10 @@ class Sandbox:
             fetcher=fetcher,
             webhook_sender=webhook_sender,
         )
+        if data_dir is not None:
+            from mock_server.store import open_data_dir
+
+            open_data_dir(self.state, data_dir, fresh=fresh)
         self.app = build_app(self.state)
 
     @property
@@ -90,6 +114,7 @@ class Sandbox:
         self.state.clock.advance(seconds)
         self.pump()
 
+    @_commits
     def pump(self) -> None:
         """Run due lifecycle steps and deliver due webhooks now (a served sandbox's ticker
         does this on its own)."""
@@ -101,6 +126,7 @@ class Sandbox:
         self.pump()
         return done
 
+    @_commits
     def add_fault(self, **rule: Any) -> str:
         """Arm a fault rule (the fields of `POST /_sandbox/faults`); returns its id.
 
@@ -113,6 +139,7 @@ class Sandbox:
             except SettingError as exc:
                 raise ValueError(str(exc)) from exc
 
+    @_commits
     def remove_fault(self, fault_id: str) -> None:
         """Disarm a fault rule; ValueError for an unknown id (as the control API's 404)."""
         with self.state.lock:
@@ -121,6 +148,7 @@ class Sandbox:
                 raise ValueError(f"no fault rule {fault_id!r}")
             self.state.world.faults[:] = kept
 
+    @_commits
     def clear_faults(self) -> None:
         with self.state.lock:
             self.state.world.faults.clear()
@@ -129,6 +157,7 @@ class Sandbox:
         """Stop download workers and remove spooled media."""
         self.state.close()
 
+    @_commits
     def reset(self, scenario: str | Path | Scenario | None = None, seed: int | None = None) -> None:
         """Back to the scenario's initial state, or to another scenario or seed."""
         loaded = load_scenario(scenario) if isinstance(scenario, str | Path) else scenario
@@ -219,6 +248,7 @@ class Sandbox:
 
     # -- shortcuts for tests ------------------------------------------------------------------
 
+    @_commits
     def issue_code(
         self,
         client_key: str,
@@ -241,6 +271,7 @@ class Sandbox:
             )
             return code.code
 
+    @_commits
     def issue_tokens(
         self, client_key: str, username: str, scopes: list[str], redirect_uri: str | None = None
     ) -> TokenResponse:

@@ -40,6 +40,7 @@ from mock_server.runtime.spool import MediaSpool
 from mock_server.runtime.webhooks import HttpxWebhookSender, WebhookSender
 from mock_server.runtime.workers import FairPool
 from mock_server.scenario import Scenario, ScenarioError, load_scenario
+from mock_server.store.base import MemoryStore, StateStore
 
 # Background webhook delivery: a receiver that hangs holds at most WEBHOOKS_PER_APP workers.
 WEBHOOK_WORKERS = 32
@@ -105,6 +106,10 @@ class SandboxState:
         self.scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self._seed_override = seed
         self.world, self.faker = self._build()
+        # Where the state is kept between requests (mock_server/store): nowhere by default.
+        self.store: StateStore = MemoryStore()
+        self.resumed = False  # whether the state came from a data directory or a snapshot
+        self._commit_lock = threading.Lock()
 
     @property
     def seed(self) -> int:
@@ -161,6 +166,18 @@ class SandboxState:
             self.downloads.abort_all()
             self.spool.clear()
             self.covers.clear()
+
+    def commit(self) -> None:
+        """Make the state durable in the store (a data directory) before an answer leaves.
+        Commits follow each other in the order their documents were taken."""
+        if not self.store.durable:
+            return
+        from mock_server.store.codec import state_to_doc
+
+        with self._commit_lock:
+            with self.lock:
+                doc = state_to_doc(self)
+            self.store.commit(doc)
 
     @contextmanager
     def all_or_nothing(self) -> Iterator[None]:
@@ -261,3 +278,4 @@ class SandboxState:
         if callable(close):
             close()
         self.spool.close()
+        self.store.close()

@@ -79,10 +79,12 @@ class MediaSpool:
     remove them.
     """
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, durable: bool = False) -> None:
         global _swept
         self._root = root
         self._owned = root is None
+        # In a data directory: a chunk's bytes are on disk (fsynced) before it is recorded.
+        self.durable = durable
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize[..., MediaSpool] | None = None
         self._owner_fd: int | None = None
@@ -156,6 +158,9 @@ class MediaSpool:
                 f.truncate(offset)
                 raise ChunkLengthMismatch(received)
             f.truncate(offset + length)
+            if self.durable:
+                f.flush()
+                os.fsync(f.fileno())
         return digest.hexdigest()
 
     async def chunk_digest(self, body: AsyncIterator[bytes], length: int) -> str:

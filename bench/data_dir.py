@@ -1,0 +1,115 @@
+"""What a data directory costs: creator_info and status fetch per request with `--data-dir`
+against the anchor of the same calls in memory (goal: at most 1.25x), with the default scenario
+and with 10,000 publishes kept; and the time to restart a data directory holding 10,000
+publishes (goal: under 2 s)."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench import median_seconds
+from mock_server import Sandbox
+from mock_server.runtime.clock import Clock
+
+DESCRIPTION = "per-request cost of --data-dir (creator_info, status fetch) and restart time"
+APP, CREATOR = "awacmescheduler01", "ana_makes"
+SCOPES = ["user.info.basic", "video.publish", "video.upload"]
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
+STATUS = "/v2/post/publish/status/fetch/"
+
+
+def _sandbox(data_dir: Path | None) -> Sandbox:
+    return Sandbox("default", clock=Clock.frozen_at(1_767_225_600), data_dir=data_dir)
+
+
+def _grow(sandbox: Sandbox, token: str, publishes: int) -> str:
+    """One real publish, then copies of it under new ids up to `publishes`; returns its id."""
+    with sandbox.client() as http:
+        body = {
+            "post_info": {"privacy_level": "SELF_ONLY"},
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": 1000,
+                "chunk_size": 1000,
+                "total_chunk_count": 1,
+            },
+        }
+        answer = http.post(
+            "/v2/post/publish/video/init/", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        answer.raise_for_status()
+        publish_id: str = answer.json()["data"]["publish_id"]
+    with sandbox.state.lock:
+        world = sandbox.state.world
+        model = world.publishes[publish_id]
+        for i in range(publishes - 1):
+            clone = copy.deepcopy(model)
+            clone.publish_id, clone.upload_id = f"{publish_id}-{i}", None
+            world.publishes[clone.publish_id] = clone
+        world.publishes[publish_id] = world.publishes.pop(publish_id)  # the newest again
+    sandbox.state.commit()
+    return publish_id
+
+
+def _per_request(data_dir: Path | None, publishes: int, count: int) -> tuple[float, float]:
+    sandbox = _sandbox(data_dir)
+    token = str(sandbox.issue_tokens(APP, CREATOR, SCOPES)["access_token"])
+    auth = {"Authorization": f"Bearer {token}"}
+    publish_id = _grow(sandbox, token, publishes)
+    with sandbox.client() as http:
+
+        def call(path: str, body: dict[str, str] | None) -> Callable[[], object]:
+            def once() -> object:
+                # Outside the rate limits (20 and 30 a minute per token): time moves 4 s a call.
+                sandbox.clock.advance(4)
+                return http.post(path, headers=auth, json=body).raise_for_status()
+
+            return once
+
+        call(CREATOR_INFO, None)()  # warm up
+        info = median_seconds(call(CREATOR_INFO, None), count)
+        status = median_seconds(call(STATUS, {"publish_id": publish_id}), count)
+    sandbox.close()
+    return info, status
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench data_dir", description=DESCRIPTION)
+    parser.add_argument("--requests", type=int, default=200, help="requests per measurement")
+    parser.add_argument("--publishes", type=int, default=10_000, help="publishes kept")
+    args = parser.parse_args(list(argv))
+    with tempfile.TemporaryDirectory(prefix="bench-data-dir-") as tmp:
+        for publishes in (1, args.publishes):
+            memory = _per_request(None, publishes, args.requests)
+            durable = _per_request(Path(tmp) / f"per-request-{publishes}", publishes, args.requests)
+            print(f"{publishes} publishes kept")
+            for name, anchor, seconds in zip(
+                ("creator_info", "status fetch"), memory, durable, strict=True
+            ):
+                print(
+                    f"  {name:13} in memory {anchor * 1e3:7.2f} ms, data dir "
+                    f"{seconds * 1e3:7.2f} ms: {seconds / anchor:5.2f}x (goal <= 1.25x)"
+                )
+        directory = Path(tmp) / "restart"
+        sandbox = _sandbox(directory)
+        token = str(sandbox.issue_tokens(APP, CREATOR, SCOPES)["access_token"])
+        _grow(sandbox, token, args.publishes)
+        sandbox.close()
+        start = time.perf_counter()
+        again = _sandbox(directory)
+        restart = time.perf_counter() - start
+        kept = len(again.state.world.publishes)
+        again.close()
+        start = time.perf_counter()
+        _sandbox(None).close()
+        anchor = time.perf_counter() - start
+    print(
+        f"restart with {kept} publishes: {restart:.2f} s (goal < 2 s); "
+        f"a sandbox in memory starts in {anchor:.2f} s: {restart / anchor:.1f}x"
+    )
+    return 0

@@ -1,0 +1,71 @@
+"""Keeping a sandbox's state: the store seam (`base`), the document codec (`codec`) and the
+data directory (`sqlite`). `open_data_dir` puts a sandbox's state in a data directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mock_server.runtime.spool import MediaSpool
+from mock_server.store.base import MemoryStore, StateStore, StoreError
+from mock_server.store.codec import StateFormatError, restore_state
+from mock_server.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from mock_server.state import SandboxState
+
+__all__ = ["MemoryStore", "StateStore", "StoreError", "open_data_dir", "read_snapshot"]
+
+
+def open_data_dir(
+    state: SandboxState,
+    directory: str | Path,
+    *,
+    fresh: bool = False,
+    snapshot: dict[str, Any] | None = None,
+) -> SqliteStore:
+    """Resume `state` from DIR (or, with `fresh` or a `snapshot`, start DIR again from the
+    scenario or the snapshot), and keep every change there from now on. Raises StoreError,
+    with DIR unchanged, when it cannot be used."""
+    store = SqliteStore(directory, fresh=fresh or snapshot is not None)
+    try:
+        doc = snapshot if snapshot is not None else store.load()
+        if doc is not None:
+            try:
+                restore_state(state, doc)
+            except StateFormatError as exc:
+                raise StoreError(f"--data-dir {directory}: corrupt state ({exc})") from exc
+        if fresh or snapshot is not None:
+            shutil.rmtree(store.spool, ignore_errors=True)
+        store.spool.mkdir(exist_ok=True)
+        state.spool.close()
+        state.spool = MediaSpool(store.spool, durable=True)
+        state.resumed = doc is not None
+        state.store = store
+        state.tick()  # the steps that fell due while the sandbox was down happen now
+        state.commit()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def read_snapshot(path: str | Path) -> dict[str, Any]:
+    """A snapshot written by `tiktok-sandbox export`; StoreError when it cannot be one."""
+    import json
+
+    from mock_server.store.codec import check_format
+
+    where = f"--import {path}"
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StoreError(f"{where}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise StoreError(f"{where}: not JSON ({exc})") from exc
+    try:
+        check_format(doc)
+    except StateFormatError as exc:
+        raise StoreError(f"{where}: {exc}") from exc
+    return doc  # type: ignore[no-any-return]

@@ -1,0 +1,138 @@
+"""The data directory on the command line: `serve --data-dir DIR [--fresh] [--import FILE]`,
+`tiktok-sandbox export`, and `GET /_sandbox/export` (docs/data-dir.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from mock_server.store import StoreError, open_data_dir, read_snapshot
+from mock_server.store.sqlite import read_directory
+
+if TYPE_CHECKING:
+    from mock_server.state import SandboxState
+
+EXPORT_PATH = "/_sandbox/export"
+
+
+def add_serve_arguments(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="keep the sandbox's state in DIR and resume from it at start (docs/data-dir.md)",
+    )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --data-dir: discard what DIR holds and start from the scenario",
+    )
+    run.add_argument(
+        "--import",
+        dest="import_file",
+        default=None,
+        metavar="FILE",
+        help="start from a snapshot written by `tiktok-sandbox export`",
+    )
+
+
+def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
+    """Put `state` in its data directory or snapshot as the serve flags say; the line to print
+    in the start-up summary, or StoreError."""
+    snapshot = read_snapshot(args.import_file) if args.import_file else None
+    if args.fresh and not args.data_dir:
+        raise StoreError("--fresh: only with --data-dir")
+    if args.data_dir is None:
+        if snapshot is not None:
+            from mock_server.store.codec import StateFormatError, restore_state
+
+            try:
+                restore_state(state, snapshot)
+            except StateFormatError as exc:
+                raise StoreError(f"--import {args.import_file}: {exc}") from exc
+            return f"from {args.import_file} (in memory)"
+        return None
+    open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot)
+    if snapshot is not None:
+        how = f"started from {args.import_file}"
+    else:
+        how = "resumed" if state.resumed else "new"
+    return f"{os.path.abspath(args.data_dir)} ({how})"
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def add_parser(sub: Any) -> None:
+    export = sub.add_parser(
+        "export", help="write a snapshot (JSON) of a data directory or a running sandbox"
+    )
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data-dir", metavar="DIR", help="the data directory to export")
+    source.add_argument("--url", help="the base URL of a running sandbox to export")
+    export.add_argument(
+        "--admin-token",
+        default=None,
+        help="with --url, for a sandbox started with --admin-token; also "
+        "TIKTOK_SANDBOX_ADMIN_TOKEN",
+    )
+    export.add_argument(
+        "--output", "-o", default="-", metavar="FILE", help="where to write it (default stdout)"
+    )
+    export.set_defaults(func=export_command)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    try:
+        if args.data_dir is not None:
+            doc = read_directory(args.data_dir)
+        else:
+            doc = _fetch(args.url, args.admin_token or os.environ.get("TIKTOK_SANDBOX_ADMIN_TOKEN"))
+    except StoreError as exc:
+        print(f"tiktok-sandbox: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def _fetch(url: str, admin_token: str | None) -> dict[str, Any]:
+    import httpx
+
+    headers = {"X-Sandbox-Admin-Token": admin_token} if admin_token else {}
+    try:
+        response = httpx.get(url.rstrip("/") + EXPORT_PATH, headers=headers, timeout=60)
+    except httpx.HTTPError as exc:
+        raise StoreError(f"--url {url}: {exc}") from exc
+    if response.status_code != 200:
+        raise StoreError(f"--url {url}: {EXPORT_PATH} answered {response.status_code}")
+    try:
+        doc: dict[str, Any] = response.json()
+    except ValueError as exc:
+        raise StoreError(f"--url {url}: {EXPORT_PATH} did not answer JSON") from exc
+    return doc
+
+
+async def export_json(request: Request) -> dict[str, Any]:
+    from mock_server.api.http import sandbox
+    from mock_server.store.codec import state_to_doc
+
+    state = sandbox(request)
+    with state.lock:
+        return state_to_doc(state)
+
+
+def routes() -> list[Route]:
+    from mock_server.control.routes import control
+
+    return [Route(EXPORT_PATH, control(export_json), methods=["GET"])]

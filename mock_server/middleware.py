@@ -18,6 +18,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.control.guard import guarded, policy_for, refuse, scope_headers
+from mock_server.domain.changes import Touched
+from mock_server.domain.changes import scope as changes_scope
 from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
 from mock_server.logs import AnswerCutShort, ConnectionGone, answer_dropped, log, where
 from mock_server.runtime.journal import REPLAY_BYTES, Recording
@@ -174,16 +176,24 @@ class SandboxMiddleware:
                 if not message.get("more_body", False):
                     # Before the answer's end leaves: a client holding the answer finds the entry.
                     record()
-                    if state.store.durable:  # and, with a data directory, finds it after a crash
-                        await anyio.to_thread.run_sync(state.commit)
+                    if touched is not None:  # and, with a data directory, finds it after a crash
+                        await state.keep(touched)
                 if held:
                     await _send_or_gone(send, held.pop())
             await _send_or_gone(send, message)
 
+        # With a data directory, what this request touches is its own (domain.changes).
+        touched: Touched | None = None
         try:
-            await self._pump(scope, recording_receive, recording_send)
+            if state.recorder is None:
+                await self._pump(scope, recording_receive, recording_send)
+            else:
+                with changes_scope() as touched:
+                    await self._pump(scope, recording_receive, recording_send)
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST
             raise
         finally:
             record()
+            if touched:  # no answer went out (the commit takes them): the next commit will
+                state.leave_uncommitted(touched)

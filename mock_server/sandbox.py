@@ -87,9 +87,11 @@ class Sandbox:
         webhook_sender: WebhookSender | None = None,
         data_dir: str | Path | None = None,
         fresh: bool = False,
+        fsync: bool = False,
     ) -> None:
         """`data_dir`: keep the state in that directory, resuming what it holds (unless
-        `fresh`); StoreError when it cannot be used (docs/data-dir.md)."""
+        `fresh`; `fsync`: wait for the disk on every change); StoreError when it cannot be
+        used (docs/data-dir.md)."""
         loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.state = SandboxState(
             loaded,
@@ -102,7 +104,7 @@ class Sandbox:
         if data_dir is not None:
             from mock_server.store import open_data_dir
 
-            open_data_dir(self.state, data_dir, fresh=fresh)
+            open_data_dir(self.state, data_dir, fresh=fresh, fsync=fsync)
         self.app = build_app(self.state)
 
     @property

@@ -10,13 +10,17 @@ from __future__ import annotations
 import functools
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import anyio.to_thread
 from faker import Faker
 
+from mock_server.domain.changes import Touched
+from mock_server.domain.changes import scope as changes_scope
 from mock_server.domain.ids import IdFactory
 from mock_server.domain.lifecycle import run_due
 from mock_server.domain.retention import sweep_if_due
@@ -41,6 +45,10 @@ from mock_server.runtime.webhooks import HttpxWebhookSender, WebhookSender
 from mock_server.runtime.workers import FairPool
 from mock_server.scenario import Scenario, ScenarioError, load_scenario
 from mock_server.store.base import MemoryStore, StateStore
+
+if TYPE_CHECKING:
+    from mock_server.store.group import GroupCommitter
+    from mock_server.store.recorder import Recorder
 
 # Background webhook delivery: a receiver that hangs holds at most WEBHOOKS_PER_APP workers.
 WEBHOOK_WORKERS = 32
@@ -108,6 +116,8 @@ class SandboxState:
         self.world, self.faker = self._build()
         # Where the state is kept between requests (mock_server/store): nowhere by default.
         self.store: StateStore = MemoryStore()
+        self.recorder: Recorder | None = None  # set with a data directory (store.recorder)
+        self._group: GroupCommitter | None = None  # served: commits shared (store.group)
         self.resumed = False  # whether the state came from a data directory or a snapshot
         self._commit_lock = threading.Lock()
 
@@ -167,17 +177,68 @@ class SandboxState:
             self.spool.clear()
             self.covers.clear()
 
-    def commit(self) -> None:
-        """Make the state durable in the store (a data directory) before an answer leaves.
-        Commits follow each other in the order their documents were taken."""
-        if not self.store.durable:
-            return
-        from mock_server.store.codec import state_to_doc
+    def install(self, world: World) -> None:
+        """Make `world` the sandbox's World (one read from a data directory or a snapshot)."""
+        with self.lock:
+            self.world = world
+            if self.store.durable:
+                world.track()
 
+    def commit(self, touched: Touched | None = None) -> None:
+        """Keep what changed in the store (a data directory) before an answer leaves: the
+        records `touched` (one change's own, domain.changes) and whatever else changed since
+        the last commit. Commits are written in the order they were taken."""
+        recorder = self.recorder
+        if recorder is None:
+            return
         with self._commit_lock:
             with self.lock:
-                doc = state_to_doc(self)
-            self.store.commit(doc)
+                change = recorder.take(self, touched)
+            if change:
+                try:
+                    self.store.apply(change)
+                except BaseException:
+                    recorder.forget()  # what the store holds is unknown: the next writes all
+                    raise
+
+    async def keep(self, touched: Touched) -> None:
+        """`commit` for an answer about to leave: served, it shares a commit with the answers
+        waiting at the same moment (store.group); in process, it commits now."""
+        if self.recorder is None:
+            return
+        if self.background_dispatch:
+            if self._group is None:
+                from mock_server.store.group import GroupCommitter
+
+                self._group = GroupCommitter(self)
+            await self._group.commit(touched)
+        elif self.store.fsync:
+            await anyio.to_thread.run_sync(self.commit, touched)
+        else:  # a write to the WAL, no wait for the disk: cheaper than a thread
+            self.commit(touched)
+
+    def leave_uncommitted(self, touched: Touched) -> None:
+        """A change that ended without its commit (its client went away): what it touched is
+        written by the next commit."""
+        with self.lock:
+            changes = self.world.changes
+            if changes is not None:
+                changes.loose.update(touched)
+            touched.clear()
+
+    def committing(self, job: Callable[[], None]) -> Callable[[], None]:
+        """`job` (background work on a worker thread) as a change of its own, kept when done."""
+        if self.recorder is None:
+            return job
+
+        def run() -> None:
+            with changes_scope() as touched:
+                try:
+                    job()
+                finally:
+                    self.commit(touched)
+
+        return run
 
     @contextmanager
     def all_or_nothing(self) -> Iterator[None]:
@@ -244,7 +305,7 @@ class SandboxState:
         for delivery, signature, at in batch:
             job = functools.partial(self._deliver, world, delivery, signature, at)
             if background:
-                self._webhook_pool.submit(delivery.client_key, job)
+                self._webhook_pool.submit(delivery.client_key, self.committing(job))
             else:
                 job()
         return len(batch)
@@ -264,10 +325,12 @@ class SandboxState:
             attempt = Attempt(at, signature, None, f"{type(exc).__name__}: {exc}")
         with self.lock:
             record_attempt(delivery, attempt)
+            world.outbox.note(delivery)
 
     def pump(self, background: bool = False) -> None:
         self.tick()
         self.dispatch_webhooks(background)
+        self.commit()  # what time passing did (the ticker's work) is kept too
 
     def close(self) -> None:
         """Stop downloads and deliveries under way (their threads are abandoned, never
@@ -278,4 +341,6 @@ class SandboxState:
         if callable(close):
             close()
         self.spool.close()
+        if self._group is not None:
+            self._group.close()
         self.store.close()

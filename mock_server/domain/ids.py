@@ -8,8 +8,9 @@ making secrets guessable:
   seeing some tokens tells nothing about the others. Every token carries at least 128 random
   bits; a server reachable from other machines draws a random seed (see `cli.serve`).
 - **ids** (publish, post, upload, grant, creator numbers): a seeded `random.Random`.
-- **log ids**: a stream of their own, so answers that only draw a log id (errors, refusals)
-  never shift the tokens and ids that come after them.
+- **log ids**: a keyed counter stream of their own, so answers that only draw a log id (errors,
+  refusals) never shift the tokens and ids that come after them, and where it stands is one
+  number (a data directory keeps it on every answer).
 
 Per-app user ids (`open_id`) and per-developer ids (`union_id`) are derived by hashing instead,
 so they do not depend on request order.
@@ -32,8 +33,8 @@ _DIGITS = string.digits
 class SecretStream:
     """Deterministic bytes that cannot be predicted from earlier output without the key."""
 
-    def __init__(self, seed: int) -> None:
-        self._key = hashlib.blake2b(f"tiktok-sandbox:secrets:{seed}".encode(), digest_size=32)
+    def __init__(self, seed: int, purpose: str = "secrets") -> None:
+        self._key = hashlib.blake2b(f"tiktok-sandbox:{purpose}:{seed}".encode(), digest_size=32)
         self.counter = 0
 
     def block(self) -> bytes:
@@ -52,7 +53,7 @@ class SecretStream:
         return "".join(out[:n])
 
 
-Checkpoint = tuple[int, object, object]
+Checkpoint = tuple[int, object, int]
 
 
 class IdFactory:
@@ -60,7 +61,7 @@ class IdFactory:
         self.seed = seed
         self._rng = random.Random(seed)
         self._secrets = SecretStream(seed)
-        self._logs = random.Random(f"log-ids:{seed}")
+        self._logs = SecretStream(seed, "log-ids")
         self._stamp: tuple[int, str] = (0, "19700101000000")  # the last second formatted
         # The key of the sandbox's signed image URLs (domain.signed_urls): from the seed, so a
         # run's URLs are deterministic, and drawn from no stream, so signing shifts no id.
@@ -68,13 +69,13 @@ class IdFactory:
 
     def checkpoint(self) -> Checkpoint:
         """Where every stream stands, to `rewind` to when a change is refused half-way."""
-        return (self._secrets.counter, self._rng.getstate(), self._logs.getstate())
+        return (self._secrets.counter, self._rng.getstate(), self._logs.counter)
 
     def rewind(self, checkpoint: Checkpoint) -> None:
         counter, rng, logs = checkpoint
         self._secrets.counter = counter
         self._rng.setstate(rng)  # type: ignore[arg-type]
-        self._logs.setstate(logs)  # type: ignore[arg-type]
+        self._logs.counter = logs
 
     def _chars(self, alphabet: str, n: int) -> str:
         return "".join(self._rng.choice(alphabet) for _ in range(n))
@@ -85,7 +86,7 @@ class IdFactory:
         if second != self._stamp[0]:  # answers come many a second: format each second once
             stamp = datetime.fromtimestamp(second, tz=UTC).strftime("%Y%m%d%H%M%S")
             self._stamp = (second, stamp)
-        return f"{self._stamp[1]}{self._logs.getrandbits(80):020X}"
+        return f"{self._stamp[1]}{self._logs.block()[:10].hex().upper()}"
 
     def access_token(self) -> str:
         # ref 2.4: `act.` prefix; 72 characters ending `!NNNN.va`, as in recorded tokens.

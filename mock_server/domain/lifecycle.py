@@ -107,6 +107,7 @@ def transition(
     if target == FAILED and publish.status == PROCESSING_DOWNLOAD and publish.arrived_at is None:
         publish.download_stopped_at = at  # progress stops where the download was cut off
     publish.move_to(target, at, fail_reason)
+    world.touch("publishes", publish.publish_id)
     if publish.final:
         world.finished.append(publish.publish_id)
     if target == FAILED:

@@ -30,9 +30,13 @@ class SlidingWindowLimiter:
         self.window = window
         self._hits: dict[Hashable, deque[float]] = {}
         self._admitted_since_sweep = 0
+        # With a data directory (World.track): the keys whose hits changed since the last commit.
+        self.changed: set[Hashable] | None = None
 
     def admit(self, key: Hashable, limit: int, now: float) -> bool:
         hits = self._hits.setdefault(key, deque())
+        if self.changed is not None:
+            self.changed.add(key)
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) >= limit:
@@ -54,6 +58,8 @@ class SlidingWindowLimiter:
             k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window
         ]:
             del self._hits[key]
+            if self.changed is not None:
+                self.changed.add(key)
 
 
 def check_rate(limiter: SlidingWindowLimiter, endpoint: str, token: str, now: float) -> None:

@@ -98,8 +98,10 @@ def sweep(world: World, now: float) -> None:
     world.next_sweep_at = now + SWEEP_EVERY_SECONDS
     world.issued_since_sweep = 0
     # A used code stays known (refused as used) until it would have expired, plus retention.
-    codes = [(k, c) for k, c in world.codes.items() if c.expires_at > now - RETENTION_SECONDS]
-    world.codes = dict(codes[-MAX_CODES:])
+    codes = [k for k, c in world.codes.items() if c.expires_at > now - RETENTION_SECONDS]
+    kept = set(codes[-MAX_CODES:])
+    for code in [k for k in world.codes if k not in kept]:
+        del world.codes[code]  # in place: a tracked World (domain.changes) sees each one go
     gone = _ended_grants_to_forget(world, now)
     for grant_id in gone:
         grant = world.grants.pop(grant_id)
@@ -113,9 +115,11 @@ def sweep(world: World, now: float) -> None:
             del world.grants_by_pair[(grant.client_key, grant.creator_uid)]
     for grant in world.grants.values():
         live = [t for t in grant.access_tokens if _kept(world.access_tokens.get(t), now)]
-        for token in set(grant.access_tokens) - set(live):
-            world.access_tokens.pop(token, None)
-        grant.access_tokens = live
+        if len(live) != len(grant.access_tokens):
+            for token in set(grant.access_tokens) - set(live):
+                world.access_tokens.pop(token, None)
+            grant.access_tokens = live
+            world.touch("grants", grant.grant_id)
     for key, issued in list(world.client_tokens_by_app.items()):
         live = [t for t in issued if _kept(world.client_tokens.get(t), now)]
         for token in set(issued) - set(live):

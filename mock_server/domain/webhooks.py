@@ -110,6 +110,14 @@ class Outbox:
 
     by_app: dict[str, deque[Delivery]] = field(default_factory=dict)
     added: int = 0
+    # With a data directory (World.track): the deliveries changed since the last commit, by
+    # id (None: removed from the log).
+    changed: dict[str, Delivery | None] | None = None
+
+    def note(self, delivery: Delivery) -> None:
+        """A delivery was added or changed (kept in a data directory at the next commit)."""
+        if self.changed is not None:
+            self.changed[delivery.delivery_id] = delivery
 
     def add(self, delivery: Delivery) -> None:
         """Keep the newest DELIVERY_LOG_SIZE deliveries per app, but never forget one that is
@@ -119,12 +127,14 @@ class Outbox:
         delivery.seq = self.added
         log = self.by_app.setdefault(delivery.client_key, deque())
         log.append(delivery)
+        self.note(delivery)
         pending = [d for d in log if d.status == PENDING]
         excess = len(pending) - MAX_PENDING_PER_APP
         for old in (d for d in pending if not d.in_flight):
             if excess <= 0:
                 break
             give_up(old, "pending_cap")
+            self.note(old)
             excess -= 1
         while len(log) > DELIVERY_LOG_SIZE:
             finished = next(
@@ -133,6 +143,8 @@ class Outbox:
             if finished is None:
                 break
             log.remove(finished)
+            if self.changed is not None:
+                self.changed[finished.delivery_id] = None
 
     def in_order(self, client_key: str | None = None) -> list[Delivery]:
         """The deliveries (of one app, or of every app) oldest first: by when they were made,

@@ -6,6 +6,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+from mock_server.domain.changes import COLLECTIONS, Changes, TrackedDict, touch
 from mock_server.domain.faults import FaultRule
 from mock_server.domain.ids import IdFactory, open_id
 from mock_server.domain.models import (
@@ -76,6 +77,45 @@ class World:
     # Creators by uid, and by open_id per app: lookups on every token call and upload.
     _by_uid: dict[str, Creator] = field(default_factory=dict)
     _by_open_id: dict[str, dict[str, Creator]] = field(default_factory=dict)
+    # Set when the World is kept in a data directory: what changed since the last commit.
+    changes: Changes | None = None
+
+    def track(self) -> Changes:
+        """Note from now on which records each change touches (domain.changes)."""
+        if self.changes is None:
+            changes = self.changes = Changes()
+            for name in COLLECTIONS:
+                setattr(self, name, TrackedDict(name, changes, getattr(self, name)))
+            self.outbox.changed = {}
+            self.limiter.changed = set()
+        return self.changes
+
+    def touch(self, kind: str, key: str) -> None:
+        """A record changed by a way its collection does not see (see domain.changes)."""
+        touch(self.changes, kind, key)
+
+    def rebuild_indexes(self) -> None:
+        """Make the indexes and bookkeeping derived from the collections again (a World read
+        from a data directory or a snapshot keeps only the collections)."""
+        self._by_uid = {c.uid: c for c in self.creators.values()}
+        self._by_open_id.clear()
+        self.grants_by_pair = {}
+        for grant in self.grants.values():
+            pair = (grant.client_key, grant.creator_uid)
+            self.grants_by_pair.setdefault(pair, []).append(grant.grant_id)
+        self.client_tokens_by_app = {}
+        for token in self.client_tokens.values():
+            self.client_tokens_by_app.setdefault(token.client_key, []).append(token.token)
+        self.drafts_by_creator = {}
+        for publish in self.publishes.values():
+            if publish.pending_share:
+                self.drafts_by_creator.setdefault(publish.creator_uid, []).append(
+                    publish.publish_id
+                )
+        # Final publishes in the order they became final (ties: the order they were made).
+        final = [p for p in self.publishes.values() if p.final]
+        final.sort(key=lambda p: p.timeline[-1][1] if p.timeline else p.created_at)
+        self.finished = deque(p.publish_id for p in final)
 
     def next_fault_id(self) -> str:
         self._fault_ids += 1
@@ -107,7 +147,10 @@ class World:
             self._by_open_id.clear()
 
     def creator_by_uid(self, uid: str) -> Creator | None:
-        return self._by_uid.get(uid)
+        creator = self._by_uid.get(uid)
+        if creator is not None and self.changes is not None:
+            touch(self.changes, "creators", creator.username)
+        return creator
 
     def creator_by_open_id(self, client_key: str, oid: str) -> Creator | None:
         """The creator an app knows as `oid` (open_ids are hashes: indexed per app on first use)."""
@@ -115,4 +158,7 @@ class World:
         if index is None:
             index = {open_id(client_key, c.uid): c for c in self.creators.values()}
             self._by_open_id[client_key] = index
-        return index.get(oid)
+        creator = index.get(oid)
+        if creator is not None and self.changes is not None:
+            touch(self.changes, "creators", creator.username)
+        return creator

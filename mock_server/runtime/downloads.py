@@ -80,6 +80,7 @@ class Progress:
             if self.abort.fired or self.publish.status != PROCESSING_DOWNLOAD:
                 raise _Cancelled("the publish is no longer downloading")
             self.publish.received_bytes = self.base + received
+            self.downloads.state.world.touch("publishes", self.publish.publish_id)
 
 
 class Downloads:
@@ -88,11 +89,14 @@ class Downloads:
         self._pool = FairPool(workers, per_app, "tiktok-sandbox-pull")
         self._lock = threading.Lock()
         self._aborts: dict[str, Abort] = {}
+        self._closed = False
 
     def start(self, publish_id: str, client_key: str) -> None:
         with self._lock:
             abort = self._aborts.setdefault(publish_id, Abort())
-        self._pool.submit(client_key, lambda: self._run_once(publish_id, abort))
+        self._pool.submit(
+            client_key, self.state.committing(lambda: self._run_once(publish_id, abort))
+        )
 
     def abort(self, publish_id: str) -> None:
         """Stop the download of `publish_id` now, if one is queued or under way."""
@@ -116,6 +120,9 @@ class Downloads:
             abort.fire()
 
     def close(self) -> None:
+        # Downloads stopped because the sandbox stops are not failures: a data directory
+        # starts them again when it is next opened (store.open_data_dir).
+        self._closed = True
         self._pool.close()
         self.abort_all()
 
@@ -162,6 +169,8 @@ class Downloads:
             return
         except FetchError:
             self.state.spool.discard_all(publish.publish_id, generation)
+            if self._closed:
+                return
             with state.lock:
                 lifecycle.download_failed(world, publish, state.now())
             return

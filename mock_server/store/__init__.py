@@ -3,6 +3,7 @@ data directory (`sqlite`). `open_data_dir` puts a sandbox's state in a data dire
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mock_server.runtime.spool import MediaSpool
 from mock_server.store.base import MemoryStore, StateStore, StoreError
 from mock_server.store.codec import StateFormatError, restore_state
+from mock_server.store.recorder import Recorder
 from mock_server.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
@@ -24,31 +26,59 @@ def open_data_dir(
     *,
     fresh: bool = False,
     snapshot: dict[str, Any] | None = None,
+    fsync: bool = False,
+    verify: bool | None = None,
 ) -> SqliteStore:
     """Resume `state` from DIR (or, with `fresh` or a `snapshot`, start DIR again from the
     scenario or the snapshot), and keep every change there from now on. Raises StoreError,
-    with DIR unchanged, when it cannot be used."""
-    store = SqliteStore(directory, fresh=fresh or snapshot is not None)
+    with DIR unchanged, when it cannot be used. `fsync`: each commit waits for the disk (it
+    then survives a power loss, not only the process being killed). `verify` (tests; default
+    from TIKTOK_SANDBOX_VERIFY_STORE=1): check after every commit that the rows written are
+    the whole state's."""
+    if verify is None:
+        verify = os.environ.get("TIKTOK_SANDBOX_VERIFY_STORE") == "1"
+    store = SqliteStore(directory, fresh=fresh or snapshot is not None, fsync=fsync)
+    previous = state.store
     try:
         doc = snapshot if snapshot is not None else store.load()
+        state.store = store
+        state.recorder = recorder = Recorder(verify=verify)
         if doc is not None:
             try:
                 restore_state(state, doc)
             except StateFormatError as exc:
                 raise StoreError(f"--data-dir {directory}: corrupt state ({exc})") from exc
+            if snapshot is None:  # the directory holds this state already: write what moves
+                with state.lock:
+                    recorder.adopt(state, store.loaded_sections)
         if fresh or snapshot is not None:
             shutil.rmtree(store.spool, ignore_errors=True)
         store.spool.mkdir(exist_ok=True)
         state.spool.close()
         state.spool = MediaSpool(store.spool, durable=True)
         state.resumed = doc is not None
-        state.store = store
         state.tick()  # the steps that fell due while the sandbox was down happen now
         state.commit()
+        if doc is not None:  # pulls under way when it stopped start again, from their start
+            _restart_pulls(state)
     except BaseException:
+        state.store, state.recorder = previous, None
         store.close()
         raise
     return store
+
+
+def _restart_pulls(state: SandboxState) -> None:
+    from mock_server.domain.publishing import PROCESSING_DOWNLOAD
+
+    with state.lock:
+        pulling = [
+            (p.publish_id, p.client_key)
+            for p in dict.values(state.world.publishes)
+            if p.status == PROCESSING_DOWNLOAD
+        ]
+    for publish_id, client_key in pulling:
+        state.downloads.start(publish_id, client_key)
 
 
 def read_snapshot(path: str | Path) -> dict[str, Any]:

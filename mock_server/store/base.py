@@ -1,4 +1,4 @@
-"""The state store seam: where a sandbox's state document is kept between requests.
+"""The state store seam: where a sandbox's state is kept between requests.
 
 `MemoryStore` keeps nothing (a sandbox without a data directory); `SqliteStore`
 (mock_server/store/sqlite.py) keeps it in a data directory. A store shared by several workers
@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mock_server.store.recorder import Change
 
 
 class StoreError(Exception):
@@ -15,15 +18,21 @@ class StoreError(Exception):
 
 
 class StateStore(Protocol):
-    # Whether commits are kept: False lets a sandbox skip taking the document at all.
+    # Whether commits are kept: False lets a sandbox skip noting what changed at all.
     durable: bool
+    # Whether a commit waits for the disk (fsync): then it is made off the event loop.
+    fsync: bool
 
     def load(self) -> dict[str, Any] | None:
-        """The last committed document, or None when the store holds none yet."""
+        """The document the store held when opened, or None when it holds none yet."""
         ...
 
-    def commit(self, doc: dict[str, Any]) -> None:
-        """Keep `doc` in place of the last one; it is durable when this returns."""
+    def apply(self, change: Change) -> None:
+        """Write the rows of `change` (store.recorder) all together; kept when this returns."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Housekeeping off the answers' path (a served sandbox's ticker, once a second)."""
         ...
 
     def close(self) -> None: ...
@@ -33,11 +42,15 @@ class MemoryStore:
     """No store: the sandbox's state lives and dies with the process."""
 
     durable = False
+    fsync = False
 
     def load(self) -> dict[str, Any] | None:
         return None
 
-    def commit(self, doc: dict[str, Any]) -> None:
+    def apply(self, change: Change) -> None:
+        return None
+
+    def checkpoint(self) -> None:
         return None
 
     def close(self) -> None:

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import math
 import random
 import types
 import typing
-import weakref
 from collections import deque
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from mock_server import __version__
 from mock_server.domain import models
+from mock_server.domain.changes import COLLECTIONS
 from mock_server.domain.ids import IdFactory
 from mock_server.domain.properties import UrlProperty
 from mock_server.domain.ratelimit import SlidingWindowLimiter
+from mock_server.domain.webhooks import Delivery, Outbox
 from mock_server.domain.world import World
 from mock_server.runtime.clock import restore, snapshot
 from mock_server.runtime.journal import Journal, JournalEntry, Recording
@@ -36,8 +39,24 @@ if TYPE_CHECKING:
 FORMAT = "tiktok-sandbox-state"
 VERSION = 1
 
-# World fields rebuilt from the others on load.
-_DERIVED = frozenset({"_by_uid", "_by_open_id"})
+# World fields rebuilt from the others on load (World.rebuild_indexes), and what is not state.
+_DERIVED = frozenset(
+    {
+        "_by_uid",
+        "_by_open_id",
+        "grants_by_pair",
+        "client_tokens_by_app",
+        "finished",
+        "drafts_by_creator",
+        "changes",
+    }
+)
+# Fields that only mean something while this process runs (a worker holds the delivery, a
+# chunk is being received): a restarted sandbox starts them at their defaults.
+_TRANSIENT = {
+    "Delivery": frozenset({"queued", "in_flight"}),
+    "Publish": frozenset({"chunk_in_flight"}),
+}
 
 
 class StateFormatError(ValueError):
@@ -53,9 +72,11 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, localns={"UrlProperty": UrlProperty, **vars(models)})
 
 
+@cache
 def _fields(cls: type) -> list[tuple[str, Any]]:
     hints = _hints(cls)
-    return [(f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in _DERIVED]
+    skip = _DERIVED | _TRANSIENT.get(cls.__name__, frozenset())
+    return [(f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in skip]
 
 
 def _float_out(value: float) -> float | str:
@@ -94,6 +115,55 @@ def encode(value: Any, hint: Any = Any) -> Any:
     if isinstance(value, list | deque):
         return [encode(v, args[0] if args else Any) for v in value]
     raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def encoder(hint: Any) -> Callable[[Any], Any]:
+    """`encode` for values of type `hint`, with the type's reading done once: what a commit
+    runs for every record it writes. Falls back to `encode` where the hint does not decide."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if len(options) != 1:
+            return encode
+        inner = encoder(options[0])
+        return lambda value: None if value is None else inner(value)
+    special = _ENCODERS.get(hint)
+    if special is not None:
+        return special  # type: ignore[no-any-return]
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        plan = [(name, encoder(h)) for name, h in _fields(hint)]
+
+        def record(value: Any) -> Any:
+            if type(value) is not hint:
+                return encode(value)
+            return {name: fn(getattr(value, name)) for name, fn in plan}
+
+        return record
+    if hint in (bool, int, str) or origin is typing.Literal:
+        return _same
+    if hint is float:
+        return lambda value: value if math.isfinite(value) else _float_out(value)
+    if hint is bytes:
+        return lambda value: base64.b64encode(value).decode("ascii")
+    if origin is dict and args and args[0] is str:
+        values = encoder(args[1])
+        if values is _same:
+            return dict
+        return lambda value: {k: values(v) for k, v in value.items()}
+    if origin in (list, deque) and args:
+        items = encoder(args[0])
+        if items is _same:
+            return list
+        return lambda value: [items(v) for v in value]
+    if origin is tuple and args and len(args) == 2 and args[1] is Ellipsis:
+        items = encoder(args[0])
+        return lambda value: [items(v) for v in value]
+    return lambda value: encode(value, hint)
 
 
 def decode(data: Any, hint: Any) -> Any:
@@ -172,10 +242,6 @@ def set_random_state(rng: random.Random, data: Any) -> None:
         raise StateFormatError(f"a random generator's state: {exc}") from exc
 
 
-def _random_out(rng: random.Random) -> Any:
-    return random_state(rng)
-
-
 def _random_in(data: Any) -> random.Random:
     rng = random.Random()
     set_random_state(rng, data)
@@ -187,51 +253,80 @@ def _ids_out(ids: IdFactory) -> Any:
         "seed": ids.seed,
         "secrets": ids._secrets.counter,
         "ids": random_state(ids._rng),
-        "logs": random_state(ids._logs),
+        "logs": ids._logs.counter,
     }
 
 
 def _ids_in(data: Any) -> IdFactory:
-    ids = IdFactory(data["seed"])
-    ids._secrets.counter = data["secrets"]
+    ids = IdFactory(decode(data["seed"], int))
+    ids._secrets.counter = decode(data["secrets"], int)
     set_random_state(ids._rng, data["ids"])
-    set_random_state(ids._logs, data["logs"])
+    ids._logs.counter = decode(data["logs"], int)
     return ids
+
+
+def limiter_key(key: Any) -> str:
+    """A rate-limit key ((endpoint, token): domain.ratelimit.check_rate) as a row key."""
+    return json.dumps(list(key), separators=(",", ":"))
 
 
 def _limiter_out(limiter: SlidingWindowLimiter) -> Any:
     return {
         "window": limiter.window,
-        "admitted_since_sweep": limiter._admitted_since_sweep,
-        # Keys are (endpoint, token) pairs (domain.ratelimit.check_rate).
-        "hits": [[list(key), list(hits)] for key, hits in limiter._hits.items()],  # type: ignore[call-overload]
+        "hits": {limiter_key(key): list(hits) for key, hits in limiter._hits.items()},
     }
 
 
 def _limiter_in(data: Any) -> SlidingWindowLimiter:
-    limiter = SlidingWindowLimiter(data["window"])
-    limiter._admitted_since_sweep = data["admitted_since_sweep"]
-    limiter._hits = {tuple(key): deque(hits) for key, hits in data["hits"]}
+    limiter = SlidingWindowLimiter(decode(data["window"], float))
+    limiter._hits = {
+        tuple(json.loads(key)): deque(decode(hits, list[float]))
+        for key, hits in data["hits"].items()
+    }
     return limiter
 
 
+def _outbox_out(outbox: Outbox) -> Any:
+    """Every delivery by id, in the order the outbox took them (a row each in a data
+    directory); the per-app logs are rebuilt from their `client_key` and `seq`."""
+    deliveries = sorted(outbox.all(), key=lambda d: d.seq)
+    return {
+        "added": outbox.added,
+        "deliveries": {d.delivery_id: delivery_out(d) for d in deliveries},
+    }
+
+
+def _outbox_in(data: Any) -> Outbox:
+    outbox = Outbox(added=decode(data["added"], int))
+    deliveries = [decode(d, Delivery) for d in data["deliveries"].values()]
+    for delivery in sorted(deliveries, key=lambda d: d.seq):
+        outbox.by_app.setdefault(delivery.client_key, deque()).append(delivery)
+    return outbox
+
+
 _ENCODERS: dict[type, Any] = {
-    random.Random: _random_out,
+    random.Random: random_state,
     IdFactory: _ids_out,
     SlidingWindowLimiter: _limiter_out,
+    Outbox: _outbox_out,
 }
 _DECODERS: dict[Any, Any] = {
     random.Random: _random_in,
     IdFactory: _ids_in,
     SlidingWindowLimiter: _limiter_in,
+    Outbox: _outbox_in,
 }
+
+
+def delivery_out(delivery: Delivery) -> Any:
+    return encoder(Delivery)(delivery)
 
 
 # -- World ------------------------------------------------------------------------------------
 
 
 def world_to_doc(world: World) -> dict[str, Any]:
-    doc: dict[str, Any] = encode(world, World)
+    doc: dict[str, Any] = encoder(World)(world)
     return doc
 
 
@@ -242,57 +337,140 @@ def world_from_doc(doc: Any) -> World:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"world: {type(exc).__name__}: {exc}") from exc
-    for creator in world.creators.values():
-        world._by_uid[creator.uid] = creator
+    world.rebuild_indexes()
     return world
 
 
-# -- the whole sandbox ------------------------------------------------------------------------
+# -- the whole sandbox, as rows ---------------------------------------------------------------
+#
+# The document is kept as rows (mock_server/store/sqlite.py): a row per record of the large
+# collections (ROW_KINDS: the dicts at those paths, and the journal's entries) and a row per
+# other section (a path in the document). `full_rows` makes every row; `Recorder` makes the
+# rows a change touched, the same text for the same record; `assemble` makes the document
+# (what `export` writes and `restore_state` reads) from rows.
+
+Rows = dict[str, dict[str, str]]  # kind -> key -> JSON text, in order
+SECTIONS = "doc"  # the kind of the rows that hold one section each, keyed by path
+JOURNAL_ENTRIES = "journal.entries"
+OUTBOX_DELIVERIES = "world.outbox.deliveries"
+LIMITER_HITS = "world.limiter.hits"
+ROW_KINDS = (
+    *(f"world.{name}" for name in COLLECTIONS),
+    OUTBOX_DELIVERIES,
+    LIMITER_HITS,
+    JOURNAL_ENTRIES,
+)
+# World fields that are sections of their own (the collections are rows; the derived ones are
+# not kept).
+WORLD_SECTIONS = tuple(name for name, _ in _fields(World) if name not in COLLECTIONS)
 
 
-def state_to_doc(state: SandboxState) -> dict[str, Any]:
-    """Everything a restarted sandbox needs to answer as this one would. Take it under
-    `state.lock`, so no request is half-way through."""
+text = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode  # a row's JSON text
+
+
+def clock_section(state: SandboxState) -> dict[str, Any]:
     offset, frozen_at = snapshot(state.clock)
-    journal = state.journal
-    with journal._lock:
-        entries = list(journal._entries)
-        seq, cleared = journal._seq, journal._cleared
+    return {"offset": _float_out(offset), "frozen_at": encode(frozen_at)}
+
+
+def sandbox_section(state: SandboxState) -> dict[str, Any]:
     return {
-        "format": FORMAT,
-        "version": VERSION,
-        "written_by": f"tiktok-sandbox {__version__}",
-        "sandbox": {
-            "seed": state.seed,
-            "scenario": state.scenario.source,
-            "generation": state._generation,
-            "built_at": _float_out(state.built_at),
-            "clock": {"offset": _float_out(offset), "frozen_at": encode(frozen_at)},
-            "faker_random": random_state(state.faker.random),
-        },
-        "journal": {"seq": seq, "cleared": cleared, "entries": _journal_entries(journal, entries)},
-        "world": world_to_doc(state.world),
+        "seed": state.seed,
+        "scenario": state.scenario.source,
+        "generation": state._generation,
+        "built_at": _float_out(state.built_at),
+        "clock": clock_section(state),
+        "faker_random": random_state(state.faker.random),
     }
 
 
-# Journal entries never change once recorded: each is encoded once (per journal), and the same
-# dict is handed out again, so a store can tell by identity that its row needs no new text.
-_JOURNAL_CACHE: weakref.WeakKeyDictionary[Journal, dict[int, tuple[object, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+def world_section(world: World, name: str) -> Any:
+    """A World field's section: the outbox without its deliveries, the limiter without its
+    hits (those are rows)."""
+    value = getattr(world, name)
+    if name == "outbox":
+        return {"added": value.added}
+    if name == "limiter":  # how many were admitted since its last sweep is not kept
+        return {"window": value.window}
+    return encoder(_hints(World)[name])(value)
 
 
-def _journal_entries(journal: Journal, entries: list[JournalEntry | Recording]) -> list[Any]:
-    cache = _JOURNAL_CACHE.setdefault(journal, {})
-    encoded: dict[int, tuple[object, Any]] = {}
-    for entry in entries:
-        known = cache.get(entry.seq)
-        if known is None or known[0] is not entry:
-            plain = entry.entry() if isinstance(entry, Recording) else entry
-            known = (entry, encode(plain, JournalEntry))
-        encoded[entry.seq] = known
-    _JOURNAL_CACHE[journal] = encoded  # only what the journal still holds
-    return [doc for _, doc in encoded.values()]
+def journal_entry(entry: JournalEntry | Recording) -> Any:
+    plain = entry.entry() if isinstance(entry, Recording) else entry
+    return encoder(JournalEntry)(plain)
+
+
+def journal_entries(journal: Journal) -> tuple[int, bool, list[JournalEntry | Recording]]:
+    with journal._lock:
+        return journal._seq, journal._cleared, list(journal._entries)
+
+
+def sections(state: SandboxState) -> dict[str, Any]:
+    """Every section row's value, by path."""
+    seq, cleared, _ = journal_entries(state.journal)
+    world = state.world
+    out: dict[str, Any] = {
+        "written_by": f"tiktok-sandbox {__version__}",
+        **{f"sandbox.{part}": value for part, value in sandbox_section(state).items()},
+        "journal.seq": seq,
+        "journal.cleared": cleared,
+    }
+    for name in WORLD_SECTIONS:
+        if name == "ids":  # the id streams move at different paces: a row each
+            for part, value in world_section(world, name).items():
+                out[f"world.ids.{part}"] = value
+        else:
+            out[f"world.{name}"] = world_section(world, name)
+    return out
+
+
+def full_rows(state: SandboxState) -> Rows:
+    """Every row of the sandbox's state. Take it under `state.lock`."""
+    world = state.world
+    rows: Rows = {SECTIONS: {path: text(value) for path, value in sections(state).items()}}
+    for name in COLLECTIONS:
+        collection = getattr(world, name)
+        encode_one = encoder(_hints(World)[name].__args__[1])
+        rows[f"world.{name}"] = {k: text(encode_one(v)) for k, v in dict.items(collection)}
+    rows[OUTBOX_DELIVERIES] = {
+        d.delivery_id: text(delivery_out(d))
+        for d in sorted(world.outbox.all(), key=lambda d: d.seq)
+    }
+    rows[LIMITER_HITS] = {
+        limiter_key(key): text(list(hits)) for key, hits in world.limiter._hits.items()
+    }
+    _, _, entries = journal_entries(state.journal)
+    rows[JOURNAL_ENTRIES] = {str(e.seq): text(journal_entry(e)) for e in entries}
+    return rows
+
+
+def assemble(rows: Rows) -> dict[str, Any]:
+    """The document the rows make (`export`'s JSON, what `restore_state` reads)."""
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+
+    def put(path: str, value: Any) -> None:
+        *parents, last = path.split(".")
+        place = doc
+        for part in parents:
+            place = place.setdefault(part, {})
+        place[last] = value
+
+    for path, value in rows.get(SECTIONS, {}).items():
+        put(path, json.loads(value))
+    for kind in ROW_KINDS:
+        found = rows.get(kind, {})
+        if kind == JOURNAL_ENTRIES:
+            put(kind, [json.loads(v) for v in found.values()])
+        else:
+            put(kind, {k: json.loads(v) for k, v in found.items()})
+    return doc
+
+
+def state_to_doc(state: SandboxState) -> dict[str, Any]:
+    """Everything a restarted sandbox needs to answer as this one would."""
+    with state.lock:
+        rows = full_rows(state)
+    return assemble(rows)
 
 
 def check_format(doc: Any) -> None:
@@ -321,23 +499,16 @@ def restore_state(state: SandboxState, doc: Any) -> None:
         seq, cleared = decode(journal_doc["seq"], int), decode(journal_doc["cleared"], bool)
     except StateFormatError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"{type(exc).__name__}: {exc}") from exc
     with state.lock:
         # A reset builds the next World: generations keep growing across restarts.
         world.generation = state._generation = max(generation, world.generation)
-        state.world = world
+        state.install(world)
         state.built_at = built_at
         state.faker.random.setstate(faker_random.getstate())
         if not state._clock_given:  # a clock handed in by the caller is theirs
             restore(state.clock, (offset, frozen_at))
-        # A chunk being received when the state was taken is not recorded: take it again.
-        for publish in world.publishes.values():
-            publish.chunk_in_flight = False
-        # The workers that had deliveries queued or in flight are gone: attempt them again.
-        for log in world.outbox.by_app.values():
-            for delivery in log:
-                delivery.queued = delivery.in_flight = False
         journal = state.journal
         with journal._lock:
             journal._entries.clear()

@@ -35,6 +35,12 @@ def add_serve_arguments(run: argparse.ArgumentParser) -> None:
         help="with --data-dir: discard what DIR holds and start from the scenario",
     )
     run.add_argument(
+        "--fsync",
+        action="store_true",
+        help="with --data-dir: wait for the disk on every change, so a power loss or an OS "
+        "crash loses nothing either (slower; a killed sandbox loses nothing without it)",
+    )
+    run.add_argument(
         "--import",
         dest="import_file",
         default=None,
@@ -49,6 +55,9 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
     snapshot = read_snapshot(args.import_file) if args.import_file else None
     if args.fresh and not args.data_dir:
         raise StoreError("--fresh: only with --data-dir")
+    fsync = getattr(args, "fsync", False)
+    if fsync and not args.data_dir:
+        raise StoreError("--fsync: only with --data-dir")
     if args.data_dir is None:
         if snapshot is not None:
             from mock_server.store.codec import StateFormatError, restore_state
@@ -59,7 +68,7 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
                 raise StoreError(f"--import {args.import_file}: {exc}") from exc
             return f"from {args.import_file} (in memory)"
         return None
-    open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot)
+    open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot, fsync=fsync)
     if snapshot is not None:
         how = f"started from {args.import_file}"
     else:

@@ -1,22 +1,25 @@
-"""The data directory: the state document in SQLite (WAL, synchronous=FULL), under a lock.
+"""The data directory: the state's rows (store.codec) in SQLite, in WAL mode, under a lock.
 
 Layout of DIR: `lock` (flock'ed by the running server, holds its pid), `state.sqlite3` (and
-SQLite's `-wal` and `-shm` files), `spool/` (upload chunks). The document is split into rows:
-one per entity of the large collections (so a commit writes only the entities that changed)
-and one per other section. docs/design/state-store.md has the reasoning.
+SQLite's `-wal` and `-shm` files), `spool/` (upload chunks). A commit is one transaction of the
+rows a change touched (store.recorder). With `synchronous=NORMAL` (the default) a commit is in
+the WAL file, in the operating system's hands, when it returns: it survives the process being
+killed at any moment, not a power loss; with `fsync=True` (`synchronous=FULL`) it survives
+that too. docs/design/state-store.md has the reasoning.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 from mock_server.store.base import StoreError
-from mock_server.store.codec import FORMAT, VERSION
+from mock_server.store.codec import FORMAT, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
+from mock_server.store.recorder import Change
 
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "lock"
@@ -24,87 +27,22 @@ SPOOL_NAME = "spool"
 KNOWN_NAMES = frozenset(
     {LOCK_NAME, SPOOL_NAME, DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"}
 )
-# World fields kept one row per entry (dicts keyed by id, in insertion order).
-WORLD_COLLECTIONS = (
-    "apps",
-    "creators",
-    "codes",
-    "grants",
-    "access_tokens",
-    "refresh_tokens",
-    "client_tokens",
-    "publishes",
-    "uploads",
-)
-JOURNAL_ENTRIES = "journal.entries"
-_SECTION = "doc"  # the kind of the rows that hold one section each
+AUTO_CHECKPOINT_PAGES = 10_000  # 40 MB of WAL at SQLite's 4 KiB pages
 _SQLITE_HEADER = b"SQLite format 3\x00"
-
-Rows = dict[str, dict[str, str]]  # kind -> key -> JSON text, in order
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
-
-
-def split(doc: dict[str, Any], texts: dict[int, tuple[object, str]] | None = None) -> Rows:
-    """The rows of a document (see `assemble`). `texts` caches the JSON of journal entries by
-    the identity of their encoded dict (the codec hands out the same dict for an entry)."""
-    texts = {} if texts is None else texts
-
-    def entry_text(entry: dict[str, Any]) -> str:
-        known = texts.get(id(entry))
-        if known is None or known[0] is not entry:
-            known = (entry, _json(entry))
-            texts[id(entry)] = known
-        return known[1]
-
-    rows: Rows = {_SECTION: {}}
-    for name, value in doc.items():
-        if name == "world":
-            for field, section in value.items():
-                if field in WORLD_COLLECTIONS:
-                    rows[f"world.{field}"] = {k: _json(v) for k, v in section.items()}
-                else:
-                    rows[_SECTION][f"world.{field}"] = _json(section)
-        elif name == "journal":
-            rows[JOURNAL_ENTRIES] = {str(e["seq"]): entry_text(e) for e in value["entries"]}
-            for field, section in value.items():
-                if field != "entries":
-                    rows[_SECTION][f"journal.{field}"] = _json(section)
-        else:
-            rows[_SECTION][name] = _json(value)
-    return rows
-
-
-def assemble(rows: Rows) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "world": {name: {} for name in WORLD_COLLECTIONS},
-        "journal": {"entries": []},
-    }
-    for path, text in rows.get(_SECTION, {}).items():
-        head, _, field = path.partition(".")
-        if field and head in ("world", "journal"):
-            doc[head][field] = json.loads(text)
-        else:
-            doc[path] = json.loads(text)
-    for name in WORLD_COLLECTIONS:
-        doc["world"][name] = {k: json.loads(v) for k, v in rows.get(f"world.{name}", {}).items()}
-    doc["journal"]["entries"] = [json.loads(v) for v in rows.get(JOURNAL_ENTRIES, {}).values()]
-    first = [k for k in ("format", "version", "written_by", "sandbox") if k in doc]
-    return {k: doc[k] for k in [*first, *(k for k in doc if k not in first)]}
 
 
 class SqliteStore:
     durable = True
 
-    def __init__(self, directory: str | Path, *, fresh: bool = False) -> None:
+    def __init__(self, directory: str | Path, *, fresh: bool = False, fsync: bool = False) -> None:
         """Take DIR for this process, or raise StoreError without changing anything in it."""
         self.directory = Path(directory)
+        self.fsync = fsync
         self._lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
-        self._rows: Rows = {}  # what the last commit left in the database
-        self._texts: dict[int, tuple[object, str]] = {}  # see `split`
+        self._use = threading.Lock()
+        self._rows: Rows = {}  # what the database held when opened (until `load`)
+        self.loaded_sections: dict[str, str] = {}  # their section rows (Recorder.adopt)
         where = f"--data-dir {directory}"
         self._take(where)
         try:
@@ -165,7 +103,11 @@ class SqliteStore:
             if existed:
                 self._check(db, where)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
+            # The WAL is copied back into the database by `checkpoint` (a served sandbox's
+            # ticker, once a second: each page once, however often it changed), or by SQLite
+            # itself once it holds this many pages (in process, or a ticker falling behind).
+            db.execute(f"PRAGMA wal_autocheckpoint={AUTO_CHECKPOINT_PAGES}")
             if not existed:
                 with _transaction(db):
                     db.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -210,29 +152,53 @@ class SqliteStore:
         return rows
 
     def load(self) -> dict[str, Any] | None:
-        if not self._rows.get(_SECTION):
+        """The document the directory holds (None: a new directory). Read once, at start."""
+        rows, self._rows = self._rows, {}
+        self.loaded_sections = rows.get(SECTIONS, {})
+        if not rows.get(SECTIONS):
             return None
         try:
-            return assemble(self._rows)
+            return assemble(rows)
         except (ValueError, TypeError, AttributeError) as exc:
             raise StoreError(f"--data-dir {self.directory}: corrupt state ({exc})") from exc
 
-    def commit(self, doc: dict[str, Any]) -> None:
-        """Write the rows that changed since the last commit, in one fsynced transaction."""
-        assert self._db is not None, "the store is closed"
-        texts = self._texts
-        new = split(doc, texts)
-        live = {id(e) for e in doc["journal"]["entries"]}
-        self._texts = {k: v for k, v in texts.items() if k in live}
-        db = self._db
+    def apply(self, change: Change) -> None:
+        """Write `change` in one transaction: on disk (see the module doc) when this returns."""
+        with self._use:
+            if self._db is not None:  # closed: the sandbox stopped, its late work is dropped
+                self._apply(self._db, change)
+
+    def _apply(self, db: sqlite3.Connection, change: Change) -> None:
         with _transaction(db):
-            for kind in self._rows.keys() - new.keys():
-                db.execute("DELETE FROM rows WHERE kind = ?", (kind,))
-            for kind, rows in new.items():
-                _write_kind(db, kind, self._rows.get(kind, {}), rows)
-        self._rows = new
+            if change.full is not None:
+                db.execute("DELETE FROM rows")
+                for kind in (SECTIONS, *ROW_KINDS):
+                    db.executemany(
+                        "INSERT INTO rows VALUES (?, ?, ?)",
+                        [(kind, k, v) for k, v in change.full.get(kind, {}).items()],
+                    )
+            if change.deletes:
+                db.executemany("DELETE FROM rows WHERE kind = ? AND key = ?", change.deletes)
+            if change.upserts:
+                db.executemany(
+                    "INSERT INTO rows VALUES (?, ?, ?)"
+                    " ON CONFLICT(kind, key) DO UPDATE SET doc = excluded.doc",
+                    change.upserts,
+                )
+        if change.expected is not None:
+            _verify(self._read(db), change.expected, change.excused)
+
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds back into the database file (without waiting for readers)."""
+        with self._use:
+            if self._db is not None:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
+        with self._use:  # never while a commit uses the connection (from another thread)
+            self._close()
+
+    def _close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -241,23 +207,29 @@ class SqliteStore:
             self._lock_fd = None
 
 
-def _write_kind(
-    db: sqlite3.Connection, kind: str, old: dict[str, str], new: dict[str, str]
-) -> None:
-    """Make `kind`'s rows `new`, keeping their order (rowid order), writing what changed."""
-    if old == new and list(old) == list(new):
-        return
-    gone = [k for k in old if k not in new]
-    kept = [k for k in old if k in new]
-    if list(new)[: len(kept)] != kept:  # reordered: write the kind again, in order
-        db.execute("DELETE FROM rows WHERE kind = ?", (kind,))
-        db.executemany("INSERT INTO rows VALUES (?, ?, ?)", [(kind, k, v) for k, v in new.items()])
-        return
-    db.executemany("DELETE FROM rows WHERE kind = ? AND key = ?", [(kind, k) for k in gone])
-    db.executemany(
-        "INSERT INTO rows VALUES (?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET doc = excluded.doc",
-        [(kind, k, v) for k, v in new.items() if old.get(k) != v],
-    )
+# Kinds whose order means nothing (deliveries are ordered by their seq when read).
+_UNORDERED = frozenset({"world.outbox.deliveries", "world.limiter.hits"})
+
+
+def _verify(found: Rows, expected: Rows, excused: set[tuple[str, str]]) -> None:
+    """Tests: the rows written by commits are the rows of the whole state, in order, but for
+    the records other changes under way still hold (`excused`: their commits will write them)."""
+    for kind in sorted(found.keys() | expected.keys()):
+        have, want = found.get(kind, {}), expected.get(kind, {})
+        for kept_kind, key in excused:
+            if kept_kind == kind:
+                have.pop(key, None)
+                want.pop(key, None)
+        ordered = kind not in _UNORDERED
+        same = list(have.items()) == list(want.items()) if ordered else have == want
+        if not same:
+            wrong = [k for k in want if have.get(k) != want[k]] + [k for k in have if k not in want]
+            detail = (
+                f"{wrong[0]!r}: {have.get(wrong[0])!r} != {want.get(wrong[0])!r}"
+                if wrong
+                else f"order {list(have)[:5]} != {list(want)[:5]}"
+            )
+            raise AssertionError(f"data directory rows of {kind} differ from the state: {detail}")
 
 
 class _transaction:
@@ -289,7 +261,7 @@ def read_directory(directory: str | Path) -> dict[str, Any]:
         raise StoreError(f"{where}: corrupt state ({exc})") from exc
     finally:
         db.close()
-    if not rows.get(_SECTION):
+    if not rows.get(SECTIONS):
         raise StoreError(f"{where}: no sandbox state there")
     try:
         return assemble(rows)

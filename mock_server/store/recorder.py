@@ -1,0 +1,250 @@
+"""What a commit writes: the rows a change touched, not the whole state.
+
+A World kept in a data directory notes what each change touches (domain.changes): records of
+its collections by key, webhook deliveries and rate-limit keys by their own bookkeeping. A
+commit encodes those records and the sections whose value moved, with the codec's functions, so
+a row's text is the same whether it was written by a commit or by `codec.full_rows`. The whole
+state is written only when the World itself is new (the first commit, a reset, an import).
+
+Sections are cheap to compare except a few (random generators' states, the schedule's heap):
+those are compared by a fingerprint and encoded only when it moved.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mock_server.domain.changes import Touched, uncommitted
+from mock_server.domain.world import World
+from mock_server.runtime.journal import JournalEntry, Recording
+from mock_server.store import codec
+
+if TYPE_CHECKING:
+    from mock_server.state import SandboxState
+
+
+# How many records' last written texts are remembered (about 2 MB at a few hundred bytes each).
+WRITTEN_REMEMBERED = 4096
+
+
+@dataclass
+class Change:
+    """Rows to write in one transaction: every row (`full`), or these upserts and deletes."""
+
+    full: codec.Rows | None = None
+    upserts: list[tuple[str, str, str]] = field(default_factory=list)
+    deletes: list[tuple[str, str]] = field(default_factory=list)
+    # With `verify`: every row as it should be once this change is written (tests), but for
+    # the records changes still under way hold (their own commits write them).
+    expected: codec.Rows | None = None
+    excused: set[tuple[str, str]] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return self.full is not None or bool(self.upserts or self.deletes)
+
+
+class Recorder:
+    def __init__(self, *, verify: bool = False) -> None:
+        self.verify = verify
+        self._world: World | None = None
+        self._texts: dict[str, str] = {}  # section path -> the text last written
+        self._prints: dict[str, object] = {}  # section path -> its fingerprint then
+        self._values: dict[str, object] = {}  # section path -> its encoded value then
+        # (kind, key) -> the text last written, for the records written most lately.
+        self._written: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._journal_first = 1  # the journal's rows are seqs [first, upto]
+        self._journal_upto = 0
+        self._encoders = {
+            name: codec.encoder(codec._hints(World)[name].__args__[1]) for name in codec.COLLECTIONS
+        }
+
+    def take(self, state: SandboxState, touched: Touched | None = None) -> Change:
+        """The rows to write for what changed since the last `take` (and what `touched`, one
+        change's own records, holds). Call under `state.lock`, in commit order."""
+        world = state.world
+        if world is not self._world or world.changes is None:
+            change = self._everything(state)
+        else:
+            change = Change()
+            self._records(world, touched, change)
+            self._journal(state, change)
+            self._sections(state, change)
+        if self.verify:
+            change.expected = codec.full_rows(state)
+            change.excused = {(f"world.{kind}", key) for kind, key in uncommitted()}
+        return change
+
+    def forget(self) -> None:
+        """A write failed: the next `take` writes the whole state again."""
+        self._world = None
+        self._written.clear()
+
+    def adopt(self, state: SandboxState, sections: dict[str, str]) -> None:
+        """The store already holds `state` (just read from it; its sections' texts are
+        `sections`): the next commit writes only what moves from here. Under `state.lock`."""
+        world = self._world = state.world
+        world.track()
+        self._texts = dict(sections)
+        self._prints, self._values = {}, {}  # the next commit compares every section's text
+        self._journal_first, self._journal_upto = _journal_span(state)
+
+    # -- everything --------------------------------------------------------------------------
+
+    def _everything(self, state: SandboxState) -> Change:
+        world = self._world = state.world
+        changes = world.track()
+        changes.take_loose()
+        if world.outbox.changed is not None:
+            world.outbox.changed.clear()
+        if world.limiter.changed is not None:
+            world.limiter.changed.clear()
+        rows = codec.full_rows(state)
+        self._texts = dict(rows[codec.SECTIONS])
+        self._prints, self._values = {}, {}
+        self._written.clear()
+        first, upto = _journal_span(state)
+        self._journal_first, self._journal_upto = first, upto
+        return Change(full=rows)
+
+    # -- records -----------------------------------------------------------------------------
+
+    def _records(self, world: World, touched: Touched | None, change: Change) -> None:
+        assert world.changes is not None
+        keys = world.changes.take_loose()
+        if touched:
+            keys.update(touched)
+            touched.clear()
+        upserts, deletes = change.upserts, change.deletes
+        written = self._written
+        for name, key in keys:
+            record = dict.get(getattr(world, name), key)
+            kind = f"world.{name}"
+            if record is None:
+                written.pop((kind, key), None)
+                deletes.append((kind, key))
+                continue
+            text = codec.text(self._encoders[name](record))
+            # Most records a change touches it only read (the app, the creator, the token of
+            # a request): the ones written lately are remembered, and not written unchanged.
+            if written.get((kind, key)) == text:
+                written.move_to_end((kind, key))
+                continue
+            written[kind, key] = text
+            if len(written) > WRITTEN_REMEMBERED:
+                written.popitem(last=False)
+            upserts.append((kind, key, text))
+        outbox = world.outbox
+        if outbox.changed:
+            for delivery_id, delivery in outbox.changed.items():
+                if delivery is None:
+                    deletes.append((codec.OUTBOX_DELIVERIES, delivery_id))
+                else:
+                    upserts.append(
+                        (
+                            codec.OUTBOX_DELIVERIES,
+                            delivery_id,
+                            codec.text(codec.delivery_out(delivery)),
+                        )
+                    )
+            outbox.changed = {}
+        limiter = world.limiter
+        if limiter.changed:
+            for limit_key in limiter.changed:
+                hits = limiter._hits.get(limit_key)
+                row = codec.limiter_key(limit_key)
+                if hits is None:
+                    deletes.append((codec.LIMITER_HITS, row))
+                else:
+                    upserts.append((codec.LIMITER_HITS, row, codec.text(list(hits))))
+            limiter.changed = set()
+
+    def _journal(self, state: SandboxState, change: Change) -> None:
+        journal = state.journal
+        new: list[JournalEntry | Recording] = []
+        with journal._lock:
+            entries = journal._entries
+            first = entries[0].seq if entries else journal._seq + 1
+            for entry in reversed(entries):
+                if entry.seq <= self._journal_upto:
+                    break
+                new.append(entry)
+        for seq in range(self._journal_first, min(first, self._journal_upto + 1)):
+            change.deletes.append((codec.JOURNAL_ENTRIES, str(seq)))
+        for entry in reversed(new):
+            text = codec.text(codec.journal_entry(entry))
+            change.upserts.append((codec.JOURNAL_ENTRIES, str(entry.seq), text))
+        self._journal_first = first
+        if new:
+            self._journal_upto = new[0].seq
+
+    # -- sections ----------------------------------------------------------------------------
+
+    def _sections(self, state: SandboxState, change: Change) -> None:
+        """Write the sections whose value moved: compared as encoded values (no JSON text
+        unless one moved), the costly ones first by a fingerprint."""
+        values = self._values
+        for path, fingerprint, value_of in _SECTIONS:
+            if fingerprint is not None:
+                now = fingerprint(state)
+                if now == self._prints.get(path):
+                    continue
+                self._prints[path] = now
+            value = value_of(state)
+            if path in values and values[path] == value:
+                continue
+            values[path] = value
+            text = codec.text(value)
+            if self._texts.get(path) != text:
+                self._texts[path] = text
+                change.upserts.append((codec.SECTIONS, path, text))
+
+
+def _journal_span(state: SandboxState) -> tuple[int, int]:
+    journal = state.journal
+    with journal._lock:
+        if not journal._entries:
+            return journal._seq + 1, journal._seq
+        return journal._entries[0].seq, journal._entries[-1].seq
+
+
+def _world_section(name: str) -> Any:
+    return lambda state: codec.world_section(state.world, name)
+
+
+def _random(owner: Any) -> Any:
+    return lambda state: codec.random_state(owner(state).random)
+
+
+def _ids(part: str) -> Any:
+    return lambda state: codec.world_section(state.world, "ids")[part]
+
+
+# Every section but `written_by` (written with the whole state): path, a fingerprint that is
+# cheap where the value is costly to encode (None: compare the encoded value), the value.
+_SECTIONS: list[tuple[str, Any, Any]] = [
+    ("sandbox.seed", None, lambda s: s.seed),
+    ("sandbox.scenario", None, lambda s: s.scenario.source),
+    ("sandbox.generation", None, lambda s: s._generation),
+    ("sandbox.built_at", None, lambda s: codec._float_out(s.built_at)),
+    ("sandbox.clock", None, codec.clock_section),
+    ("sandbox.faker_random", lambda s: s.faker.random.getstate(), _random(lambda s: s.faker)),
+    ("journal.seq", None, lambda s: s.journal._seq),
+    ("journal.cleared", None, lambda s: s.journal._cleared),
+    ("world.ids.seed", None, lambda s: s.world.ids.seed),
+    ("world.ids.secrets", None, lambda s: s.world.ids._secrets.counter),
+    ("world.ids.logs", None, lambda s: s.world.ids._logs.counter),
+    ("world.ids.ids", lambda s: s.world.ids._rng.getstate(), _ids("ids")),
+    ("world.fault_rng", lambda s: s.world.fault_rng.getstate(), _world_section("fault_rng")),
+    (
+        "world.schedule",
+        lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
+        _world_section("schedule"),
+    ),
+    *(
+        (f"world.{name}", None, _world_section(name))
+        for name in codec.WORLD_SECTIONS
+        if name not in ("ids", "fault_rng", "schedule")
+    ),
+]

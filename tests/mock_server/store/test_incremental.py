@@ -1,0 +1,249 @@
+"""Commits write what a change touched: the rows they leave are the whole state's, a write that
+fails is made good by the next, and what was under way when the sandbox stopped goes on."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mock_server.domain.changes import Changes, TrackedDict, scope
+from mock_server.domain.publishing import PROCESSING_DOWNLOAD
+from mock_server.runtime.clock import Clock
+from mock_server.runtime.fetcher import StaticFetcher
+from mock_server.runtime.webhooks import RecordingWebhookSender
+from mock_server.sandbox import Sandbox
+from mock_server.store import sqlite as store_sqlite
+from mock_server.store.codec import full_rows
+from tests.mock_server.api.conftest import LOOPBACK_MEDIA, HeldFetcher
+from tests.mock_server.lifecycle_kit import ANA, AUDITED, SCOPES, T0, VIDEO_INIT
+from tests.mock_server.store.workload import STEPS, Facts, check, step
+
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
+
+
+def rows_on_disk(directory: Path) -> dict[str, dict[str, str]]:
+    db = sqlite3.connect(directory / "state.sqlite3")
+    try:
+        rows: dict[str, dict[str, str]] = {}
+        for kind, key, doc in db.execute("SELECT kind, key, doc FROM rows ORDER BY rowid"):
+            rows.setdefault(kind, {})[key] = doc
+        return rows
+    finally:
+        db.close()
+
+
+def comparable(rows: dict[str, dict[str, str]]) -> dict[str, object]:
+    """Rows as compared: in order, but deliveries and rate-limit keys (read by their own
+    order) as sets; `written_by` is written at each start."""
+    out: dict[str, object] = {}
+    for kind, found in rows.items():
+        if not found:
+            continue
+        if kind in ("world.outbox.deliveries", "world.limiter.hits"):
+            out[kind] = dict(found)
+        else:
+            out[kind] = [(k, v) for k, v in found.items() if k != "written_by"]
+    return out
+
+
+def sandbox_in(directory: Path, **kwargs: object) -> Sandbox:
+    return Sandbox(
+        "default",
+        clock=Clock.frozen_at(T0),
+        data_dir=directory,
+        fetcher=kwargs.pop("fetcher", StaticFetcher({})),  # type: ignore[arg-type]
+        webhook_sender=RecordingWebhookSender(),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+# -- what a change touches --------------------------------------------------------------------
+
+
+def test_a_tracked_dict_notes_what_it_hands_out_stores_and_removes() -> None:
+    changes = Changes()
+    tracked = TrackedDict("publishes", changes, {"a": 1, "b": 2, "c": 3})
+    with scope() as touched:
+        assert tracked["a"] == 1 and tracked.get("b") == 2 and tracked.get("zz") is None
+        tracked["d"] = 4
+        del tracked["c"]
+    assert list(touched) == [
+        ("publishes", "a"),
+        ("publishes", "b"),
+        ("publishes", "d"),
+        ("publishes", "c"),
+    ]
+    assert changes.loose == {}  # a scope keeps its own
+    assert list(tracked) == ["a", "b", "d"]  # iteration is the dict's, and notes nothing
+    tracked.pop("a")
+    assert list(changes.take_loose()) == [("publishes", "a")]  # outside a scope: loose
+    assert changes.loose == {}
+
+
+def test_a_sandbox_in_memory_tracks_nothing() -> None:
+    sandbox = Sandbox("default")
+    assert sandbox.state.world.changes is None
+    assert type(sandbox.state.world.publishes) is dict
+    sandbox.close()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=20), seed=st.integers(0, 99))
+def test_the_rows_commits_leave_are_the_whole_states(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[str], seed: int
+) -> None:
+    directory = tmp_path_factory.mktemp("data")
+    sandbox = sandbox_in(directory)
+    rng = random.Random(seed)
+    facts = Facts()
+    with sandbox.client() as http:
+        for name in ["tokens", *steps]:
+            step(http, name, facts, rng)
+            sandbox.pump()
+            with sandbox.state.lock:
+                expected = full_rows(sandbox.state)
+            assert comparable(rows_on_disk(directory)) == comparable(expected), name
+    sandbox.close()
+    # Its own clock (a clock handed in is the caller's: never restored from the directory).
+    again = Sandbox("default", data_dir=directory, fetcher=StaticFetcher({}))
+    with again.client() as http:
+        check(http, facts)
+    again.close()
+
+
+def test_a_read_writes_its_journal_entry_not_the_records_it_only_read(tmp_path: Path) -> None:
+    sandbox = sandbox_in(tmp_path / "data")
+    token = sandbox.issue_tokens(AUDITED, ANA, SCOPES)["access_token"]
+    written: list[list[tuple[str, str, str]]] = []
+    store = sandbox.state.store
+    apply = store.apply
+
+    def spy(change: object) -> None:
+        written.append(list(change.upserts))  # type: ignore[attr-defined]
+        apply(change)  # type: ignore[arg-type]
+
+    store.apply = spy  # type: ignore[method-assign]
+    with sandbox.client() as http:
+        for _ in range(2):
+            answer = http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200
+    kinds = {kind for kind, _, _ in written[-1]}
+    assert "journal.entries" in kinds and "world.limiter.hits" in kinds
+    assert not kinds & {"world.apps", "world.creators", "world.access_tokens", "world.grants"}
+    sandbox.close()
+
+
+# -- served: answers share commits ------------------------------------------------------------
+
+
+def test_concurrent_answers_are_each_kept_before_they_leave(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    tokens = [sandbox.issue_tokens(AUDITED, ANA, SCOPES)["access_token"] for _ in range(8)]
+    refreshed: list[str] = []
+    lock = threading.Lock()
+    with sandbox.serve() as running:
+        secret = sandbox.state.world.apps[AUDITED].client_secret
+        refresh_tokens = [
+            g.refresh_tokens[-1] for g in sandbox.state.world.grants.values() if g.refresh_tokens
+        ]
+
+        def refresh(token: str) -> None:
+            with httpx.Client(base_url=running.url) as http:
+                answer = http.post(
+                    "/v2/oauth/token/",
+                    data={
+                        "client_key": AUDITED,
+                        "client_secret": secret,
+                        "grant_type": "refresh_token",
+                        "refresh_token": token,
+                    },
+                )
+                assert answer.status_code == 200, answer.text
+                # Acknowledged: the new token is on disk now, whatever happens next.
+                new = answer.json()["access_token"]
+                assert new in rows_on_disk(directory)["world.access_tokens"]
+                with lock:
+                    refreshed.append(new)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(refresh, refresh_tokens[-8:]))
+    sandbox.close()
+    assert len(refreshed) == 8 and len(tokens) == 8
+
+
+# -- failures and what was under way ----------------------------------------------------------
+
+
+def test_a_failed_write_refuses_the_answer_and_the_next_commit_writes_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    token = sandbox.issue_tokens(AUDITED, ANA, SCOPES)["access_token"]
+    real = store_sqlite.SqliteStore._apply
+
+    def full_disk(self: object, db: object, change: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store_sqlite.SqliteStore, "_apply", full_disk)
+    with sandbox.client() as http:
+        answer = http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 500  # the answer is not given: it could not be kept
+        assert "Traceback" not in answer.text
+        monkeypatch.setattr(store_sqlite.SqliteStore, "_apply", real)
+        assert http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"}).is_success
+    with sandbox.state.lock:
+        expected = full_rows(sandbox.state)
+    assert comparable(rows_on_disk(directory)) == comparable(expected)
+    sandbox.close()
+
+
+def test_a_pull_under_way_when_the_sandbox_stopped_starts_again(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    held = HeldFetcher()
+    first = sandbox_in(directory, fetcher=held)
+    token = first.issue_tokens(AUDITED, ANA, SCOPES)["access_token"]
+    url = LOOPBACK_MEDIA + "clip.mp4"
+    with first.client() as http:
+        answer = http.post(
+            VIDEO_INIT,
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "post_info": {"privacy_level": "SELF_ONLY"},
+                "source_info": {"source": "PULL_FROM_URL", "video_url": url},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        publish_id = answer.json()["data"]["publish_id"]
+    held.release()  # the download ends because the sandbox stops: not a failure
+    first.close()
+
+    fetcher = StaticFetcher({url: b"not a video at all"})
+    second = sandbox_in(directory, fetcher=fetcher)
+    assert second.state.downloads.settle(10)
+    assert fetcher.requested == [url]
+    second.advance(600)  # the sandbox clock lets the download arrive and be checked
+    publish = second.state.world.publishes[publish_id]
+    assert publish.status != PROCESSING_DOWNLOAD
+    assert publish.fail_reason == "file_format_check_failed"
+    second.close()
+
+
+def test_fsync_waits_for_the_disk(tmp_path: Path) -> None:
+    sandbox = sandbox_in(tmp_path / "data", fsync=True)
+    db = sandbox.state.store._db  # type: ignore[attr-defined]
+    assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    sandbox.issue_tokens(AUDITED, ANA, SCOPES)
+    sandbox.close()
+    plain = sandbox_in(tmp_path / "other")
+    assert plain.state.store._db.execute("PRAGMA synchronous").fetchone() == (1,)  # type: ignore[attr-defined]
+    plain.close()

@@ -1,18 +1,23 @@
-"""What a data directory costs: creator_info and status fetch per request with `--data-dir`
-against the anchor of the same calls in memory (goal: at most 1.25x), with the default scenario
-and with 10,000 publishes kept; and the time to restart a data directory holding 10,000
-publishes (goal: under 2 s)."""
+"""What a data directory costs: creator_info and status fetch with `--data-dir` against the
+anchor of the same calls in memory (goal: at most 25 % slower), served (requests per second
+measured by wrk, the two servers pinned to one core, in alternating rounds: how an app uses a
+data directory) and in process (per call, with the default scenario and with 10,000 publishes
+kept); and the time to restart a data directory holding 10,000 publishes (goal: under 2 s)."""
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench import median_seconds
+from bench._speed import fixture
 from mock_server import Sandbox
 from mock_server.runtime.clock import Clock
 
@@ -78,11 +83,94 @@ def _per_request(data_dir: Path | None, publishes: int, count: int) -> tuple[flo
     return info, status
 
 
+def _served(rounds: int, seconds: float, creators: int) -> list[str]:
+    """wrk against a served sandbox in memory and one with a data directory (the fast stack,
+    the served default), alternating rounds."""
+    from bench._speed.procs import Cores, ensure_wrk, launched, run_wrk
+    from bench._speed.throughput import fresh_window, scripts_for
+
+    wrk = ensure_wrk()
+    if wrk is None:
+        return ["served: skipped (wrk could not be installed)"]
+    cores = Cores.pick()
+    rates: dict[tuple[str, str], list[float]] = {}
+    wrong = 0
+    with tempfile.TemporaryDirectory(prefix="bench-data-dir-served-") as tmp, ExitStack() as stack:
+        answers = {name: Path(tmp, f"answers-{name}.json") for name in ("memory", "data dir")}
+        servers = {
+            "memory": stack.enter_context(
+                launched(
+                    "sandbox",
+                    cores.server,
+                    "--creators",
+                    str(creators),
+                    "--out",
+                    str(answers["memory"]),
+                )
+            ),
+            "data dir": stack.enter_context(
+                launched(
+                    "sandbox",
+                    cores.server,
+                    "--creators",
+                    str(creators),
+                    "--out",
+                    str(answers["data dir"]),
+                    "--data-dir",
+                    str(Path(tmp, "dir")),
+                )
+            ),
+        }
+        fixtures = {
+            name: fixture.Fixture.from_json(json.loads(path.read_text())["fixture"])
+            for name, path in answers.items()
+        }
+        scripts = {name: scripts_for(fix) for name, fix in fixtures.items()}
+        for name, server in servers.items():  # warm up
+            run_wrk(wrk, server.url, scripts[name]["bad_token"], 1, 16, cores.load)
+        order = list(servers)
+        for round_ in range(rounds):
+            for case in ("creator_info", "status_fetch"):
+                for name in order if round_ % 2 == 0 else order[::-1]:
+                    fresh_window(servers[name].url, fixtures[name])
+                    measured = run_wrk(
+                        wrk, servers[name].url, scripts[name][case], seconds, 16, cores.load
+                    )
+                    rates.setdefault((case, name), []).append(measured.requests_per_second)
+                    wrong += measured.non_2xx
+    lines = [
+        f"served (wrk, 1 thread, 16 connections, median of {rounds} rounds x {seconds:g} s; "
+        f"{cores.describe()}):"
+    ]
+    for case, label in (("creator_info", "creator_info"), ("status_fetch", "status fetch")):
+        memory = statistics.median(rates[(case, "memory")])
+        durable = statistics.median(rates[(case, "data dir")])
+        lines.append(
+            f"  {label:13} in memory {memory:7.0f}/s, data dir {durable:7.0f}/s: "
+            f"{memory / durable:5.2f}x the time per request (goal <= 1.25x)"
+        )
+    if wrong:
+        lines.append(f"  ! {wrong} answers were not 200")
+    return lines
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench data_dir", description=DESCRIPTION)
     parser.add_argument("--requests", type=int, default=200, help="requests per measurement")
     parser.add_argument("--publishes", type=int, default=10_000, help="publishes kept")
+    parser.add_argument("--rounds", type=int, default=3, help="served: rounds of each case")
+    parser.add_argument("--seconds", type=float, default=3.0, help="served: seconds per round")
+    parser.add_argument(
+        "--creators", type=int, default=50, help="served: creators (20 tokens each)"
+    )
+    parser.add_argument("--only", choices=["served", "inprocess"], help="run one part")
     args = parser.parse_args(list(argv))
+    if args.only != "inprocess":
+        for line in _served(args.rounds, args.seconds, args.creators):
+            print(line, flush=True)
+        if args.only == "served":
+            return 0
+    print("in process (per call, median):")
     with tempfile.TemporaryDirectory(prefix="bench-data-dir-") as tmp:
         for publishes in (1, args.publishes):
             memory = _per_request(None, publishes, args.requests)

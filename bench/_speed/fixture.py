@@ -36,9 +36,13 @@ class Fixture:
         return cls(data["client_key"], [tuple(p) for p in data["pairs"]], data["spare_token"])
 
 
-def new_sandbox(**options: Any) -> Sandbox:
+def new_sandbox(data_dir: str | None = None, **options: Any) -> Sandbox:
     return Sandbox(
-        "default", seed=1, clock=Clock.frozen_at(START), options=ServerOptions(**options)
+        "default",
+        seed=1,
+        clock=Clock.frozen_at(START),
+        options=ServerOptions(**options),
+        data_dir=data_dir,
     )
 
 

@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--creators", type=int, default=50)
     p.add_argument("--out")
     p.add_argument("--answers")
+    p.add_argument("--data-dir", help="sandbox: keep its state there (bench data_dir)")
     args = p.parse_args(argv)
     if args.kind == "sandbox":
         serve_sandbox(args)
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
 
 
 def serve_sandbox(args: argparse.Namespace) -> None:
-    sandbox = fixture.new_sandbox()
+    sandbox = fixture.new_sandbox(data_dir=args.data_dir)
     fix = fixture.build(sandbox, args.creators)
     with sandbox.serve(http=args.http, loop=args.loop) as running:
         answers = capture(running.url, fix)

@@ -19,6 +19,8 @@ log = logging.getLogger("tiktok_sandbox")
 
 # How often (in real seconds) a served sandbox returns free heap memory to the system.
 GIVE_BACK_EVERY_SECONDS = 30.0
+# How often a data directory's WAL is copied back into its database (store.sqlite).
+CHECKPOINT_EVERY_SECONDS = 1.0
 
 
 class Ticker:
@@ -46,6 +48,11 @@ class Ticker:
             except Exception:  # a failing tick must not stop later ones
                 log.exception("tiktok-sandbox: background tick failed")
             ticks += 1
+            if ticks % max(1, round(CHECKPOINT_EVERY_SECONDS / self.interval)) == 0:
+                try:
+                    self.state.store.checkpoint()
+                except Exception:
+                    log.exception("tiktok-sandbox: data directory checkpoint failed")
             if ticks * self.interval >= GIVE_BACK_EVERY_SECONDS:
                 ticks = 0
                 memory.give_back()  # a server left running for days keeps its memory flat

@@ -26,13 +26,14 @@ log = logging.getLogger("tiktok_sandbox")
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 
 
-def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class GroupCommitter:
@@ -42,6 +43,7 @@ class GroupCommitter:
         self._touched: Touched = {}
         self._waiters: list[_Waiter] = []
         self._closed = False
+        self._idle = False  # the writer waits for work
         self._thread: threading.Thread | None = None
 
     async def commit(self, touched: Touched) -> None:
@@ -59,14 +61,17 @@ class GroupCommitter:
                     target=self._run, name="tiktok-sandbox-commits", daemon=True
                 )
                 self._thread.start()
-            self._ready.notify()
+            if self._idle:  # a writer busy writing takes this with the next batch anyway
+                self._ready.notify()
         await future
 
     def _run(self) -> None:
         while True:
             with self._ready:
                 while not self._waiters and not self._closed:
+                    self._idle = True
                     self._ready.wait()
+                    self._idle = False
                 if not self._waiters:
                     return
                 touched, self._touched = self._touched, {}
@@ -77,9 +82,12 @@ class GroupCommitter:
             except BaseException as exc:  # every waiter learns its answer is not kept
                 log.exception("tiktok-sandbox: writing to the data directory failed")
                 error = exc
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for loop, future in waiters:
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():  # one wake-up per event loop
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                    loop.call_soon_threadsafe(_resolve, future, error)
+                    loop.call_soon_threadsafe(_resolve, futures, error)
 
     def close(self) -> None:
         """Write what waits, then stop the writer."""
@@ -89,3 +97,4 @@ class GroupCommitter:
             thread = self._thread
         if thread is not None:
             thread.join(10)
+

@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench import median_seconds
+from bench._figures import Figure
 from bench._speed import fixture
 from mock_server import Sandbox
 from mock_server.runtime.clock import Clock
@@ -83,7 +84,7 @@ def _per_request(data_dir: Path | None, publishes: int, count: int) -> tuple[flo
     return info, status
 
 
-def _served(rounds: int, seconds: float, creators: int) -> list[str]:
+def _served(rounds: int, seconds: float, creators: int) -> tuple[list[str], list[Figure]]:
     """wrk against a served sandbox in memory and one with a data directory (the fast stack,
     the served default), alternating rounds."""
     from bench._speed.procs import Cores, ensure_wrk, launched, run_wrk
@@ -91,7 +92,7 @@ def _served(rounds: int, seconds: float, creators: int) -> list[str]:
 
     wrk = ensure_wrk()
     if wrk is None:
-        return ["served: skipped (wrk could not be installed)"]
+        return ["served: skipped (wrk could not be installed)"], []
     cores = Cores.pick()
     rates: dict[tuple[str, str], list[float]] = {}
     wrong = 0
@@ -138,6 +139,7 @@ def _served(rounds: int, seconds: float, creators: int) -> list[str]:
                     )
                     rates.setdefault((case, name), []).append(measured.requests_per_second)
                     wrong += measured.non_2xx
+    figures: list[Figure] = []
     lines = [
         f"served (wrk, 1 thread, 16 connections, median of {rounds} rounds x {seconds:g} s; "
         f"{cores.describe()}):"
@@ -145,13 +147,17 @@ def _served(rounds: int, seconds: float, creators: int) -> list[str]:
     for case, label in (("creator_info", "creator_info"), ("status_fetch", "status fetch")):
         memory = statistics.median(rates[(case, "memory")])
         durable = statistics.median(rates[(case, "data dir")])
+        ratio = memory / durable
         lines.append(
             f"  {label:13} in memory {memory:7.0f}/s, data dir {durable:7.0f}/s: "
-            f"{memory / durable:5.2f}x the time per request (goal <= 1.25x)"
+            f"{ratio:5.2f}x the time per request (goal <= 1.25x)"
+        )
+        figures.append(
+            Figure(f"served {label}", f"{ratio:.2f}x in memory's", "<= 1.25x", ratio <= 1.25)
         )
     if wrong:
         lines.append(f"  ! {wrong} answers were not 200")
-    return lines
+    return lines, figures
 
 
 def main(argv: Sequence[str]) -> int:
@@ -165,11 +171,13 @@ def main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--only", choices=["served", "inprocess"], help="run one part")
     args = parser.parse_args(list(argv))
+    figures: list[Figure] = []
     if args.only != "inprocess":
-        for line in _served(args.rounds, args.seconds, args.creators):
+        lines, figures = _served(args.rounds, args.seconds, args.creators)
+        for line in lines:
             print(line, flush=True)
         if args.only == "served":
-            return 0
+            return _summary(figures)
     print("in process (per call, median):")
     with tempfile.TemporaryDirectory(prefix="bench-data-dir-") as tmp:
         for publishes in (1, args.publishes):
@@ -179,9 +187,18 @@ def main(argv: Sequence[str]) -> int:
             for name, anchor, seconds in zip(
                 ("creator_info", "status fetch"), memory, durable, strict=True
             ):
+                ratio = seconds / anchor
                 print(
                     f"  {name:13} in memory {anchor * 1e3:7.2f} ms, data dir "
-                    f"{seconds * 1e3:7.2f} ms: {seconds / anchor:5.2f}x (goal <= 1.25x)"
+                    f"{seconds * 1e3:7.2f} ms: {ratio:5.2f}x (goal <= 1.25x)"
+                )
+                figures.append(
+                    Figure(
+                        f"in process {name}, {publishes} publishes",
+                        f"{ratio:.2f}x in memory's",
+                        "<= 1.25x",
+                        ratio <= 1.25,
+                    )
                 )
         directory = Path(tmp) / "restart"
         sandbox = _sandbox(directory)
@@ -200,4 +217,18 @@ def main(argv: Sequence[str]) -> int:
         f"restart with {kept} publishes: {restart:.2f} s (goal < 2 s); "
         f"a sandbox in memory starts in {anchor:.2f} s: {restart / anchor:.1f}x"
     )
+    figures.append(
+        Figure(f"restart with {kept} publishes", f"{restart:.2f} s", "< 2 s", restart < 2)
+    )
+    return _summary(figures)
+
+
+def _summary(figures: list[Figure]) -> int:
+    width = max((len(f.name) for f in figures), default=10)
+    print("\nsummary:")
+    for f in figures:
+        print(
+            f"  {f.name.ljust(width)}  {f.measured:>22}  goal {f.goal:10} "
+            f"{'PASS' if f.met else 'MISSED'}"
+        )
     return 0

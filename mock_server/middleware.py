@@ -83,7 +83,7 @@ class SandboxMiddleware:
             if _journaled(scope):
                 await self._journal(scope, receive, send)
             else:
-                await self._pump(scope, receive, guarded_send)
+                await self._pump(scope, receive, guarded_send, keep_time=True)
         except ClientDisconnect:
             log.warning("tiktok-sandbox: the client disconnected during %s", where(scope))
         except ConnectionGone as gone:
@@ -95,10 +95,16 @@ class SandboxMiddleware:
             log.warning("tiktok-sandbox: %s (%s)", cut, where(scope))
             raise
 
-    async def _pump(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Sandbox time acts before the request; webhooks fall due after it."""
+    async def _pump(
+        self, scope: Scope, receive: Receive, send: Send, keep_time: bool = False
+    ) -> None:
+        """Sandbox time acts before the request; webhooks fall due after it. `keep_time`: a
+        request that changes nothing itself (a control read) still answers with what time
+        did, so with a data directory that is kept first."""
         state = self.state
         state.tick()
+        if keep_time and state.recorder is not None:
+            await state.keep({})
         try:
             await self.app(scope, receive, send)
         finally:

@@ -220,11 +220,10 @@ class SandboxState:
     def leave_uncommitted(self, touched: Touched) -> None:
         """A change that ended without its commit (its client went away): what it touched is
         written by the next commit."""
-        with self.lock:
-            changes = self.world.changes
-            if changes is not None:
-                changes.loose.update(touched)
-            touched.clear()
+        changes = self.world.changes
+        if changes is not None:
+            changes.note_all(touched)
+        touched.clear()
 
     def committing(self, job: Callable[[], None]) -> Callable[[], None]:
         """`job` (background work on a worker thread) as a change of its own, kept when done."""

@@ -17,6 +17,7 @@ commit takes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,9 +26,13 @@ from typing import Any, TypeVar
 K = TypeVar("K")
 V = TypeVar("V")
 
-# (collection, key) -> None, in the order first touched (a dict: new records keep their order):
-# e.g. ("publishes", "v_pub_file~v2-1.7...")
-Touched = dict[tuple[str, Any], None]
+# (kind, key) -> None for a World collection's record (the recorder looks it up), or the
+# object itself for kinds kept elsewhere ("outbox": the Delivery or GONE, "journal": the
+# entry), in the order first touched (a dict: new records keep their order).
+# e.g. ("publishes", "v_pub_file~v2-1.7..."): None
+Touched = dict[tuple[str, Any], Any]
+
+GONE = "gone"  # the value of a removed webhook delivery
 
 _SCOPE: ContextVar[Touched | None] = ContextVar("tiktok_sandbox_touched", default=None)
 
@@ -46,21 +51,31 @@ COLLECTIONS = (
 
 
 class Changes:
-    """The touched records of one World that no change scope claimed."""
+    """The touched records of one World that no change scope claimed (threads may note them
+    outside the sandbox's lock: taking them and noting one never cross)."""
 
-    __slots__ = ("loose",)
+    __slots__ = ("_lock", "loose")
 
     def __init__(self) -> None:
         self.loose: Touched = {}
+        self._lock = threading.Lock()
+
+    def note(self, key: tuple[str, Any], value: Any = None) -> None:
+        scope = _SCOPE.get()
+        if scope is not None:
+            scope[key] = value
+        else:
+            with self._lock:
+                self.loose[key] = value
+
+    def note_all(self, touched: Touched) -> None:
+        with self._lock:
+            self.loose.update(touched)
 
     def take_loose(self) -> Touched:
-        loose, self.loose = self.loose, {}
+        with self._lock:
+            loose, self.loose = self.loose, {}
         return loose
-
-
-def _touched(changes: Changes) -> Touched:
-    scope = _SCOPE.get()
-    return changes.loose if scope is None else scope
 
 
 class TrackedDict(dict[K, V]):
@@ -75,57 +90,59 @@ class TrackedDict(dict[K, V]):
 
     def __getitem__(self, key: K) -> V:
         value = dict.__getitem__(self, key)
-        _touched(self._changes)[self._kind, key] = None
+        self._changes.note((self._kind, key))
         return value
 
     def get(self, key: K, default: Any = None) -> Any:
         value = dict.get(self, key, default)
         if value is not default:
-            _touched(self._changes)[self._kind, key] = None
+            self._changes.note((self._kind, key))
         return value
 
     def __setitem__(self, key: K, value: V) -> None:
         dict.__setitem__(self, key, value)
-        _touched(self._changes)[self._kind, key] = None
+        self._changes.note((self._kind, key))
 
     def __delitem__(self, key: K) -> None:
         dict.__delitem__(self, key)
-        _touched(self._changes)[self._kind, key] = None
+        self._changes.note((self._kind, key))
 
     def pop(self, key: K, *default: Any) -> Any:
         value = dict.pop(self, key, *default)
-        _touched(self._changes)[self._kind, key] = None
+        self._changes.note((self._kind, key))
         return value
 
     def setdefault(self, key: K, default: Any = None) -> Any:
         value = dict.setdefault(self, key, default)
-        _touched(self._changes)[self._kind, key] = None
+        self._changes.note((self._kind, key))
         return value
 
     def popitem(self) -> tuple[K, V]:
         key, value = dict.popitem(self)
-        _touched(self._changes)[self._kind, key] = None
+        self._changes.note((self._kind, key))
         return key, value
 
     def clear(self) -> None:
-        touched = _touched(self._changes)
-        touched.update(dict.fromkeys((self._kind, key) for key in self))
+        for key in self:
+            self._changes.note((self._kind, key))
         dict.clear(self)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         other = dict(*args, **kwargs)
         dict.update(self, other)
-        _touched(self._changes).update(dict.fromkeys((self._kind, key) for key in other))
+        for key in other:
+            self._changes.note((self._kind, key))
 
 
-def touch(changes: Changes | None, kind: str, key: Any) -> None:
+def touch(changes: Changes | None, kind: str, key: Any, value: Any = None) -> None:
     """Note a record changed by a way its collection cannot see (no-op for a World in memory)."""
     if changes is not None:
-        _touched(changes)[kind, key] = None
+        changes.note((kind, key), value)
 
 
-# The scopes open now, by id: what other changes still hold uncommitted (store verification).
-_OPEN: dict[int, Touched] = {}
+# The scopes open now, and changes handed to a group commit, by id: what is still to be
+# committed (store verification).
+OPEN: dict[int, Touched] = {}
 
 
 @contextmanager
@@ -133,14 +150,14 @@ def scope() -> Iterator[Touched]:
     """A change of its own (a request, a background job): what it touches, until committed."""
     touched: Touched = {}
     token = _SCOPE.set(touched)
-    _OPEN[id(touched)] = touched
+    OPEN[id(touched)] = touched
     try:
         yield touched
     finally:
-        _OPEN.pop(id(touched), None)
+        OPEN.pop(id(touched), None)
         _SCOPE.reset(token)
 
 
 def uncommitted() -> set[tuple[str, Any]]:
     """What the changes under way have touched and not committed yet."""
-    return {key for touched in list(_OPEN.values()) for key in list(touched)}
+    return {key for touched in list(OPEN.values()) for key in list(touched)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable
 
+from mock_server.domain.changes import Changes
+
 WINDOW_SECONDS = 60.0
 
 # ref 4.3: requests per minute, per user access token, by endpoint name.
@@ -30,13 +32,13 @@ class SlidingWindowLimiter:
         self.window = window
         self._hits: dict[Hashable, deque[float]] = {}
         self._admitted_since_sweep = 0
-        # With a data directory (World.track): the keys whose hits changed since the last commit.
-        self.changed: set[Hashable] | None = None
+        # With a data directory (World.track): where the keys a change touches are noted.
+        self.changes: Changes | None = None
 
     def admit(self, key: Hashable, limit: int, now: float) -> bool:
         hits = self._hits.setdefault(key, deque())
-        if self.changed is not None:
-            self.changed.add(key)
+        if self.changes is not None:
+            self.changes.note(("limiter", key))
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) >= limit:
@@ -58,8 +60,8 @@ class SlidingWindowLimiter:
             k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window
         ]:
             del self._hits[key]
-            if self.changed is not None:
-                self.changed.add(key)
+            if self.changes is not None:
+                self.changes.note(("limiter", key))
 
 
 def check_rate(limiter: SlidingWindowLimiter, endpoint: str, token: str, now: float) -> None:

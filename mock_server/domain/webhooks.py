@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.domain.changes import GONE, Changes
+
 # ref 14.1: retried with exponential backoff for up to 72 hours, then dropped.
 RETRY_WINDOW_SECONDS = 72 * 3600
 FIRST_RETRY_SECONDS = 30.0
@@ -110,14 +112,14 @@ class Outbox:
 
     by_app: dict[str, deque[Delivery]] = field(default_factory=dict)
     added: int = 0
-    # With a data directory (World.track): the deliveries changed since the last commit, by
-    # id (None: removed from the log).
-    changed: dict[str, Delivery | None] | None = None
+    # With a data directory (World.track): where the deliveries a change touches are noted.
+    changes: Changes | None = None
 
-    def note(self, delivery: Delivery) -> None:
-        """A delivery was added or changed (kept in a data directory at the next commit)."""
-        if self.changed is not None:
-            self.changed[delivery.delivery_id] = delivery
+    def note(self, delivery: Delivery, gone: bool = False) -> None:
+        """A delivery was added, changed or removed: kept in a data directory by the commit of
+        the change that did it (domain.changes)."""
+        if self.changes is not None:
+            self.changes.note(("outbox", delivery.delivery_id), GONE if gone else delivery)
 
     def add(self, delivery: Delivery) -> None:
         """Keep the newest DELIVERY_LOG_SIZE deliveries per app, but never forget one that is
@@ -143,8 +145,7 @@ class Outbox:
             if finished is None:
                 break
             log.remove(finished)
-            if self.changed is not None:
-                self.changed[finished.delivery_id] = None
+            self.note(finished, gone=True)
 
     def in_order(self, client_key: str | None = None) -> list[Delivery]:
         """The deliveries (of one app, or of every app) oldest first: by when they were made,

@@ -86,8 +86,8 @@ class World:
             changes = self.changes = Changes()
             for name in COLLECTIONS:
                 setattr(self, name, TrackedDict(name, changes, getattr(self, name)))
-            self.outbox.changed = {}
-            self.limiter.changed = set()
+            self.outbox.changes = changes
+            self.limiter.changes = changes
         return self.changes
 
     def touch(self, kind: str, key: str) -> None:

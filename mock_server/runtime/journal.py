@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mock_server.domain.changes import Changes
 from mock_server.runtime.clock import format_instant
 
 DEFAULT_CAPACITY = 1000
@@ -181,6 +182,8 @@ class Journal:
         self._seq = 0
         self._cleared = False
         self._lock = threading.Lock()
+        # With a data directory: where the entries added are noted (domain.changes).
+        self.changes: Changes | None = None
 
     def next_seq(self) -> int:
         with self._lock:
@@ -190,6 +193,8 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
             self._entries.append(entry)
+            if self.changes is not None:
+                self.changes.note(("journal", entry.seq), entry)
 
     def record(self, recording: Recording) -> None:
         """Add a request as it went by, numbered next; it becomes an entry when read."""
@@ -197,6 +202,8 @@ class Journal:
             self._seq += 1
             recording.seq = self._seq
             self._entries.append(recording)
+            if self.changes is not None:  # kept by the commit of the request it records
+                self.changes.note(("journal", recording.seq), recording)
 
     def clear(self, *, restart: bool = False) -> None:
         """Forget the entries. Only a sandbox reset restarts the numbering: after a plain

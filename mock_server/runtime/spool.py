@@ -83,7 +83,8 @@ class MediaSpool:
         global _swept
         self._root = root
         self._owned = root is None
-        # In a data directory: a chunk's bytes are on disk (fsynced) before it is recorded.
+        # In a data directory with --fsync: a chunk's bytes are on the disk (fsynced) before
+        # it is recorded. Without, they are in the operating system's hands, as the commit.
         self.durable = durable
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize[..., MediaSpool] | None = None
@@ -161,6 +162,12 @@ class MediaSpool:
             if self.durable:
                 f.flush()
                 os.fsync(f.fileno())
+        if self.durable and mode == "w+b":  # the new file's name, too, survives a power loss
+            fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         return digest.hexdigest()
 
     async def chunk_digest(self, body: AsyncIterator[bytes], length: int) -> str:

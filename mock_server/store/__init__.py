@@ -55,7 +55,7 @@ def open_data_dir(
             shutil.rmtree(store.spool, ignore_errors=True)
         store.spool.mkdir(exist_ok=True)
         state.spool.close()
-        state.spool = MediaSpool(store.spool, durable=True)
+        state.spool = MediaSpool(store.spool, durable=fsync)
         state.resumed = doc is not None
         state.tick()  # the steps that fell due while the sandbox was down happen now
         state.commit()
@@ -85,17 +85,17 @@ def read_snapshot(path: str | Path) -> dict[str, Any]:
     """A snapshot written by `tiktok-sandbox export`; StoreError when it cannot be one."""
     import json
 
-    from mock_server.store.codec import check_format
+    from mock_server.store.codec import decode_state
 
     where = f"--import {path}"
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise StoreError(f"{where}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise StoreError(f"{where}: not JSON ({exc})") from exc
-    try:
-        check_format(doc)
+    try:  # read whole before anything is replaced by it (`--import` into a directory)
+        decode_state(doc)
     except StateFormatError as exc:
         raise StoreError(f"{where}: {exc}") from exc
     return doc  # type: ignore[no-any-return]

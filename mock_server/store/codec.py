@@ -19,6 +19,7 @@ import types
 import typing
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -459,8 +460,9 @@ def assemble(rows: Rows) -> dict[str, Any]:
         put(path, json.loads(value))
     for kind in ROW_KINDS:
         found = rows.get(kind, {})
-        if kind == JOURNAL_ENTRIES:
-            put(kind, [json.loads(v) for v in found.values()])
+        if kind == JOURNAL_ENTRIES:  # by seq: a commit writes its own request's entry
+            entries = sorted(found.items(), key=lambda item: int(item[0]))
+            put(kind, [json.loads(v) for _, v in entries])
         else:
             put(kind, {k: json.loads(v) for k, v in found.items()})
     return doc
@@ -481,36 +483,62 @@ def check_format(doc: Any) -> None:
         raise StateFormatError(f"state format {version}, this tiktok-sandbox reads {VERSION}")
 
 
-def restore_state(state: SandboxState, doc: Any) -> None:
-    """Make `state` what `doc` describes (the scenario and seed `state` was built with stay
-    what a reset goes back to). Raises StateFormatError, leaving `state` unchanged."""
+@dataclass
+class Decoded:
+    """A document read back, before it becomes a sandbox's state."""
+
+    world: World
+    generation: int
+    built_at: float
+    clock: tuple[float, float | None]
+    faker_random: random.Random
+    entries: list[JournalEntry]
+    seq: int
+    cleared: bool
+
+
+def decode_state(doc: Any) -> Decoded:
+    """Read a whole document; StateFormatError (one line) when it cannot be this version's."""
     check_format(doc)
     try:
         sandbox, journal_doc = doc["sandbox"], doc["journal"]
         world = world_from_doc(doc["world"])
-        generation = decode(sandbox["generation"], int)
-        built_at = decode(sandbox["built_at"], float)
         clock = sandbox["clock"]
-        offset = decode(clock["offset"], float)
-        frozen_at = decode(clock["frozen_at"], float | None)
         faker_random = random.Random()
         set_random_state(faker_random, sandbox["faker_random"])
-        entries = [decode(e, JournalEntry) for e in journal_doc["entries"]]
-        seq, cleared = decode(journal_doc["seq"], int), decode(journal_doc["cleared"], bool)
+        return Decoded(
+            world=world,
+            generation=decode(sandbox["generation"], int),
+            built_at=decode(sandbox["built_at"], float),
+            clock=(decode(clock["offset"], float), decode(clock["frozen_at"], float | None)),
+            faker_random=faker_random,
+            entries=[decode(e, JournalEntry) for e in journal_doc["entries"]],
+            seq=decode(journal_doc["seq"], int),
+            cleared=decode(journal_doc["cleared"], bool),
+        )
     except StateFormatError:
         raise
+    except RecursionError:
+        raise StateFormatError("nested too deeply") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def restore_state(state: SandboxState, doc: Any) -> None:
+    """Make `state` what `doc` describes (the scenario and seed `state` was built with stay
+    what a reset goes back to). Raises StateFormatError, leaving `state` unchanged."""
+    decoded = decode_state(doc)
+    world = decoded.world
     with state.lock:
         # A reset builds the next World: generations keep growing across restarts.
-        world.generation = state._generation = max(generation, world.generation)
+        world.generation = state._generation = max(decoded.generation, world.generation)
         state.install(world)
-        state.built_at = built_at
-        state.faker.random.setstate(faker_random.getstate())
+        state.built_at = decoded.built_at
+        state.faker.random.setstate(decoded.faker_random.getstate())
         if not state._clock_given:  # a clock handed in by the caller is theirs
-            restore(state.clock, (offset, frozen_at))
+            restore(state.clock, decoded.clock)
         journal = state.journal
         with journal._lock:
             journal._entries.clear()
-            journal._entries.extend(entries)
-            journal._seq, journal._cleared = seq, cleared
+            journal._entries.extend(decoded.entries)
+            journal._seq, journal._cleared = decoded.seq, decoded.cleared

@@ -16,7 +16,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from mock_server.domain.changes import Touched
+from mock_server.domain.changes import OPEN, Touched
 
 if TYPE_CHECKING:
     from mock_server.state import SandboxState
@@ -55,6 +55,7 @@ class GroupCommitter:
                 raise RuntimeError("the sandbox is stopping")
             self._touched.update(touched)
             touched.clear()
+            OPEN[id(self)] = self._touched  # still to be committed (store verification)
             self._waiters.append((loop, future))
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -82,6 +83,9 @@ class GroupCommitter:
             except BaseException as exc:  # every waiter learns its answer is not kept
                 log.exception("tiktok-sandbox: writing to the data directory failed")
                 error = exc
+            with self._ready:
+                if OPEN.get(id(self)) is touched:
+                    del OPEN[id(self)]
             by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for loop, future in waiters:
                 by_loop.setdefault(loop, []).append(future)
@@ -97,4 +101,3 @@ class GroupCommitter:
             thread = self._thread
         if thread is not None:
             thread.join(10)
-

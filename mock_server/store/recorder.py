@@ -16,9 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mock_server.domain.changes import Touched, uncommitted
+from mock_server.domain.changes import COLLECTIONS, GONE, Touched, uncommitted
 from mock_server.domain.world import World
-from mock_server.runtime.journal import JournalEntry, Recording
 from mock_server.store import codec
 
 if TYPE_CHECKING:
@@ -54,10 +53,9 @@ class Recorder:
         self._values: dict[str, object] = {}  # section path -> its encoded value then
         # (kind, key) -> the text last written, for the records written most lately.
         self._written: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._journal_first = 1  # the journal's rows are seqs [first, upto]
-        self._journal_upto = 0
+        self._journal_first = 1  # the journal's oldest entry when last committed
         self._encoders = {
-            name: codec.encoder(codec._hints(World)[name].__args__[1]) for name in codec.COLLECTIONS
+            name: codec.encoder(codec._hints(World)[name].__args__[1]) for name in COLLECTIONS
         }
 
     def take(self, state: SandboxState, touched: Touched | None = None) -> Change:
@@ -65,12 +63,21 @@ class Recorder:
         change's own records, holds). Call under `state.lock`, in commit order."""
         world = state.world
         if world is not self._world or world.changes is None:
+            if touched:
+                touched.clear()
             change = self._everything(state)
         else:
+            keys = world.changes.take_loose()
+            if touched:
+                keys.update(touched)
+                touched.clear()
             change = Change()
-            self._records(world, touched, change)
-            self._journal(state, change)
-            self._sections(state, change)
+            try:
+                self._records(state, keys, change)
+                self._sections(state, change)
+            except BaseException:
+                self.forget()  # what these keys held is not written: the next writes all
+                raise
         if self.verify:
             change.expected = codec.full_rows(state)
             change.excused = {(f"world.{kind}", key) for kind, key in uncommitted()}
@@ -85,10 +92,10 @@ class Recorder:
         """The store already holds `state` (just read from it; its sections' texts are
         `sections`): the next commit writes only what moves from here. Under `state.lock`."""
         world = self._world = state.world
-        world.track()
+        state.journal.changes = world.track()
         self._texts = dict(sections)
         self._prints, self._values = {}, {}  # the next commit compares every section's text
-        self._journal_first, self._journal_upto = _journal_span(state)
+        self._journal_first = _journal_first(state)
 
     # -- everything --------------------------------------------------------------------------
 
@@ -96,29 +103,43 @@ class Recorder:
         world = self._world = state.world
         changes = world.track()
         changes.take_loose()
-        if world.outbox.changed is not None:
-            world.outbox.changed.clear()
-        if world.limiter.changed is not None:
-            world.limiter.changed.clear()
+        state.journal.changes = changes
         rows = codec.full_rows(state)
         self._texts = dict(rows[codec.SECTIONS])
         self._prints, self._values = {}, {}
         self._written.clear()
-        first, upto = _journal_span(state)
-        self._journal_first, self._journal_upto = first, upto
+        self._journal_first = _journal_first(state)
         return Change(full=rows)
 
     # -- records -----------------------------------------------------------------------------
 
-    def _records(self, world: World, touched: Touched | None, change: Change) -> None:
-        assert world.changes is not None
-        keys = world.changes.take_loose()
-        if touched:
-            keys.update(touched)
-            touched.clear()
+    def _records(self, state: SandboxState, keys: Touched, change: Change) -> None:
+        world = state.world
         upserts, deletes = change.upserts, change.deletes
         written = self._written
-        for name, key in keys:
+        journal_first = _journal_first(state)
+        for (name, key), value in keys.items():
+            if name == "outbox":
+                if value is GONE:
+                    deletes.append((codec.OUTBOX_DELIVERIES, key))
+                else:
+                    upserts.append(
+                        (codec.OUTBOX_DELIVERIES, key, codec.text(codec.delivery_out(value)))
+                    )
+                continue
+            if name == "limiter":
+                hits = world.limiter._hits.get(key)
+                row = codec.limiter_key(key)
+                if hits is None:
+                    deletes.append((codec.LIMITER_HITS, row))
+                else:
+                    upserts.append((codec.LIMITER_HITS, row, codec.text(list(hits))))
+                continue
+            if name == "journal":
+                if key >= journal_first:  # not pushed out of the journal meanwhile
+                    text = codec.text(codec.journal_entry(value))
+                    upserts.append((codec.JOURNAL_ENTRIES, str(key), text))
+                continue
             record = dict.get(getattr(world, name), key)
             kind = f"world.{name}"
             if record is None:
@@ -135,49 +156,10 @@ class Recorder:
             if len(written) > WRITTEN_REMEMBERED:
                 written.popitem(last=False)
             upserts.append((kind, key, text))
-        outbox = world.outbox
-        if outbox.changed:
-            for delivery_id, delivery in outbox.changed.items():
-                if delivery is None:
-                    deletes.append((codec.OUTBOX_DELIVERIES, delivery_id))
-                else:
-                    upserts.append(
-                        (
-                            codec.OUTBOX_DELIVERIES,
-                            delivery_id,
-                            codec.text(codec.delivery_out(delivery)),
-                        )
-                    )
-            outbox.changed = {}
-        limiter = world.limiter
-        if limiter.changed:
-            for limit_key in limiter.changed:
-                hits = limiter._hits.get(limit_key)
-                row = codec.limiter_key(limit_key)
-                if hits is None:
-                    deletes.append((codec.LIMITER_HITS, row))
-                else:
-                    upserts.append((codec.LIMITER_HITS, row, codec.text(list(hits))))
-            limiter.changed = set()
-
-    def _journal(self, state: SandboxState, change: Change) -> None:
-        journal = state.journal
-        new: list[JournalEntry | Recording] = []
-        with journal._lock:
-            entries = journal._entries
-            first = entries[0].seq if entries else journal._seq + 1
-            for entry in reversed(entries):
-                if entry.seq <= self._journal_upto:
-                    break
-                new.append(entry)
-        for seq in range(self._journal_first, min(first, self._journal_upto + 1)):
-            change.deletes.append((codec.JOURNAL_ENTRIES, str(seq)))
-        for entry in reversed(new):
-            text = codec.text(codec.journal_entry(entry))
-            change.upserts.append((codec.JOURNAL_ENTRIES, str(entry.seq), text))
-        self._journal_first = first
-        if new:
-            self._journal_upto = new[0].seq
+        # Entries pushed out of the journal (by its capacity, or a clear) since the last commit.
+        for seq in range(self._journal_first, journal_first):
+            deletes.append((codec.JOURNAL_ENTRIES, str(seq)))
+        self._journal_first = journal_first
 
     # -- sections ----------------------------------------------------------------------------
 
@@ -201,12 +183,11 @@ class Recorder:
                 change.upserts.append((codec.SECTIONS, path, text))
 
 
-def _journal_span(state: SandboxState) -> tuple[int, int]:
+def _journal_first(state: SandboxState) -> int:
+    """The seq of the journal's oldest entry (the next one's, when it holds none)."""
     journal = state.journal
     with journal._lock:
-        if not journal._entries:
-            return journal._seq + 1, journal._seq
-        return journal._entries[0].seq, journal._entries[-1].seq
+        return journal._entries[0].seq if journal._entries else journal._seq + 1
 
 
 def _world_section(name: str) -> Any:

@@ -159,7 +159,7 @@ class SqliteStore:
             return None
         try:
             return assemble(rows)
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             raise StoreError(f"--data-dir {self.directory}: corrupt state ({exc})") from exc
 
     def apply(self, change: Change) -> None:
@@ -207,8 +207,9 @@ class SqliteStore:
             self._lock_fd = None
 
 
-# Kinds whose order means nothing (deliveries are ordered by their seq when read).
-_UNORDERED = frozenset({"world.outbox.deliveries", "world.limiter.hits"})
+# Kinds whose order means nothing (deliveries and journal entries are ordered by their seq
+# when read).
+_UNORDERED = frozenset({"world.outbox.deliveries", "world.limiter.hits", "journal.entries"})
 
 
 def _verify(found: Rows, expected: Rows, excused: set[tuple[str, str]]) -> None:
@@ -265,5 +266,5 @@ def read_directory(directory: str | Path) -> dict[str, Any]:
         raise StoreError(f"{where}: no sandbox state there")
     try:
         return assemble(rows)
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise StoreError(f"{where}: corrupt state ({exc})") from exc

@@ -41,13 +41,13 @@ def rows_on_disk(directory: Path) -> dict[str, dict[str, str]]:
 
 
 def comparable(rows: dict[str, dict[str, str]]) -> dict[str, object]:
-    """Rows as compared: in order, but deliveries and rate-limit keys (read by their own
-    order) as sets; `written_by` is written at each start."""
+    """Rows as compared: in order, but deliveries, rate-limit keys and journal entries (read
+    in their own order) as sets; `written_by` is written at each start."""
     out: dict[str, object] = {}
     for kind, found in rows.items():
         if not found:
             continue
-        if kind in ("world.outbox.deliveries", "world.limiter.hits"):
+        if kind in ("world.outbox.deliveries", "world.limiter.hits", "journal.entries"):
             out[kind] = dict(found)
         else:
             out[kind] = [(k, v) for k, v in found.items() if k != "written_by"]
@@ -247,3 +247,110 @@ def test_fsync_waits_for_the_disk(tmp_path: Path) -> None:
     plain = sandbox_in(tmp_path / "other")
     assert plain.state.store._db.execute("PRAGMA synchronous").fetchone() == (1,)  # type: ignore[attr-defined]
     plain.close()
+
+
+# -- what the review found ---------------------------------------------------------------------
+
+
+def test_a_change_not_yet_committed_is_not_written_by_anothers_commit(tmp_path: Path) -> None:
+    """All or nothing: a publish failing in one request queues its webhook; another change's
+    commit (the ticker's, another answer's) must not write that delivery without the publish."""
+    from mock_server.domain import lifecycle
+
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory, fetcher=HeldFetcher())
+    token = sandbox.issue_tokens(AUDITED, ANA, SCOPES)["access_token"]
+    with sandbox.client() as http:
+        sandbox.state.world.apps[AUDITED].webhook_url = "http://127.0.0.1:9/hook"
+        answer = http.post(
+            VIDEO_INIT,
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "post_info": {"privacy_level": "SELF_ONLY"},
+                "source_info": {"source": "PULL_FROM_URL", "video_url": LOOPBACK_MEDIA + "a.mp4"},
+            },
+        )
+        publish_id = answer.json()["data"]["publish_id"]
+    state = sandbox.state
+    state.commit()
+    before = rows_on_disk(directory).get("world.outbox.deliveries", {})
+    with scope() as touched:  # request A, between its change and its commit
+        with state.lock:
+            publish = state.world.publishes[publish_id]
+            lifecycle.fail(state.world, publish, "auth_removed", state.now())
+        state.commit()  # someone else's commit
+        on_disk = rows_on_disk(directory)
+        assert on_disk.get("world.outbox.deliveries", {}) == before
+        assert '"status":"PROCESSING_DOWNLOAD"' in on_disk["world.publishes"][publish_id]
+        state.commit(touched)  # A's own
+    on_disk = rows_on_disk(directory)
+    assert '"status":"FAILED"' in on_disk["world.publishes"][publish_id]
+    assert len(on_disk["world.outbox.deliveries"]) == len(before) + 1
+    sandbox.close()
+
+
+def test_served_concurrent_changes_keep_the_rows_the_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every commit of a served sandbox under concurrent requests checks its rows against the
+    whole state (a mismatch would answer 500)."""
+    monkeypatch.setenv("TIKTOK_SANDBOX_VERIFY_STORE", "1")
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    statuses: list[int] = []
+    with sandbox.serve() as running:
+
+        def work(i: int) -> None:
+            with httpx.Client(base_url=running.url) as http:
+                for _ in range(6):
+                    made = http.post(
+                        "/_sandbox/tokens",
+                        json={"client_key": AUDITED, "username": ANA, "scopes": SCOPES},
+                    )
+                    statuses.append(made.status_code)
+                    bearer = {"Authorization": f"Bearer {made.json()['access_token']}"}
+                    statuses.append(http.post(CREATOR_INFO, headers=bearer).status_code)
+                    statuses.append(
+                        http.post("/_sandbox/clock", json={"advance_seconds": 1}).status_code
+                    )
+                    statuses.append(http.get("/_sandbox/publishes").status_code)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(work, range(8)))
+    sandbox.close()
+    assert statuses and set(statuses) == {200}
+
+
+def test_an_import_that_does_not_decode_leaves_the_directory_alone(tmp_path: Path) -> None:
+    import json
+
+    from mock_server.store import StoreError, read_snapshot
+    from mock_server.store.codec import state_to_doc
+
+    directory = tmp_path / "data"
+    first = sandbox_in(directory)
+    first.issue_tokens(AUDITED, ANA, SCOPES)
+    doc = state_to_doc(first.state)
+    first.close()
+    before = rows_on_disk(directory)
+    doc["world"]["publishes"] = 5
+    snapshot = tmp_path / "bad.json"
+    snapshot.write_text(json.dumps(doc))
+    with pytest.raises(StoreError, match=r"^--import .*bad\.json: "):
+        read_snapshot(snapshot)
+    assert rows_on_disk(directory) == before
+
+
+def test_a_row_nested_too_deeply_is_a_one_line_error(tmp_path: Path) -> None:
+    from mock_server.store import StoreError
+
+    directory = tmp_path / "data"
+    sandbox_in(directory).close()
+    db = sqlite3.connect(directory / "state.sqlite3")
+    db.execute(
+        "UPDATE rows SET doc = ? WHERE kind = 'world.apps'", ("[" * 100_000 + "]" * 100_000,)
+    )
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="corrupt state"):
+        sandbox_in(directory)

@@ -65,7 +65,7 @@ def test_every_acknowledged_change_survives_kill_9(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    for point in range(4):
+    for point in range(8):
         with (
             server(data_dir, port) as (process, url),
             httpx.Client(base_url=url, timeout=10) as http,
@@ -82,7 +82,7 @@ def test_every_acknowledged_change_survives_kill_9(tmp_path: Path) -> None:
             ]
             for thread in threads:
                 thread.start()
-            time.sleep(0.05 + 0.1 * point)
+            time.sleep(0.03 + 0.07 * point)
             os.kill(process.pid, signal.SIGKILL)
             process.wait(10)
             stop.set()

@@ -80,7 +80,7 @@ class Recorder:
                 raise
         if self.verify:
             change.expected = codec.full_rows(state)
-            change.excused = {(f"world.{kind}", key) for kind, key in uncommitted()}
+            change.excused = {_row(kind, key) for kind, key in uncommitted()}
         return change
 
     def forget(self) -> None:
@@ -181,6 +181,17 @@ class Recorder:
             if self._texts.get(path) != text:
                 self._texts[path] = text
                 change.upserts.append((codec.SECTIONS, path, text))
+
+
+def _row(name: str, key: Any) -> tuple[str, str]:
+    """The row (kind, key) of a touched key."""
+    if name == "outbox":
+        return codec.OUTBOX_DELIVERIES, key
+    if name == "limiter":
+        return codec.LIMITER_HITS, codec.limiter_key(key)
+    if name == "journal":
+        return codec.JOURNAL_ENTRIES, str(key)
+    return f"world.{name}", key
 
 
 def _journal_first(state: SandboxState) -> int:

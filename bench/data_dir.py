@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench import median_seconds
-from bench._figures import Figure
+from bench._figures import Figure, print_summary
 from bench._speed import fixture
 from mock_server import Sandbox
 from mock_server.runtime.clock import Clock
@@ -98,29 +98,16 @@ def _served(rounds: int, seconds: float, creators: int) -> tuple[list[str], list
     wrong = 0
     with tempfile.TemporaryDirectory(prefix="bench-data-dir-served-") as tmp, ExitStack() as stack:
         answers = {name: Path(tmp, f"answers-{name}.json") for name in ("memory", "data dir")}
+        extra = {"memory": [], "data dir": ["--data-dir", str(Path(tmp, "dir"))]}
         servers = {
-            "memory": stack.enter_context(
+            name: stack.enter_context(
                 launched(
                     "sandbox",
                     cores.server,
-                    "--creators",
-                    str(creators),
-                    "--out",
-                    str(answers["memory"]),
+                    *("--creators", str(creators), "--out", str(answers[name]), *extra[name]),
                 )
-            ),
-            "data dir": stack.enter_context(
-                launched(
-                    "sandbox",
-                    cores.server,
-                    "--creators",
-                    str(creators),
-                    "--out",
-                    str(answers["data dir"]),
-                    "--data-dir",
-                    str(Path(tmp, "dir")),
-                )
-            ),
+            )
+            for name in answers
         }
         fixtures = {
             name: fixture.Fixture.from_json(json.loads(path.read_text())["fixture"])
@@ -224,11 +211,5 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _summary(figures: list[Figure]) -> int:
-    width = max((len(f.name) for f in figures), default=10)
-    print("\nsummary:")
-    for f in figures:
-        print(
-            f"  {f.name.ljust(width)}  {f.measured:>22}  goal {f.goal:10} "
-            f"{'PASS' if f.met else 'MISSED'}"
-        )
+    print_summary(figures)
     return 0

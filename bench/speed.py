@@ -27,7 +27,7 @@ import platform
 import subprocess
 from collections.abc import Sequence
 
-from bench._figures import Figure
+from bench._figures import Figure, print_summary
 from bench._speed import inprocess, startup, state, throughput, uploads
 from bench._speed.procs import Cores, ensure_wrk, pin
 from mock_server.frontdoor import choose
@@ -167,11 +167,5 @@ def main(argv: Sequence[str]) -> int:
         figures.append(Figure("`serve` ready", f"{ready:.3f} s", "< 0.5 s", ready < 0.5))
         figures.append(Figure("`Sandbox()`", f"{built * 1000:.2f} ms", "< 5 ms", built < 0.005))
 
-    width = max((len(f.name) for f in figures), default=10)
-    print("\nsummary:")
-    for f in figures:
-        print(
-            f"  {f.name.ljust(width)}  {f.measured:>22}  goal {f.goal:14} "
-            f"{'PASS' if f.met else 'MISSED'}"
-        )
+    print_summary(figures)
     return 0

@@ -106,6 +106,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         metavar="DIR",
         help="run the sandbox from another checkout (e.g. the base of a change), same bench",
     )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="run each sandbox with a data directory of its own under DIR (serve --data-dir)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     args = p.parse_args(argv)
     quick = args.quick
@@ -193,6 +199,9 @@ async def _measure(args: argparse.Namespace, figures: list[Figure]) -> None:
     parts = args.only or list(PARTS)
     progress = not args.quiet
     SandboxProcess.source = args.sandbox_from.resolve() if args.sandbox_from else None
+    if args.data_dir is not None:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        SandboxProcess.data_root = args.data_dir.resolve()
     print(f"sandbox under test: {describe(SandboxProcess.source)}", flush=True)
     clip = b""
     if "memory" in parts or "webhooks" in parts:

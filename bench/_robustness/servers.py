@@ -68,6 +68,8 @@ class SandboxProcess:
 
     # The checkout whose `mock_server` runs; None: this one (`--sandbox-from` sets another).
     source: Path | None = None
+    # `--data-dir`: each server keeps its state in a new data directory under this one.
+    data_root: Path | None = None
 
     def __init__(self, *extra_args: str, name: str = "sandbox") -> None:
         self.args = [
@@ -83,6 +85,8 @@ class SandboxProcess:
             "warning",
             *extra_args,
         ]
+        if self.data_root is not None:
+            self.args += ["--data-dir", tempfile.mkdtemp(prefix=f"{name}-", dir=self.data_root)]
         self.name = name
         self.url = ""
         self.proc: subprocess.Popen[str] | None = None

@@ -73,6 +73,8 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
         how = f"started from {args.import_file}"
     else:
         how = "resumed" if state.resumed else "new"
+    if fsync:
+        how += "; every change waits for the disk (--fsync)"
     return f"{os.path.abspath(args.data_dir)} ({how})"
 
 

@@ -1,0 +1,99 @@
+"""`tiktok-sandbox serve --data-dir` as a user runs it: the start-up summary says what it did,
+a running server's directory can be exported, and a restart (or --fresh) does what it says."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.served import ROOT, _wait_for_url, environment
+
+pytestmark = pytest.mark.server
+
+APP, CREATOR = "awacmescheduler01", "ana_makes"
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[tuple[str, str]]:
+    """A served sandbox (stopped with SIGTERM at the end): its URL and its start-up output."""
+    command = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0"]
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [*command, *args],
+            cwd=ROOT,
+            env=environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            url = _wait_for_url(process, log)
+            log.seek(0)
+            yield url, log.read()
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def state_line(output: str) -> str:
+    found = re.search(r"^\s*state\s+(.*)$", output, re.MULTILINE)
+    assert found, output
+    return found[1]
+
+
+def test_serve_keeps_state_says_so_and_exports_while_running(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with serve("--data-dir", str(data)) as (url, output):
+        assert state_line(output) == f"{data} (new)"
+        with httpx.Client(base_url=url) as http:
+            token = http.post(
+                "/_sandbox/tokens",
+                json={"client_key": APP, "username": CREATOR, "scopes": ["video.publish"]},
+            ).json()["access_token"]
+        # The directory of a running server can be exported: its last commit.
+        exported = subprocess.run(
+            [sys.executable, "-m", "mock_server", "export", "--data-dir", str(data)],
+            cwd=ROOT,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert token in json.loads(exported.stdout)["world"]["access_tokens"]
+
+    with serve("--data-dir", str(data), "--fsync") as (url, output):
+        assert state_line(output) == (
+            f"{data} (resumed; every change waits for the disk (--fsync))"
+        )
+        with httpx.Client(base_url=url) as http:
+            answer = http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+
+    with serve("--data-dir", str(data), "--fresh") as (url, output):
+        assert state_line(output) == f"{data} (new)"
+        with httpx.Client(base_url=url) as http:
+            answer = http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"})
+            assert answer.json()["error"]["code"] == "access_token_invalid"
+
+
+def test_fsync_without_a_data_directory_is_refused_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--fsync"],
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["tiktok-sandbox: --fsync: only with --data-dir"]

@@ -132,19 +132,14 @@ def encoder(hint: Any) -> Callable[[Any], Any]:
         if len(options) != 1:
             return encode
         inner = encoder(options[0])
+        if inner is _same:
+            return _same
         return lambda value: None if value is None else inner(value)
     special = _ENCODERS.get(hint)
     if special is not None:
         return special  # type: ignore[no-any-return]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        plan = [(name, encoder(h)) for name, h in _fields(hint)]
-
-        def record(value: Any) -> Any:
-            if type(value) is not hint:
-                return encode(value)
-            return {name: fn(getattr(value, name)) for name, fn in plan}
-
-        return record
+        return _record_encoder(hint)
     if hint in (bool, int, str) or origin is typing.Literal:
         return _same
     if hint is float:
@@ -164,7 +159,49 @@ def encoder(hint: Any) -> Callable[[Any], Any]:
     if origin is tuple and args and len(args) == 2 and args[1] is Ellipsis:
         items = encoder(args[0])
         return lambda value: [items(v) for v in value]
+    if origin is tuple and args:  # a fixed shape, e.g. a timeline's (status, at)
+        parts = [encoder(a) for a in args]
+        if all(part is _same for part in parts):
+            return list
+        return lambda value: [part(v) for part, v in zip(parts, value, strict=True)]
+    if hint is Any:
+        return _any
     return lambda value: encode(value, hint)
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _any(value: Any) -> Any:
+    """`encode` of a value whose type the hint does not say: JSON's own types as they are."""
+    kind = type(value)
+    if kind in _PLAIN or (kind is float and math.isfinite(value)):
+        return value
+    return encode(value)
+
+
+def _record_encoder(cls: type) -> Callable[[Any], Any]:
+    """A function made for `cls` that builds its object in one expression: a field that needs
+    no encoding is read as it is, the others through their type's encoder (a commit runs this
+    for every record it writes, so the per-field loop is unrolled once, here)."""
+    scope: dict[str, Any] = {"cls": cls, "encode": encode}
+    parts = []
+    for i, (name, hint) in enumerate(_fields(cls)):
+        fn = encoder(hint)
+        if fn is _same:
+            parts.append(f"{name!r}: value.{name}")
+        else:
+            scope[f"f{i}"] = fn
+            parts.append(f"{name!r}: f{i}(value.{name})")
+    source = (
+        "def record(value):\n"
+        "    if type(value) is not cls:\n"
+        "        return encode(value)\n"
+        f"    return {{{', '.join(parts)}}}\n"
+    )
+    exec(compile(source, f"<store encoder of {cls.__name__}>", "exec"), scope)
+    made: Callable[[Any], Any] = scope["record"]
+    return made
 
 
 def decode(data: Any, hint: Any) -> Any:

@@ -18,8 +18,6 @@ commit takes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -145,17 +143,23 @@ def touch(changes: Changes | None, kind: str, key: Any, value: Any = None) -> No
 OPEN: dict[int, Touched] = {}
 
 
-@contextmanager
-def scope() -> Iterator[Touched]:
+class scope:  # lower case: used as the function it replaces, `with scope() as touched:`
     """A change of its own (a request, a background job): what it touches, until committed."""
-    touched: Touched = {}
-    token = _SCOPE.set(touched)
-    OPEN[id(touched)] = touched
-    try:
-        yield touched
-    finally:
-        OPEN.pop(id(touched), None)
-        _SCOPE.reset(token)
+
+    __slots__ = ("_token", "touched")
+
+    def __init__(self) -> None:
+        self.touched: Touched = {}
+
+    def __enter__(self) -> Touched:
+        touched = self.touched
+        self._token = _SCOPE.set(touched)
+        OPEN[id(touched)] = touched
+        return touched
+
+    def __exit__(self, *exc: object) -> None:
+        OPEN.pop(id(self.touched), None)
+        _SCOPE.reset(self._token)
 
 
 def uncommitted() -> set[tuple[str, Any]]:

@@ -39,7 +39,7 @@ def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -
 class GroupCommitter:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self._ready = threading.Condition()
+        self._ready = threading.Condition(threading.Lock())
         self._touched: Touched = {}
         self._waiters: list[_Waiter] = []
         self._closed = False

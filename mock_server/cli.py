@@ -121,6 +121,7 @@ def scenario_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
 
 def _serve(args: argparse.Namespace) -> int:
     memory.limit_arenas()  # before any thread starts (a server runs for days: keep memory flat)
+    memory.map_large_blocks()
     missing = [d for d in args.scenario_dir if not Path(d).is_dir()]
     if missing:
         print(f"tiktok-sandbox: --scenario-dir {missing[0]}: no such directory", file=sys.stderr)

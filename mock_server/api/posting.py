@@ -48,8 +48,8 @@ def _enum(data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) 
     value = read_string(data, key, where, required=True)
     if value not in allowed:
         raise bad(f"{where}{key} must be one of {', '.join(allowed)}.")
-    assert value is not None
-    return value
+    # The constant, not the request's copy: each publish keeps it for as long as it is kept.
+    return allowed[allowed.index(value)]
 
 
 def parse_post_info(data: dict[str, Any] | None) -> PostInfo:

@@ -36,7 +36,7 @@ MAX_PHOTO_SHORT_SIDE_PX, MAX_PHOTO_LONG_SIDE_PX = 1080, 1920
 MAX_PHOTO_BYTES = 20 * 1024**2  # ref 9, 13: 20 MB each, read as MiB
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VideoFacts:
     """What probing a video found; every field but the size is None when it could not be read."""
 
@@ -49,7 +49,7 @@ class VideoFacts:
     size_bytes: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageFacts:
     """What probing an image found; `format` is Pillow's name ("JPEG", "WEBP", "PNG"...)."""
 

@@ -38,7 +38,7 @@ from mock_server.domain.models import (
     RefreshToken,
 )
 from mock_server.domain.redirects import find_registered
-from mock_server.domain.scopes import REQUIRED_SCOPES, SCOPES, parse_scope_list
+from mock_server.domain.scopes import REQUIRED_SCOPES, SCOPES, parse_scope_list, shared_scopes
 from mock_server.domain.world import World
 
 # Recorded error_description strings (docs/fidelity.md).
@@ -98,7 +98,8 @@ def check_authorize(world: World, params: Mapping[str, str]) -> AuthorizeRequest
     if app is None:
         raise _page_error("unauthorized_client", "client_key", "client_key is missing or unknown.")
     redirect_uri = params.get("redirect_uri", "")
-    if not redirect_uri or find_registered(app.redirect_uris, redirect_uri) is None:
+    registered = find_registered(app.redirect_uris, redirect_uri) if redirect_uri else None
+    if registered is None:
         raise _page_error(
             "invalid_request",
             "redirect_uri",
@@ -133,6 +134,8 @@ def check_authorize(world: World, params: Mapping[str, str]) -> AuthorizeRequest
             ": send code_challenge (the hex-encoded SHA-256 of a code_verifier) and "
             "code_challenge_method=S256.",
         )
+    if redirect_uri == registered:  # the app's own string: codes keep a reference, not a copy
+        redirect_uri = registered
     return AuthorizeRequest(app, redirect_uri, tuple(scopes), params.get("state"), challenge)
 
 
@@ -157,7 +160,7 @@ def approve(
     wanted = set(request.scopes if granted is None else granted) | (
         REQUIRED_SCOPES & set(request.scopes)
     )
-    scopes = tuple(s for s in request.scopes if s in wanted)
+    scopes = shared_scopes(tuple(s for s in request.scopes if s in wanted))
     if not scopes:
         raise AuthorizeError(
             "access_denied",

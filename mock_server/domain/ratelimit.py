@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Hashable
 
 from mock_server.domain.changes import Changes
@@ -30,17 +29,24 @@ class SlidingWindowLimiter:
 
     def __init__(self, window: float = WINDOW_SECONDS) -> None:
         self.window = window
-        self._hits: dict[Hashable, deque[float]] = {}
+        # A plain list per key, oldest first: a long-running sandbox holds one for every token
+        # used in the last minute, thousands, and most hold a few instants (a deque is 760 bytes
+        # before its first item, a list 56).
+        self._hits: dict[Hashable, list[float]] = {}
         self._admitted_since_sweep = 0
         # With a data directory (World.track): where the keys a change touches are noted.
         self.changes: Changes | None = None
 
     def admit(self, key: Hashable, limit: int, now: float) -> bool:
-        hits = self._hits.setdefault(key, deque())
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = []
         if self.changes is not None:
             self.changes.note(("limiter", key))
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
+        cutoff, expired = now - self.window, 0
+        while expired < len(hits) and hits[expired] <= cutoff:
+            expired += 1
+        del hits[:expired]
         if len(hits) >= limit:
             return False
         hits.append(now)

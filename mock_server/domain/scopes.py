@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 # ref 3: the scopes the sandbox knows, with the text the consent page shows.
 SCOPES: dict[str, str] = {
     "user.info.basic": "Read your profile info (avatar, display name)",
@@ -72,11 +74,23 @@ ENDPOINT_SCOPES: dict[str, frozenset[str]] = {
 }
 
 
+# Each known scope's name as one shared string: the thousands of codes and grants a long-running
+# sandbox keeps then hold references, not copies parsed from every request.
+_NAMES: dict[str, str] = {name: name for name in SCOPES}
+
+
 def parse_scope_list(text: str) -> list[str]:
     """Split TikTok's comma-separated scope string, dropping blanks and duplicates, in order."""
     seen: dict[str, None] = {}
     for part in text.split(","):
         name = part.strip()
         if name:
-            seen.setdefault(name, None)
+            seen.setdefault(_NAMES.get(name, name), None)
     return list(seen)
+
+
+@functools.lru_cache(maxsize=256)
+def shared_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple for every code and grant with the same scopes, in the same order (codes and
+    grants are kept by the thousand; their scopes come in a handful of combinations)."""
+    return scopes

@@ -48,9 +48,11 @@ def sign(key: bytes, path: str, params: Mapping[str, str], now: float, ttl: floa
     return _signed(key, path, tuple(params.items()), str(int(now + ttl)))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=128)
 def _signed(key: bytes, path: str, params: tuple[tuple[str, str], ...], expires: str) -> str:
-    """The same URL all second long: signed once (creator_info answers many a second)."""
+    """The same URL all second long: signed once (creator_info answers many a second). Only
+    the current second's URLs are asked for again, so a small cache does: a large one would
+    hold a new URL per creator and second for a quarter of an hour."""
     signed = {**dict(params), EXPIRES: expires}
     signed[SIGNATURE] = _signature(key, path, signed)
     return f"{path}?{urlencode(signed)}"

@@ -7,6 +7,7 @@ cannot be read comes back as None and the rules in `mock_server.domain.media_rul
 
 from __future__ import annotations
 
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,8 @@ def _video_facts(container: Any, path: Path, size: int) -> VideoFacts:
         return VideoFacts(name, None, None, None, None, None, size)
     context = stream.codec_context
     codec = getattr(getattr(context, "codec", None), "canonical_name", None)
+    if isinstance(codec, str):  # PyAV makes a new string per probe; every publish keeps one
+        codec = sys.intern(codec)
     return VideoFacts(
         container=name,
         codec=codec,

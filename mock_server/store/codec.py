@@ -318,7 +318,7 @@ def _limiter_out(limiter: SlidingWindowLimiter) -> Any:
 def _limiter_in(data: Any) -> SlidingWindowLimiter:
     limiter = SlidingWindowLimiter(decode(data["window"], float))
     limiter._hits = {
-        tuple(json.loads(key)): deque(decode(hits, list[float]))
+        tuple(json.loads(key)): decode(hits, list[float])
         for key, hits in data["hits"].items()
     }
     return limiter

@@ -3,7 +3,6 @@ instead of over the minute before each request (ref 4.3: a sliding window)."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Hashable
 
 import pytest
@@ -14,9 +13,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     def admit(self: SlidingWindowLimiter, key: Hashable, limit: int, now: float) -> bool:
         minute = now // 60
-        hits = self._hits.setdefault(key, deque())
+        hits = self._hits.setdefault(key, [])
         while hits and hits[0] // 60 != minute:
-            hits.popleft()
+            hits.pop(0)
         if len(hits) >= limit:
             return False
         hits.append(now)

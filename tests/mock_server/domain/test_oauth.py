@@ -54,6 +54,22 @@ def test_code_shape_and_recorded_request(env: Env) -> None:
     assert code.expires_at == env.now() + 300
 
 
+def test_codes_share_their_scopes_and_redirect_uri_rather_than_copies(env: Env) -> None:
+    # A sandbox keeps thousands of codes and grants: equal scopes and the app's registered
+    # redirect URI are held once, not parsed anew into each record.
+    scope = "user.info.basic,video.upload"
+    # Strings built per request, as a query's are.
+    first = env.authorize(scope="".join(scope), redirect_uri="".join(WEB_REDIRECT))
+    second = env.authorize(scope="".join(scope))
+    assert first.scopes == second.scopes == ("user.info.basic", "video.upload")
+    assert first.scopes is second.scopes
+    assert all(a is b for a, b in zip(first.scopes, second.scopes, strict=True))
+    registered = env.app(WEB).redirect_uris[0]
+    assert first.redirect_uri == registered and first.redirect_uri is registered
+    grant = env.exchange(first).grant
+    assert grant.scopes is first.scopes
+
+
 def test_code_is_single_use(env: Env) -> None:
     code = env.authorize()
     env.exchange(code)

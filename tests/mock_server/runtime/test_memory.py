@@ -16,6 +16,8 @@ from mock_server.runtime import memory, ticker
 )
 def test_glibc_takes_the_arena_limit_and_gives_memory_back() -> None:
     assert memory.limit_arenas(8) is True  # 8: glibc's own default on 2-core machines
+    assert memory.map_large_blocks() is True
+    memory.give_back()
     memory.give_back()
 
 

@@ -171,7 +171,7 @@ class SandboxMiddleware:
                     name = key.decode("latin-1").lower()
                     if name in _REPLAYED_RESPONSE_HEADERS:
                         response_headers[name] = value.decode("latin-1")
-                if state.store.durable:
+                if state.recorder is not None:
                     held.append(message)
                     return
             elif kind == "http.response.body":

@@ -181,7 +181,7 @@ class SandboxState:
         """Make `world` the sandbox's World (one read from a data directory or a snapshot)."""
         with self.lock:
             self.world = world
-            if self.store.durable:
+            if self.recorder is not None:  # kept in a data directory
                 world.track()
 
     def commit(self, touched: Touched | None = None) -> None:

@@ -18,8 +18,6 @@ class StoreError(Exception):
 
 
 class StateStore(Protocol):
-    # Whether commits are kept: False lets a sandbox skip noting what changed at all.
-    durable: bool
     # Whether a commit waits for the disk (fsync): then it is made off the event loop.
     fsync: bool
 
@@ -41,7 +39,6 @@ class StateStore(Protocol):
 class MemoryStore:
     """No store: the sandbox's state lives and dies with the process."""
 
-    durable = False
     fsync = False
 
     def load(self) -> dict[str, Any] | None:

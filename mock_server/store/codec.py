@@ -32,7 +32,7 @@ from mock_server.domain.ratelimit import SlidingWindowLimiter
 from mock_server.domain.webhooks import Delivery, Outbox
 from mock_server.domain.world import World
 from mock_server.runtime.clock import restore, snapshot
-from mock_server.runtime.journal import Journal, JournalEntry, Recording
+from mock_server.runtime.journal import JournalEntry, Recording
 
 if TYPE_CHECKING:
     from mock_server.state import SandboxState
@@ -318,8 +318,7 @@ def _limiter_out(limiter: SlidingWindowLimiter) -> Any:
 def _limiter_in(data: Any) -> SlidingWindowLimiter:
     limiter = SlidingWindowLimiter(decode(data["window"], float))
     limiter._hits = {
-        tuple(json.loads(key)): decode(hits, list[float])
-        for key, hits in data["hits"].items()
+        tuple(json.loads(key)): decode(hits, list[float]) for key, hits in data["hits"].items()
     }
     return limiter
 
@@ -411,17 +410,6 @@ def clock_section(state: SandboxState) -> dict[str, Any]:
     return {"offset": _float_out(offset), "frozen_at": encode(frozen_at)}
 
 
-def sandbox_section(state: SandboxState) -> dict[str, Any]:
-    return {
-        "seed": state.seed,
-        "scenario": state.scenario.source,
-        "generation": state._generation,
-        "built_at": _float_out(state.built_at),
-        "clock": clock_section(state),
-        "faker_random": random_state(state.faker.random),
-    }
-
-
 def world_section(world: World, name: str) -> Any:
     """A World field's section: the outbox without its deliveries, the limiter without its
     hits (those are rows)."""
@@ -438,46 +426,77 @@ def journal_entry(entry: JournalEntry | Recording) -> Any:
     return encoder(JournalEntry)(plain)
 
 
-def journal_entries(journal: Journal) -> tuple[int, bool, list[JournalEntry | Recording]]:
-    with journal._lock:
-        return journal._seq, journal._cleared, list(journal._entries)
+@dataclass(frozen=True)
+class Section:
+    """A section row: its path in the document, its value, and a fingerprint that is cheap to
+    take where the value is costly to encode (None: compare the values), so a commit encodes
+    it only when it moved (store.recorder)."""
+
+    path: str
+    value: Callable[[SandboxState], Any]
+    fingerprint: Callable[[SandboxState], object] | None = None
 
 
-def sections(state: SandboxState) -> dict[str, Any]:
-    """Every section row's value, by path."""
-    seq, cleared, _ = journal_entries(state.journal)
-    world = state.world
-    out: dict[str, Any] = {
-        "written_by": f"tiktok-sandbox {__version__}",
-        **{f"sandbox.{part}": value for part, value in sandbox_section(state).items()},
-        "journal.seq": seq,
-        "journal.cleared": cleared,
-    }
-    for name in WORLD_SECTIONS:
-        if name == "ids":  # the id streams move at different paces: a row each
-            for part, value in world_section(world, name).items():
-                out[f"world.ids.{part}"] = value
-        else:
-            out[f"world.{name}"] = world_section(world, name)
-    return out
+def _world_section(name: str) -> Callable[[SandboxState], Any]:
+    return lambda state: world_section(state.world, name)
+
+
+# Every section row, the one list both the whole state (`full_rows`) and a commit's rows
+# (store.recorder) are made from. The id streams move at different paces: a row each.
+SECTION_ROWS: tuple[Section, ...] = (
+    Section("written_by", lambda s: f"tiktok-sandbox {__version__}"),
+    Section("sandbox.seed", lambda s: s.seed),
+    Section("sandbox.scenario", lambda s: s.scenario.source),
+    Section("sandbox.generation", lambda s: s._generation),
+    Section("sandbox.built_at", lambda s: _float_out(s.built_at)),
+    Section("sandbox.clock", clock_section),
+    Section(
+        "sandbox.faker_random",
+        lambda s: random_state(s.faker.random),
+        lambda s: s.faker.random.getstate(),
+    ),
+    Section("journal.seq", lambda s: s.journal._seq),
+    Section("journal.cleared", lambda s: s.journal._cleared),
+    Section("world.ids.seed", lambda s: s.world.ids.seed),
+    Section("world.ids.secrets", lambda s: s.world.ids._secrets.counter),
+    Section("world.ids.logs", lambda s: s.world.ids._logs.counter),
+    Section(
+        "world.ids.ids",
+        lambda s: random_state(s.world.ids._rng),
+        lambda s: s.world.ids._rng.getstate(),
+    ),
+    Section(
+        "world.fault_rng",
+        _world_section("fault_rng"),
+        lambda s: s.world.fault_rng.getstate(),
+    ),
+    Section(
+        "world.schedule",
+        _world_section("schedule"),
+        lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
+    ),
+    *(
+        Section(f"world.{name}", _world_section(name))
+        for name in WORLD_SECTIONS
+        if name not in ("ids", "fault_rng", "schedule")
+    ),
+)
 
 
 def full_rows(state: SandboxState) -> Rows:
     """Every row of the sandbox's state. Take it under `state.lock`."""
     world = state.world
-    rows: Rows = {SECTIONS: {path: text(value) for path, value in sections(state).items()}}
+    rows: Rows = {SECTIONS: {row.path: text(row.value(state)) for row in SECTION_ROWS}}
     for name in COLLECTIONS:
         collection = getattr(world, name)
         encode_one = encoder(_hints(World)[name].__args__[1])
         rows[f"world.{name}"] = {k: text(encode_one(v)) for k, v in dict.items(collection)}
-    rows[OUTBOX_DELIVERIES] = {
-        d.delivery_id: text(delivery_out(d))
-        for d in sorted(world.outbox.all(), key=lambda d: d.seq)
-    }
-    rows[LIMITER_HITS] = {
-        limiter_key(key): text(list(hits)) for key, hits in world.limiter._hits.items()
-    }
-    _, _, entries = journal_entries(state.journal)
+    deliveries = _outbox_out(world.outbox)["deliveries"]
+    rows[OUTBOX_DELIVERIES] = {k: text(v) for k, v in deliveries.items()}
+    hits = _limiter_out(world.limiter)["hits"]
+    rows[LIMITER_HITS] = {k: text(v) for k, v in hits.items()}
+    with state.journal._lock:
+        entries = list(state.journal._entries)
     rows[JOURNAL_ENTRIES] = {str(e.seq): text(journal_entry(e)) for e in entries}
     return rows
 

@@ -167,13 +167,14 @@ class Recorder:
         """Write the sections whose value moved: compared as encoded values (no JSON text
         unless one moved), the costly ones first by a fingerprint."""
         values = self._values
-        for path, fingerprint, value_of in _SECTIONS:
-            if fingerprint is not None:
-                now = fingerprint(state)
+        for row in codec.SECTION_ROWS:
+            path = row.path
+            if row.fingerprint is not None:
+                now = row.fingerprint(state)
                 if now == self._prints.get(path):
                     continue
                 self._prints[path] = now
-            value = value_of(state)
+            value = row.value(state)
             if path in values and values[path] == value:
                 continue
             values[path] = value
@@ -199,44 +200,3 @@ def _journal_first(state: SandboxState) -> int:
     journal = state.journal
     with journal._lock:
         return journal._entries[0].seq if journal._entries else journal._seq + 1
-
-
-def _world_section(name: str) -> Any:
-    return lambda state: codec.world_section(state.world, name)
-
-
-def _random(owner: Any) -> Any:
-    return lambda state: codec.random_state(owner(state).random)
-
-
-def _ids(part: str) -> Any:
-    return lambda state: codec.world_section(state.world, "ids")[part]
-
-
-# Every section but `written_by` (written with the whole state): path, a fingerprint that is
-# cheap where the value is costly to encode (None: compare the encoded value), the value.
-_SECTIONS: list[tuple[str, Any, Any]] = [
-    ("sandbox.seed", None, lambda s: s.seed),
-    ("sandbox.scenario", None, lambda s: s.scenario.source),
-    ("sandbox.generation", None, lambda s: s._generation),
-    ("sandbox.built_at", None, lambda s: codec._float_out(s.built_at)),
-    ("sandbox.clock", None, codec.clock_section),
-    ("sandbox.faker_random", lambda s: s.faker.random.getstate(), _random(lambda s: s.faker)),
-    ("journal.seq", None, lambda s: s.journal._seq),
-    ("journal.cleared", None, lambda s: s.journal._cleared),
-    ("world.ids.seed", None, lambda s: s.world.ids.seed),
-    ("world.ids.secrets", None, lambda s: s.world.ids._secrets.counter),
-    ("world.ids.logs", None, lambda s: s.world.ids._logs.counter),
-    ("world.ids.ids", lambda s: s.world.ids._rng.getstate(), _ids("ids")),
-    ("world.fault_rng", lambda s: s.world.fault_rng.getstate(), _world_section("fault_rng")),
-    (
-        "world.schedule",
-        lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
-        _world_section("schedule"),
-    ),
-    *(
-        (f"world.{name}", None, _world_section(name))
-        for name in codec.WORLD_SECTIONS
-        if name not in ("ids", "fault_rng", "schedule")
-    ),
-]

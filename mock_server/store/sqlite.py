@@ -32,8 +32,6 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class SqliteStore:
-    durable = True
-
     def __init__(self, directory: str | Path, *, fresh: bool = False, fsync: bool = False) -> None:
         """Take DIR for this process, or raise StoreError without changing anything in it."""
         self.directory = Path(directory)

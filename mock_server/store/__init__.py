@@ -6,11 +6,17 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mock_server.runtime.spool import MediaSpool
 from mock_server.store.base import MemoryStore, StateStore, StoreError
-from mock_server.store.codec import StateFormatError, restore_state
+from mock_server.store.codec import (
+    Decoded,
+    StateFormatError,
+    decode_state,
+    install_state,
+    restore_state,
+)
 from mock_server.store.recorder import Recorder
 from mock_server.store.sqlite import SqliteStore
 
@@ -25,7 +31,7 @@ def open_data_dir(
     directory: str | Path,
     *,
     fresh: bool = False,
-    snapshot: dict[str, Any] | None = None,
+    snapshot: Decoded | None = None,
     fsync: bool = False,
     verify: bool | None = None,
 ) -> SqliteStore:
@@ -40,26 +46,28 @@ def open_data_dir(
     store = SqliteStore(directory, fresh=fresh or snapshot is not None, fsync=fsync)
     previous = state.store
     try:
-        doc = snapshot if snapshot is not None else store.load()
+        doc = store.load() if snapshot is None else None
         state.store = store
         state.recorder = recorder = Recorder(verify=verify)
-        if doc is not None:
+        if snapshot is not None:
+            install_state(state, snapshot)
+        elif doc is not None:
             try:
                 restore_state(state, doc)
             except StateFormatError as exc:
                 raise StoreError(f"--data-dir {directory}: corrupt state ({exc})") from exc
-            if snapshot is None:  # the directory holds this state already: write what moves
-                with state.lock:
-                    recorder.adopt(state, store.loaded_sections)
+            with state.lock:  # the directory holds this state already: write what moves
+                recorder.adopt(state, store.loaded_sections)
+        resumed = snapshot is not None or doc is not None
         if fresh or snapshot is not None:
             shutil.rmtree(store.spool, ignore_errors=True)
         store.spool.mkdir(exist_ok=True)
         state.spool.close()
         state.spool = MediaSpool(store.spool, durable=fsync)
-        state.resumed = doc is not None
+        state.resumed = resumed
         state.tick()  # the steps that fell due while the sandbox was down happen now
         state.commit()
-        if doc is not None:  # pulls under way when it stopped start again, from their start
+        if resumed:  # pulls under way when it stopped start again, from their start
             _restart_pulls(state)
     except BaseException:
         state.store, state.recorder = previous, None
@@ -81,11 +89,9 @@ def _restart_pulls(state: SandboxState) -> None:
         state.downloads.start(publish_id, client_key)
 
 
-def read_snapshot(path: str | Path) -> dict[str, Any]:
+def read_snapshot(path: str | Path) -> Decoded:
     """A snapshot written by `tiktok-sandbox export`; StoreError when it cannot be one."""
     import json
-
-    from mock_server.store.codec import decode_state
 
     where = f"--import {path}"
     try:
@@ -95,7 +101,6 @@ def read_snapshot(path: str | Path) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise StoreError(f"{where}: not JSON ({exc})") from exc
     try:  # read whole before anything is replaced by it (`--import` into a directory)
-        decode_state(doc)
+        return decode_state(doc)
     except StateFormatError as exc:
         raise StoreError(f"{where}: {exc}") from exc
-    return doc  # type: ignore[no-any-return]

@@ -583,7 +583,11 @@ def decode_state(doc: Any) -> Decoded:
 def restore_state(state: SandboxState, doc: Any) -> None:
     """Make `state` what `doc` describes (the scenario and seed `state` was built with stay
     what a reset goes back to). Raises StateFormatError, leaving `state` unchanged."""
-    decoded = decode_state(doc)
+    install_state(state, decode_state(doc))
+
+
+def install_state(state: SandboxState, decoded: Decoded) -> None:
+    """Make `state` what a document read by `decode_state` describes."""
     world = decoded.world
     with state.lock:
         # A reset builds the next World: generations keep growing across restarts.

@@ -60,12 +60,9 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
         raise StoreError("--fsync: only with --data-dir")
     if args.data_dir is None:
         if snapshot is not None:
-            from mock_server.store.codec import StateFormatError, restore_state
+            from mock_server.store.codec import install_state
 
-            try:
-                restore_state(state, snapshot)
-            except StateFormatError as exc:
-                raise StoreError(f"--import {args.import_file}: {exc}") from exc
+            install_state(state, snapshot)
             return f"from {args.import_file} (in memory)"
         return None
     open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot, fsync=fsync)

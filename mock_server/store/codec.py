@@ -441,52 +441,54 @@ def _world_section(name: str) -> Callable[[SandboxState], Any]:
     return lambda state: world_section(state.world, name)
 
 
-# Every section row, the one list both the whole state (`full_rows`) and a commit's rows
-# (store.recorder) are made from. The id streams move at different paces: a row each.
-SECTION_ROWS: tuple[Section, ...] = (
-    Section("written_by", lambda s: f"tiktok-sandbox {__version__}"),
-    Section("sandbox.seed", lambda s: s.seed),
-    Section("sandbox.scenario", lambda s: s.scenario.source),
-    Section("sandbox.generation", lambda s: s._generation),
-    Section("sandbox.built_at", lambda s: _float_out(s.built_at)),
-    Section("sandbox.clock", clock_section),
-    Section(
-        "sandbox.faker_random",
-        lambda s: random_state(s.faker.random),
-        lambda s: s.faker.random.getstate(),
-    ),
-    Section("journal.seq", lambda s: s.journal._seq),
-    Section("journal.cleared", lambda s: s.journal._cleared),
-    Section("world.ids.seed", lambda s: s.world.ids.seed),
-    Section("world.ids.secrets", lambda s: s.world.ids._secrets.counter),
-    Section("world.ids.logs", lambda s: s.world.ids._logs.counter),
-    Section(
-        "world.ids.ids",
-        lambda s: random_state(s.world.ids._rng),
-        lambda s: s.world.ids._rng.getstate(),
-    ),
-    Section(
-        "world.fault_rng",
-        _world_section("fault_rng"),
-        lambda s: s.world.fault_rng.getstate(),
-    ),
-    Section(
-        "world.schedule",
-        _world_section("schedule"),
-        lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
-    ),
-    *(
-        Section(f"world.{name}", _world_section(name))
-        for name in WORLD_SECTIONS
-        if name not in ("ids", "fault_rng", "schedule")
-    ),
-)
+@cache
+def section_rows() -> tuple[Section, ...]:
+    """Every section row, the one list both the whole state (`full_rows`) and a commit's rows
+    (store.recorder) are made from. The id streams move at different paces: a row each."""
+    return (
+        Section("written_by", lambda s: f"tiktok-sandbox {__version__}"),
+        Section("sandbox.seed", lambda s: s.seed),
+        Section("sandbox.scenario", lambda s: s.scenario.source),
+        Section("sandbox.generation", lambda s: s._generation),
+        Section("sandbox.built_at", lambda s: _float_out(s.built_at)),
+        Section("sandbox.clock", clock_section),
+        Section(
+            "sandbox.faker_random",
+            lambda s: random_state(s.faker.random),
+            lambda s: s.faker.random.getstate(),
+        ),
+        Section("journal.seq", lambda s: s.journal._seq),
+        Section("journal.cleared", lambda s: s.journal._cleared),
+        Section("world.ids.seed", lambda s: s.world.ids.seed),
+        Section("world.ids.secrets", lambda s: s.world.ids._secrets.counter),
+        Section("world.ids.logs", lambda s: s.world.ids._logs.counter),
+        Section(
+            "world.ids.ids",
+            lambda s: random_state(s.world.ids._rng),
+            lambda s: s.world.ids._rng.getstate(),
+        ),
+        Section(
+            "world.fault_rng",
+            _world_section("fault_rng"),
+            lambda s: s.world.fault_rng.getstate(),
+        ),
+        Section(
+            "world.schedule",
+            _world_section("schedule"),
+            lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
+        ),
+        *(
+            Section(f"world.{name}", _world_section(name))
+            for name in WORLD_SECTIONS
+            if name not in ("ids", "fault_rng", "schedule")
+        ),
+    )
 
 
 def full_rows(state: SandboxState) -> Rows:
     """Every row of the sandbox's state. Take it under `state.lock`."""
     world = state.world
-    rows: Rows = {SECTIONS: {row.path: text(row.value(state)) for row in SECTION_ROWS}}
+    rows: Rows = {SECTIONS: {row.path: text(row.value(state)) for row in section_rows()}}
     for name in COLLECTIONS:
         collection = getattr(world, name)
         encode_one = encoder(_hints(World)[name].__args__[1])

@@ -167,7 +167,7 @@ class Recorder:
         """Write the sections whose value moved: compared as encoded values (no JSON text
         unless one moved), the costly ones first by a fingerprint."""
         values = self._values
-        for row in codec.SECTION_ROWS:
+        for row in codec.section_rows():
             path = row.path
             if row.fingerprint is not None:
                 now = row.fingerprint(state)

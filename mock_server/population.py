@@ -14,7 +14,7 @@ from faker import Faker
 
 from mock_server.domain.caps import DAY_SECONDS
 from mock_server.domain.faults import FaultRule, parse_rule
-from mock_server.domain.ids import IdFactory
+from mock_server.domain.ids import CountedRandom, IdFactory
 from mock_server.domain.models import App, Creator
 from mock_server.domain.outcomes import FAIL_REASONS, Injection
 from mock_server.domain.scopes import SCOPES
@@ -40,6 +40,9 @@ DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback/"
 def new_faker(seed: int) -> Faker:
     faker = Faker()
     faker.seed_instance(seed)
+    rng = CountedRandom()  # the same draws, counted (domain.ids.CountedRandom)
+    rng.setstate(faker.random.getstate())
+    faker.random = rng  # type: ignore[attr-defined]  # a property Faker's stubs leave out
     return faker
 
 

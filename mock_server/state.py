@@ -8,7 +8,6 @@ counters (rate limits, caps) are exact under concurrency.
 from __future__ import annotations
 
 import functools
-import random
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from faker import Faker
 
 from mock_server.domain.changes import Touched
 from mock_server.domain.changes import scope as changes_scope
-from mock_server.domain.ids import IdFactory
+from mock_server.domain.ids import CountedRandom, IdFactory
 from mock_server.domain.lifecycle import run_due
 from mock_server.domain.retention import sweep_if_due
 from mock_server.domain.settings import SettingError
@@ -152,7 +151,7 @@ class SandboxState:
                 injection_from(item, world, f"{scenario.source}: inject_failures[{i}]")
                 for i, item in enumerate(scenario.inject_failures)
             ]
-            world.fault_rng = random.Random(f"faults:{self.seed}")
+            world.fault_rng = CountedRandom(f"faults:{self.seed}")
             for i, item in enumerate(scenario.faults):
                 add_fault(world, item, f"{scenario.source}: faults[{i}]")
         except SettingError as exc:

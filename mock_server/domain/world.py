@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from mock_server.domain.changes import COLLECTIONS, Changes, TrackedDict, touch
 from mock_server.domain.faults import FaultRule
-from mock_server.domain.ids import IdFactory, open_id
+from mock_server.domain.ids import CountedRandom, IdFactory, open_id
 from mock_server.domain.models import (
     AccessToken,
     App,
@@ -56,7 +56,7 @@ class World:
     outbox: Outbox = field(default_factory=Outbox)
     injections: list[Injection] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
-    fault_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    fault_rng: random.Random = field(default_factory=lambda: CountedRandom(0))
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     # Indexes and bookkeeping for the bounds in domain.retention.
     grants_by_pair: dict[tuple[str, str], list[str]] = field(default_factory=dict)

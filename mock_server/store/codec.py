@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mock_server import __version__
 from mock_server.domain import models
 from mock_server.domain.changes import COLLECTIONS
-from mock_server.domain.ids import IdFactory
+from mock_server.domain.ids import CountedRandom, IdFactory, moved
 from mock_server.domain.properties import UrlProperty
 from mock_server.domain.ratelimit import SlidingWindowLimiter
 from mock_server.domain.webhooks import Delivery, Outbox
@@ -281,7 +281,7 @@ def set_random_state(rng: random.Random, data: Any) -> None:
 
 
 def _random_in(data: Any) -> random.Random:
-    rng = random.Random()
+    rng = CountedRandom()
     set_random_state(rng, data)
     return rng
 
@@ -343,6 +343,7 @@ def _outbox_in(data: Any) -> Outbox:
 
 _ENCODERS: dict[type, Any] = {
     random.Random: random_state,
+    CountedRandom: random_state,
     IdFactory: _ids_out,
     SlidingWindowLimiter: _limiter_out,
     Outbox: _outbox_out,
@@ -455,7 +456,7 @@ def section_rows() -> tuple[Section, ...]:
         Section(
             "sandbox.faker_random",
             lambda s: random_state(s.faker.random),
-            lambda s: s.faker.random.getstate(),
+            lambda s: moved(s.faker.random),
         ),
         Section("journal.seq", lambda s: s.journal._seq),
         Section("journal.cleared", lambda s: s.journal._cleared),
@@ -465,12 +466,12 @@ def section_rows() -> tuple[Section, ...]:
         Section(
             "world.ids.ids",
             lambda s: random_state(s.world.ids._rng),
-            lambda s: s.world.ids._rng.getstate(),
+            lambda s: moved(s.world.ids._rng),
         ),
         Section(
             "world.fault_rng",
             _world_section("fault_rng"),
-            lambda s: s.world.fault_rng.getstate(),
+            lambda s: moved(s.world.fault_rng),
         ),
         Section(
             "world.schedule",

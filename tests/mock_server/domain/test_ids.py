@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 import string
 
-from mock_server.domain.ids import IdFactory
+from mock_server.domain.ids import CountedRandom, IdFactory, moved
 
 
 def random_bits(alphabet_size: int, length: int) -> float:
@@ -79,3 +80,46 @@ def test_log_ids_carry_the_utc_second_of_their_answer_whatever_the_order() -> No
     assert [d[:14] for d in drawn] == stamps
     assert all(re.fullmatch(r"\d{14}[0-9A-F]{20}", d) for d in drawn)
     assert [again.log_id(t) for t in instants] == drawn  # same seed and clock, same ids
+
+
+def _draws(rng: random.Random) -> tuple[object, ...]:
+    """What the sandbox's code and Faker's providers call."""
+    items = list(range(20))
+    rng.shuffle(items)
+    rng.seed(rng.random())
+    return (
+        items,
+        rng.random(),
+        rng.randrange(10**12),
+        rng.choice("abcdef"),
+        rng.sample(range(100), 5),
+        rng.getrandbits(70),
+        rng.randbytes(9),
+        rng.gauss(0, 1),
+        rng.uniform(1, 2),
+    )
+
+
+def test_a_counted_random_draws_what_random_draws_and_counts_every_move() -> None:
+    plain, counted = random.Random(7), CountedRandom(7)
+    assert _draws(plain) == _draws(counted)
+    assert counted.getstate() == plain.getstate()
+
+    # Whatever moves its state moves its fingerprint; reading it does not.
+    seen = {moved(counted)}
+    for move in (
+        counted.random,
+        lambda: counted.randrange(3),
+        lambda: counted.getrandbits(8),
+        lambda: counted.randbytes(2),
+        lambda: counted.setstate(plain.getstate()),
+        lambda: counted.seed(1),
+    ):
+        before = moved(counted)
+        counted.getstate()
+        assert moved(counted) == before
+        move()
+        assert moved(counted) != before
+        seen.add(moved(counted))
+    assert len(seen) == 7
+    assert moved(plain) == plain.getstate()  # a plain generator: compared by its state

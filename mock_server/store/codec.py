@@ -32,13 +32,22 @@ from mock_server.domain.ratelimit import SlidingWindowLimiter
 from mock_server.domain.webhooks import Delivery, Outbox
 from mock_server.domain.world import World
 from mock_server.runtime.clock import restore, snapshot
-from mock_server.runtime.journal import JournalEntry, Recording
+from mock_server.runtime.journal import (
+    BODY_PREVIEW_BYTES,
+    KEPT_HEADERS,
+    REPLAY_BYTES,
+    JournalEntry,
+    Recording,
+)
 
 if TYPE_CHECKING:
     from mock_server.state import SandboxState
 
 FORMAT = "tiktok-sandbox-state"
-VERSION = 1
+# 2: a journal entry may be kept as the request it records (`recording_out`). A document or a
+# data directory of format 1 is read as it is (its entries are all built ones).
+VERSION = 2
+READS = frozenset({1, 2})
 
 # World fields rebuilt from the others on load (World.rebuild_indexes), and what is not state.
 _DERIVED = frozenset(
@@ -423,8 +432,84 @@ def world_section(world: World, name: str) -> Any:
 
 
 def journal_entry(entry: JournalEntry | Recording) -> Any:
-    plain = entry.entry() if isinstance(entry, Recording) else entry
-    return encoder(JournalEntry)(plain)
+    """A journal row: the request as it went by, when it is one (about half the text of the
+    entry it becomes, and a third of the cost to write: most are never read), else the entry."""
+    if isinstance(entry, Recording):
+        return recording_out(entry)
+    return encoder(JournalEntry)(entry)
+
+
+def journal_entry_in(data: Any) -> JournalEntry | Recording:
+    if isinstance(data, dict) and "recording" in data:
+        return recording_in(data["recording"])
+    return decode(data, JournalEntry)  # type: ignore[no-any-return]
+
+
+# What a Recording's entry reads of its request headers (runtime.journal.Recording._build).
+_RECORDED_HEADERS = frozenset(name.encode() for name in (*KEPT_HEADERS, "host"))
+
+
+def _bytes_out(data: bytes) -> str | dict[str, str]:
+    """Bytes as their text when ASCII (a JSON body: as long as it is), else base64."""
+    if data.isascii():
+        return data.decode("ascii")
+    return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+def _bytes_in(data: Any) -> bytes:
+    if isinstance(data, str):
+        return data.encode("ascii")
+    if isinstance(data, dict) and isinstance(data.get("base64"), str):
+        return base64.b64decode(data["base64"], validate=True)
+    raise StateFormatError(f"bytes as {type(data).__name__}")
+
+
+def recording_out(recording: Recording) -> Any:
+    head = recording.request_head
+    if recording.request_size > REPLAY_BYTES:  # not replayed: only its preview is read
+        head = head[:BODY_PREVIEW_BYTES]
+    return {
+        "recording": {
+            "seq": recording.seq,
+            "at": _float_out(recording.at),
+            "method": recording.method,
+            "path": recording.path,
+            "query": _bytes_out(recording.query),
+            "status": recording.status,
+            "notes": {k: _any(v) for k, v in recording.notes.items()},
+            "headers": [
+                [_bytes_out(k), _bytes_out(v)]
+                for k, v in recording.headers
+                if k in _RECORDED_HEADERS
+            ],
+            "request_head": _bytes_out(head),
+            "request_size": recording.request_size,
+            "response_head": _bytes_out(recording.response_head),
+            "response_headers": recording.response_headers,
+            "scheme": recording.scheme,
+            "server": None if recording.server is None else list(recording.server),
+        }
+    }
+
+
+def recording_in(data: Any) -> Recording:
+    server = data["server"]
+    return Recording(
+        at=decode(data["at"], float),
+        method=decode(data["method"], str),
+        path=decode(data["path"], str),
+        query=_bytes_in(data["query"]),
+        status=decode(data["status"], int),
+        notes=decode(data["notes"], dict[str, Any]),
+        headers=[(_bytes_in(k), _bytes_in(v)) for k, v in data["headers"]],
+        request_head=_bytes_in(data["request_head"]),
+        request_size=decode(data["request_size"], int),
+        response_head=_bytes_in(data["response_head"]),
+        response_headers=decode(data["response_headers"], dict[str, str]),
+        scheme=decode(data["scheme"], str),
+        server=None if server is None else (decode(server[0], str), decode(server[1], int | None)),
+        seq=decode(data["seq"], int),
+    )
 
 
 @dataclass(frozen=True)
@@ -538,8 +623,10 @@ def check_format(doc: Any) -> None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise StateFormatError("not a tiktok-sandbox state document")
     version = doc.get("version")
-    if version != VERSION:
-        raise StateFormatError(f"state format {version}, this tiktok-sandbox reads {VERSION}")
+    if version not in READS:
+        raise StateFormatError(
+            f"state format {version}, this tiktok-sandbox reads {min(READS)} to {VERSION}"
+        )
 
 
 @dataclass
@@ -551,7 +638,7 @@ class Decoded:
     built_at: float
     clock: tuple[float, float | None]
     faker_random: random.Random
-    entries: list[JournalEntry]
+    entries: list[JournalEntry | Recording]
     seq: int
     cleared: bool
 
@@ -571,7 +658,7 @@ def decode_state(doc: Any) -> Decoded:
             built_at=decode(sandbox["built_at"], float),
             clock=(decode(clock["offset"], float), decode(clock["frozen_at"], float | None)),
             faker_random=faker_random,
-            entries=[decode(e, JournalEntry) for e in journal_doc["entries"]],
+            entries=[journal_entry_in(e) for e in journal_doc["entries"]],
             seq=decode(journal_doc["seq"], int),
             cleared=decode(journal_doc["cleared"], bool),
         )

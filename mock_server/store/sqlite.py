@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.store.base import StoreError
-from mock_server.store.codec import FORMAT, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
+from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
 from mock_server.store.recorder import Change
 
 DB_NAME = "state.sqlite3"
@@ -88,6 +88,7 @@ class SqliteStore:
             for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"):
                 (self.directory / name).unlink(missing_ok=True)
         existed = db_path.exists() and db_path.stat().st_size > 0
+        version = VERSION
         if existed:
             with open(db_path, "rb") as f:
                 if f.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
@@ -99,7 +100,7 @@ class SqliteStore:
         self._db = db
         try:
             if existed:
-                self._check(db, where)
+                version = self._check(db, where)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
             # The WAL is copied back into the database by `checkpoint` (a served sandbox's
@@ -119,11 +120,17 @@ class SqliteStore:
                     )
             else:
                 self._rows = self._read(db)
+                if version < VERSION:  # an older format, read as it is: from now on, this one
+                    with _transaction(db):
+                        db.execute(
+                            "UPDATE meta SET value = ? WHERE key = 'version'", (str(VERSION),)
+                        )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{where}: corrupt state ({exc})") from exc
 
     @staticmethod
-    def _check(db: sqlite3.Connection, where: str) -> None:
+    def _check(db: sqlite3.Connection, where: str) -> int:
+        """The directory's state format, or StoreError."""
         try:
             problems = [r[0] for r in db.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
@@ -141,6 +148,9 @@ class SqliteStore:
                 f"{where}: written by a newer tiktok-sandbox (state format {version}, this one "
                 f"reads up to {VERSION}); upgrade, or use --fresh"
             )
+        if int(version) not in READS:
+            raise StoreError(f"{where}: corrupt state (state format {version})")
+        return int(version)
 
     @staticmethod
     def _read(db: sqlite3.Connection) -> Rows:

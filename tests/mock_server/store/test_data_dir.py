@@ -15,10 +15,11 @@ import pytest
 
 from mock_server.cli import main
 from mock_server.runtime.fetcher import StaticFetcher
+from mock_server.runtime.journal import JournalEntry, Recording
 from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
-from mock_server.store.codec import VERSION, state_to_doc
+from mock_server.store.codec import VERSION, encode, journal_entry_in, state_to_doc
 from tests.mock_server.lifecycle_kit import AUDITED, CHUNK, chunk_ranges, content_range, plan
 from tests.mock_server.store.workload import STEPS, Facts, check, step
 
@@ -174,6 +175,37 @@ def test_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> None:
     after = files(tmp_path / "data")
     after.pop("lock"), before.pop("lock")
     assert after == before
+
+
+def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_path: Path) -> None:
+    """Format 1 kept each journal entry built; format 2 keeps the request it records."""
+    first = sandbox_in(tmp_path / "data")
+    facts = Facts()
+    run(first, ["tokens", "init", "put", "status", "creator_info"], facts)
+    entries = first.journal()
+    first.close()
+    db = sqlite3.connect(tmp_path / "data" / "state.sqlite3")
+    rows = db.execute("SELECT key, doc FROM rows WHERE kind = 'journal.entries'").fetchall()
+    assert rows and all("recording" in json.loads(doc) for _, doc in rows)
+    with db:
+        for key, doc in rows:
+            recording = journal_entry_in(json.loads(doc))
+            assert isinstance(recording, Recording)
+            built = json.dumps(encode(recording.entry(), JournalEntry))
+            db.execute(
+                "UPDATE rows SET doc = ? WHERE kind = 'journal.entries' AND key = ?", (built, key)
+            )
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'version'")
+    db.close()
+
+    again = sandbox_in(tmp_path / "data")
+    assert again.journal() == entries
+    with again.client() as http:
+        check(http, facts)
+    again.close()
+    db = sqlite3.connect(tmp_path / "data" / "state.sqlite3")
+    assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (str(VERSION),)
+    db.close()
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="served: rounds of each case")
     parser.add_argument("--seconds", type=float, default=3.0, help="served: seconds per round")
     parser.add_argument(
-        "--creators", type=int, default=50, help="served: creators (20 tokens each)"
+        "--creators", type=int, default=150, help="served: creators (20 tokens each)"
     )
     parser.add_argument("--only", choices=["served", "inprocess"], help="run one part")
     args = parser.parse_args(list(argv))

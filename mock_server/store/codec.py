@@ -159,11 +159,21 @@ def encoder(hint: Any) -> Callable[[Any], Any]:
         values = encoder(args[1])
         if values is _same:
             return dict
+        if args[1] is float:  # all finite, the usual case: copied in one call
+            return lambda value: (
+                dict(value)
+                if all(map(math.isfinite, value.values()))
+                else {k: values(v) for k, v in value.items()}
+            )
         return lambda value: {k: values(v) for k, v in value.items()}
     if origin in (list, deque) and args:
         items = encoder(args[0])
         if items is _same:
             return list
+        if args[0] is float:
+            return lambda value: (
+                list(value) if all(map(math.isfinite, value)) else [items(v) for v in value]
+            )
         return lambda value: [items(v) for v in value]
     if origin is tuple and args and len(args) == 2 and args[1] is Ellipsis:
         items = encoder(args[0])

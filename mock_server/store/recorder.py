@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from mock_server.state import SandboxState
 
 
-# How many records' last written texts are remembered (about 2 MB at a few hundred bytes each).
-WRITTEN_REMEMBERED = 4096
+# How many records' last written values are remembered (a few MB: a record is a few hundred
+# bytes of text, its encoded value a few times that).
+WRITTEN_REMEMBERED = 16_384
 
 
 @dataclass
@@ -51,8 +52,8 @@ class Recorder:
         self._texts: dict[str, str] = {}  # section path -> the text last written
         self._prints: dict[str, object] = {}  # section path -> its fingerprint then
         self._values: dict[str, object] = {}  # section path -> its encoded value then
-        # (kind, key) -> the text last written, for the records written most lately.
-        self._written: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # (kind, key) -> the encoded value last written, for the records written most lately.
+        self._written: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._journal_first = 1  # the journal's oldest entry when last committed
         self._encoders = {
             name: codec.encoder(codec._hints(World)[name].__args__[1]) for name in COLLECTIONS
@@ -146,16 +147,21 @@ class Recorder:
                 written.pop((kind, key), None)
                 deletes.append((kind, key))
                 continue
-            text = codec.text(self._encoders[name](record))
+            value = self._encoders[name](record)
             # Most records a change touches it only read (the app, the creator, the token of
-            # a request): the ones written lately are remembered, and not written unchanged.
-            if written.get((kind, key)) == text:
+            # a request): the ones written lately are remembered as their encoded values, and
+            # not written unchanged. Comparing values costs a fraction of making the text (a
+            # record's floats above all). The codec's values share nothing mutable with the
+            # record. Equal values of two types (1 and 1.0) would compare equal: a field
+            # keeps its type (decode gives back what was written), and the store's own
+            # verification (TIKTOK_SANDBOX_VERIFY_STORE, on in the tests) compares texts.
+            if written.get((kind, key)) == value:
                 written.move_to_end((kind, key))
                 continue
-            written[kind, key] = text
+            written[kind, key] = value
             if len(written) > WRITTEN_REMEMBERED:
                 written.popitem(last=False)
-            upserts.append((kind, key, text))
+            upserts.append((kind, key, codec.text(value)))
         # Entries pushed out of the journal (by its capacity, or a clear) since the last commit.
         for seq in range(self._journal_first, journal_first):
             deletes.append((codec.JOURNAL_ENTRIES, str(seq)))

@@ -134,7 +134,7 @@ class Recorder:
                 if hits is None:
                     deletes.append((codec.LIMITER_HITS, row))
                 else:
-                    upserts.append((codec.LIMITER_HITS, row, codec.text(list(hits))))
+                    upserts.append((codec.LIMITER_HITS, row, codec.text(codec.hits_out(hits))))
                 continue
             if name == "journal":
                 if key >= journal_first:  # not pushed out of the journal meanwhile

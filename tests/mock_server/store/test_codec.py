@@ -21,6 +21,8 @@ from mock_server.store.codec import (
     StateFormatError,
     decode,
     encode,
+    hits_in,
+    hits_out,
     journal_entry,
     journal_entry_in,
     restore_state,
@@ -189,8 +191,21 @@ def test_a_document_of_format_1_with_built_journal_entries_is_read() -> None:
     doc = through_json(state_to_doc(sandbox.state))
     doc["version"] = 1  # format 1 kept built entries, in the codec's form of a JournalEntry
     doc["journal"]["entries"] = [encode(entry, JournalEntry) for entry in entries]
+    hits = doc["world"]["limiter"]["hits"]
+    assert hits, "the workload was rate-limited"
+    doc["world"]["limiter"]["hits"] = {k: hits_in(v) for k, v in hits.items()}  # as numbers
     copy = restored(doc)
     back = [e.entry() if isinstance(e, Recording) else e for e in copy.state.journal._entries]
     assert back == entries
+    assert copy.state.world.limiter._hits == sandbox.state.world.limiter._hits
     sandbox.close()
     copy.close()
+
+
+def test_rate_limit_hits_are_packed_exactly() -> None:
+    times = [1_767_225_600.123456789, 1_767_225_604.5, 0.1 + 0.2, 5e-324]
+    assert hits_in(json.loads(json.dumps(hits_out(times)))) == times
+    assert hits_in(hits_out([])) == []
+    for bad in ("not base64!", "AAAA", 12):
+        with pytest.raises((StateFormatError, ValueError)):
+            hits_in(bad)

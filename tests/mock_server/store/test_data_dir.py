@@ -19,7 +19,7 @@ from mock_server.runtime.journal import JournalEntry, Recording
 from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
-from mock_server.store.codec import VERSION, encode, journal_entry_in, state_to_doc
+from mock_server.store.codec import VERSION, encode, hits_in, journal_entry_in, state_to_doc
 from tests.mock_server.lifecycle_kit import AUDITED, CHUNK, chunk_ranges, content_range, plan
 from tests.mock_server.store.workload import STEPS, Facts, check, step
 
@@ -178,7 +178,7 @@ def test_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> None:
 
 
 def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_path: Path) -> None:
-    """Format 1 kept each journal entry built; format 2 keeps the request it records."""
+    """Format 1 kept each journal entry built, and rate-limit hits as numbers."""
     first = sandbox_in(tmp_path / "data")
     facts = Facts()
     run(first, ["tokens", "init", "put", "status", "creator_info"], facts)
@@ -194,6 +194,13 @@ def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_pat
             built = json.dumps(encode(recording.entry(), JournalEntry))
             db.execute(
                 "UPDATE rows SET doc = ? WHERE kind = 'journal.entries' AND key = ?", (built, key)
+            )
+        limited = db.execute("SELECT key, doc FROM rows WHERE kind = 'world.limiter.hits'")
+        for key, doc in limited.fetchall():  # format 1 kept the instants as numbers
+            numbers = json.dumps(hits_in(json.loads(doc)))
+            db.execute(
+                "UPDATE rows SET doc = ? WHERE kind = 'world.limiter.hits' AND key = ?",
+                (numbers, key),
             )
         db.execute("UPDATE meta SET value = '1' WHERE key = 'version'")
     db.close()

@@ -1,11 +1,16 @@
-"""The data directory: the state's rows (store.codec) in SQLite, in WAL mode, under a lock.
+"""The data directory: the state's rows (store.codec) in SQLite, in WAL mode, under a lock,
+with a commit log in front of it (store.commitlog).
 
 Layout of DIR: `lock` (flock'ed by the running server, holds its pid), `state.sqlite3` (and
-SQLite's `-wal` and `-shm` files), `spool/` (upload chunks). A commit is one transaction of the
-rows a change touched (store.recorder). With `synchronous=NORMAL` (the default) a commit is in
-the WAL file, in the operating system's hands, when it returns: it survives the process being
-killed at any moment, not a power loss; with `fsync=True` (`synchronous=FULL`) it survives
-that too. docs/design/state-store.md has the reasoning.
+SQLite's `-wal` and `-shm` files), `commits.log` (the commits since the last fold, and
+`commits.folding.log` while one is folded), `commits.lock` (taken by readers of a running
+server's directory while they read, by the server while it swaps logs), `spool/` (upload
+chunks). A commit is one append of the rows a change touched (store.recorder) to the log; the
+log is folded into the database in one transaction about once a second (`checkpoint`, a served
+sandbox's ticker) or once it is large, and at close. With `fsync=False` (the default) a commit
+is in the operating system's hands when it returns: it survives the process being killed at any
+moment, not a power loss; with `fsync=True` each append waits for the disk (fdatasync) and
+SQLite runs with `synchronous=FULL`. docs/design/state-store.md has the reasoning.
 """
 
 from __future__ import annotations
@@ -14,20 +19,28 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mock_server.store.base import StoreError
 from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
+from mock_server.store.commitlog import LogCorrupt, Op, Pending, commit_bytes, header, read_log
 from mock_server.store.recorder import Change
 
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "lock"
 SPOOL_NAME = "spool"
-KNOWN_NAMES = frozenset(
-    {LOCK_NAME, SPOOL_NAME, DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"}
-)
+LOG_NAME = "commits.log"
+FOLDING_NAME = "commits.folding.log"
+LOGS_LOCK_NAME = "commits.lock"
+DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
+KNOWN_NAMES = frozenset({LOCK_NAME, SPOOL_NAME, LOG_NAME, FOLDING_NAME, LOGS_LOCK_NAME, *DB_FILES})
 AUTO_CHECKPOINT_PAGES = 10_000  # 40 MB of WAL at SQLite's 4 KiB pages
+# The log is folded at once when it holds this much (in process there is no ticker to fold it
+# every second): a restart then replays at most this much.
+FOLD_ROWS = 20_000
+FOLD_BYTES = 32 * 1024 * 1024
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -38,8 +51,21 @@ class SqliteStore:
         self.fsync = fsync
         self._lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
+        # `_fold`: the database and the logs' files (a fold, a whole-state write, close);
+        # `_use`: the active log and what it holds (`_pending`). Taken in that order.
+        self._fold = threading.Lock()
         self._use = threading.Lock()
-        self._rows: Rows = {}  # what the database held when opened (until `load`)
+        self._log_fd: int | None = None
+        self._logs_lock_fd: int | None = None
+        # What the logs hold and the database does not, row by row (commitlog.Pending), and
+        # the rows deleted then written again meanwhile (a new row in the collection's order).
+        self._pending: Pending = {}
+        self._moved: set[tuple[str, str]] = set()
+        self._log_rows = self._log_bytes = 0
+        self._epoch = 0  # the database's: a whole-state write starts the next
+        self._version = VERSION  # the database's format when opened
+        self._started = False  # the first commit makes the directory this process's
+        self._rows: Rows = {}  # what the directory held when opened (until `load`)
         self.loaded_sections: dict[str, str] = {}  # their section rows (Recorder.adopt)
         where = f"--data-dir {directory}"
         self._take(where)
@@ -84,11 +110,10 @@ class SqliteStore:
 
     def _open(self, where: str, fresh: bool) -> None:
         db_path = self.directory / DB_NAME
-        if fresh:  # whatever the database held (another version, corruption) goes
-            for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"):
+        if fresh:  # whatever the directory held (another version, corruption) goes
+            for name in (*DB_FILES, LOG_NAME, FOLDING_NAME):
                 (self.directory / name).unlink(missing_ok=True)
         existed = db_path.exists() and db_path.stat().st_size > 0
-        version = VERSION
         if existed:
             with open(db_path, "rb") as f:
                 if f.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
@@ -100,12 +125,11 @@ class SqliteStore:
         self._db = db
         try:
             if existed:
-                version = self._check(db, where)
+                self._version, self._epoch = self._check(db, where)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
-            # The WAL is copied back into the database by `checkpoint` (a served sandbox's
-            # ticker, once a second: each page once, however often it changed), or by SQLite
-            # itself once it holds this many pages (in process, or a ticker falling behind).
+            # The WAL is copied back into the database after each fold, or by SQLite itself
+            # once it holds this many pages.
             db.execute(f"PRAGMA wal_autocheckpoint={AUTO_CHECKPOINT_PAGES}")
             if not existed:
                 with _transaction(db):
@@ -116,21 +140,25 @@ class SqliteStore:
                     )
                     db.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("format", FORMAT), ("version", str(VERSION))],
+                        [("format", FORMAT), ("version", str(VERSION)), ("epoch", "0")],
                     )
             else:
                 self._rows = self._read(db)
-                if version < VERSION:  # an older format, read as it is: from now on, this one
-                    with _transaction(db):
-                        db.execute(
-                            "UPDATE meta SET value = ? WHERE key = 'version'", (str(VERSION),)
-                        )
+                # The commits since the last fold: read now, written by the first commit (so a
+                # directory refused later, by the state it holds, is left as it was).
+                try:
+                    logs = _read_logs(self.directory, self._epoch)
+                except LogCorrupt as exc:
+                    raise StoreError(f"{where}: corrupt state ({exc})") from exc
+                for ops in logs:
+                    _merge(self._pending, self._moved, ops)
+                _overlay(self._rows, self._pending, self._moved)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{where}: corrupt state ({exc})") from exc
 
     @staticmethod
-    def _check(db: sqlite3.Connection, where: str) -> int:
-        """The directory's state format, or StoreError."""
+    def _check(db: sqlite3.Connection, where: str) -> tuple[int, int]:
+        """The directory's state format and epoch, or StoreError."""
         try:
             problems = [r[0] for r in db.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
@@ -150,7 +178,10 @@ class SqliteStore:
             )
         if int(version) not in READS:
             raise StoreError(f"{where}: corrupt state (state format {version})")
-        return int(version)
+        epoch = meta.get("epoch", "0")  # format 1 had no commit log
+        if not epoch.isdigit():
+            raise StoreError(f"{where}: corrupt state (epoch {epoch!r})")
+        return int(version), int(epoch)
 
     @staticmethod
     def _read(db: sqlite3.Connection) -> Rows:
@@ -170,49 +201,261 @@ class SqliteStore:
         except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             raise StoreError(f"--data-dir {self.directory}: corrupt state ({exc})") from exc
 
-    def apply(self, change: Change) -> None:
-        """Write `change` in one transaction: on disk (see the module doc) when this returns."""
-        with self._use:
-            if self._db is not None:  # closed: the sandbox stopped, its late work is dropped
-                self._apply(self._db, change)
+    # -- commits -----------------------------------------------------------------------------
 
-    def _apply(self, db: sqlite3.Connection, change: Change) -> None:
-        with _transaction(db):
-            if change.full is not None:
-                db.execute("DELETE FROM rows")
-                for kind in (SECTIONS, *ROW_KINDS):
-                    db.executemany(
-                        "INSERT INTO rows VALUES (?, ?, ?)",
-                        [(kind, k, v) for k, v in change.full.get(kind, {}).items()],
-                    )
-            if change.deletes:
-                db.executemany("DELETE FROM rows WHERE kind = ? AND key = ?", change.deletes)
-            if change.upserts:
-                db.executemany(
-                    "INSERT INTO rows VALUES (?, ?, ?)"
-                    " ON CONFLICT(kind, key) DO UPDATE SET doc = excluded.doc",
-                    change.upserts,
-                )
+    def apply(self, change: Change) -> None:
+        """Keep `change`: on disk (see the module doc), all of it or none, when this returns."""
+        if change.full is not None:
+            self._write_whole(change.full)
+        else:
+            if not self._started:
+                self._start()
+            data = commit_bytes(change.upserts, change.deletes)
+            with self._use:
+                if self._log_fd is None:  # closed: the sandbox stopped, its late work is dropped
+                    return
+                self._append(self._log_fd, data)
+                ops: list[Op] = [(kind, key, None) for kind, key in change.deletes]
+                ops.extend(change.upserts)
+                _merge(self._pending, self._moved, ops)
+                self._log_rows += len(ops)
+                self._log_bytes += len(data)
+                full = self._log_rows >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
+            if full:
+                self.checkpoint()
         if change.expected is not None:
-            _verify(self._read(db), change.expected, change.excused)
+            _verify(self._effective_rows(), change.expected, change.excused)
+
+    def _append(self, fd: int, data: bytes) -> None:
+        """One commit into the log. A write that fails part-way leaves a torn commit: the
+        next commit is then a whole-state write (Recorder.forget), whose new epoch voids it."""
+        _write_all(fd, data)
+        if self.fsync:
+            os.fdatasync(fd)
+
+    def _start(self) -> None:
+        """The first commit: what the logs of the last run hold goes into the database (with
+        this version's format), and a new log starts."""
+        with self._fold:
+            if self._started or self._db is None:
+                return
+            with self._logs_locked():
+                pending, moved = self._pending, self._moved
+                with _transaction(self._db):
+                    _write_rows(self._db, pending, moved)
+                    self._set_meta(self._db)
+                self._pending, self._moved = {}, set()
+                (self.directory / FOLDING_NAME).unlink(missing_ok=True)
+                self._new_log()
+            self._started = True
+
+    def _write_whole(self, rows: Rows) -> None:
+        """Every row (the first commit of a new directory, a reset, an import): a new epoch,
+        which voids the logs (a crash before they are replaced leaves logs of the old one)."""
+        with self._fold:
+            db = self._db
+            if db is None:
+                return
+            with self._logs_locked(), self._use:
+                self._epoch += 1
+                with _transaction(db):
+                    db.execute("DELETE FROM rows")
+                    for kind in (SECTIONS, *ROW_KINDS):
+                        db.executemany(
+                            "INSERT INTO rows VALUES (?, ?, ?)",
+                            [(kind, k, v) for k, v in rows.get(kind, {}).items()],
+                        )
+                    self._set_meta(db)
+                self._pending, self._moved = {}, set()
+                (self.directory / FOLDING_NAME).unlink(missing_ok=True)
+                self._new_log()
+            self._started = True
+
+    def _set_meta(self, db: sqlite3.Connection) -> None:
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [("version", str(VERSION)), ("epoch", str(self._epoch))],
+        )
+
+    def _new_log(self) -> None:
+        """Start `commits.log` afresh for the current epoch (under `_use`, or before any commit)."""
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
+        fd = os.open(self.directory / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        _write_all(fd, header(self._epoch))
+        if self.fsync:  # the file and its name, before a commit in it is acknowledged
+            os.fsync(fd)
+            _fsync_directory(self.directory)
+        self._log_fd = fd
+        self._log_rows = self._log_bytes = 0
 
     def checkpoint(self) -> None:
-        """Copy what the WAL holds back into the database file (without waiting for readers)."""
-        with self._use:
-            if self._db is not None:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        """Fold the log into the database: one transaction of what it holds, each row once.
+        Commits go on meanwhile, into a new log."""
+        with self._fold:
+            db = self._db
+            if db is None or not self._started:
+                return
+            with self._logs_locked(), self._use:
+                if not self._pending:
+                    return
+                pending, moved = self._pending, self._moved
+                self._pending, self._moved = {}, set()
+                self._swap_logs()
+            try:
+                with _transaction(db):
+                    _write_rows(db, pending, moved)
+            except BaseException:
+                with self._use:  # still to fold, ahead of what came since (both logs hold it)
+                    later, later_moved = self._pending, self._moved
+                    self._pending, self._moved = pending, moved
+                    _merge(self._pending, self._moved, _as_ops(later, later_moved))
+                raise
+            with self._logs_locked():
+                (self.directory / FOLDING_NAME).unlink(missing_ok=True)
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _swap_logs(self) -> None:
+        """`commits.log` becomes the log being folded, and a new one starts (under `_use`)."""
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
+        log, folding = self.directory / LOG_NAME, self.directory / FOLDING_NAME
+        if folding.exists():  # a fold that failed: its commits, then these, are to fold
+            with open(folding, "ab") as out:
+                out.write(log.read_bytes()[len(header(self._epoch)) :])
+                if self.fsync:
+                    out.flush()
+                    os.fsync(out.fileno())
+        else:
+            os.replace(log, folding)
+        self._new_log()
+
+    def _logs_locked(self) -> _flocked:
+        """Readers of this directory (`read_directory`) see the logs' files unchanged."""
+        if self._logs_lock_fd is None:
+            self._logs_lock_fd = os.open(
+                self.directory / LOGS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600
+            )
+        return _flocked(self._logs_lock_fd, fcntl.LOCK_EX)
+
+    def _effective_rows(self) -> Rows:
+        """Every row as the directory holds it: the database, then the log (verification)."""
+        with self._fold:
+            if self._db is None:
+                return {}
+            rows = self._read(self._db)
+            with self._use:
+                _overlay(rows, self._pending, self._moved)
+        return rows
 
     def close(self) -> None:
-        with self._use:  # never while a commit uses the connection (from another thread)
-            self._close()
+        """Fold what the log holds, then let the directory go."""
+        try:
+            if self._started:
+                self.checkpoint()
+        finally:
+            with self._fold, self._use:  # never while a commit uses the database or the log
+                if self._log_fd is not None and not self._pending:  # it holds no commit
+                    (self.directory / LOG_NAME).unlink(missing_ok=True)
+                self._close()
 
     def _close(self) -> None:
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._logs_lock_fd is not None:
+            os.close(self._logs_lock_fd)
+            self._logs_lock_fd = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _merge(pending: Pending, moved: set[tuple[str, str]], ops: Iterable[Op]) -> None:
+    """Add a commit's rows, in order ((kind, key, text or None for a delete)), to what the log
+    holds: the last text of each row, in the order the database would give them."""
+    for kind, key, doc in ops:
+        row = (kind, key)
+        if doc is None:
+            pending.pop(row, None)  # a row written again after this comes last, as new
+            pending[row] = None
+        elif row in pending and pending[row] is None:
+            del pending[row]
+            pending[row] = doc
+            moved.add(row)
+        else:
+            pending[row] = doc
+
+
+def _as_ops(pending: Pending, moved: set[tuple[str, str]]) -> list[Op]:
+    """Rows merged by `_merge`, as commits that `_merge` turns into them again."""
+    ops: list[Op] = []
+    for (kind, key), doc in pending.items():
+        if (kind, key) in moved:
+            ops.append((kind, key, None))
+        ops.append((kind, key, doc))
+    return ops
+
+
+def _overlay(rows: Rows, pending: Pending, moved: set[tuple[str, str]]) -> None:
+    """`rows` (the database's) with what the log holds written over them."""
+    for (kind, key), doc in pending.items():
+        place = rows.setdefault(kind, {})
+        if doc is None or (kind, key) in moved:
+            place.pop(key, None)
+        if doc is not None:
+            place[key] = doc
+
+
+def _write_rows(db: sqlite3.Connection, pending: Pending, moved: set[tuple[str, str]]) -> None:
+    gone = [row for row, doc in pending.items() if doc is None or row in moved]
+    if gone:
+        db.executemany("DELETE FROM rows WHERE kind = ? AND key = ?", gone)
+    db.executemany(
+        "INSERT INTO rows VALUES (?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET doc = excluded.doc",
+        [(kind, key, doc) for (kind, key), doc in pending.items() if doc is not None],
+    )
+
+
+def _read_logs(directory: Path, epoch: int) -> list[list[Op]]:
+    """The commits of the directory's logs of `epoch`, oldest first (a log of another epoch
+    was voided by a whole-state write)."""
+    found = []
+    for name in (FOLDING_NAME, LOG_NAME):
+        replayed = read_log(directory / name)
+        if replayed is not None and replayed.epoch == epoch:
+            found.append(replayed.ops)
+    return found
+
+
+class _flocked:
+    def __init__(self, fd: int, how: int) -> None:
+        self.fd, self.how = fd, how
+
+    def __enter__(self) -> None:
+        fcntl.flock(self.fd, self.how)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 # Kinds whose order means nothing (deliveries and journal entries are ordered by their seq
@@ -256,23 +499,64 @@ def read_directory(directory: str | Path) -> dict[str, Any]:
     """The document a data directory holds, read without taking it (a server may be running
     on it: readers see its last commit). StoreError when there is none to read."""
     where = f"--data-dir {directory}"
-    db_path = Path(directory) / DB_NAME
-    if not db_path.is_file():
-        raise StoreError(f"{where}: no sandbox state there")
-    try:
-        db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{where}: cannot read it ({exc})") from exc
-    try:
-        SqliteStore._check(db, where)
-        rows = SqliteStore._read(db)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{where}: corrupt state ({exc})") from exc
-    finally:
-        db.close()
+    rows = read_rows(directory)
     if not rows.get(SECTIONS):
         raise StoreError(f"{where}: no sandbox state there")
     try:
         return assemble(rows)
     except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise StoreError(f"{where}: corrupt state ({exc})") from exc
+
+
+def read_rows(directory: str | Path) -> Rows:
+    """Every row a data directory holds (its database, and the commits its logs hold), read
+    without taking it. StoreError when there is no database to read."""
+    where = f"--data-dir {directory}"
+    directory = Path(directory)
+    db_path = directory / DB_NAME
+    if not db_path.is_file():
+        raise StoreError(f"{where}: no sandbox state there")
+    try:
+        db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{where}: cannot read it ({exc})") from exc
+    lock_fd = _open_logs_lock(directory)
+    try:
+        # The logs first, then the database: a fold that ends meanwhile has put into the
+        # database what the logs read hold, and writing them over it again changes nothing.
+        with _flocked(lock_fd, fcntl.LOCK_SH) if lock_fd is not None else _unlocked():
+            _, epoch = SqliteStore._check(db, where)
+            logs = _read_logs(directory, epoch)
+            rows = SqliteStore._read(db)
+            _, now = SqliteStore._check(db, where)
+        if now != epoch:  # the whole state was written meanwhile: its logs are not these
+            raise StoreError(f"{where}: the sandbox was reset while reading it; read it again")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{where}: corrupt state ({exc})") from exc
+    except LogCorrupt as exc:
+        raise StoreError(f"{where}: corrupt state ({exc})") from exc
+    finally:
+        db.close()
+        if lock_fd is not None:
+            os.close(lock_fd)
+    pending: Pending = {}
+    moved: set[tuple[str, str]] = set()
+    for ops in logs:
+        _merge(pending, moved, ops)
+    _overlay(rows, pending, moved)
+    return rows
+
+
+def _open_logs_lock(directory: Path) -> int | None:
+    try:
+        return os.open(directory / LOGS_LOCK_NAME, os.O_RDONLY)
+    except FileNotFoundError:
+        return None  # no server has kept a log here
+
+
+class _unlocked:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

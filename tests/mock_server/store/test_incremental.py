@@ -3,6 +3,8 @@ fails is made good by the next, and what was under way when the sandbox stopped 
 
 from __future__ import annotations
 
+import errno
+import os
 import random
 import sqlite3
 import threading
@@ -30,14 +32,9 @@ CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 
 
 def rows_on_disk(directory: Path) -> dict[str, dict[str, str]]:
-    db = sqlite3.connect(directory / "state.sqlite3")
-    try:
-        rows: dict[str, dict[str, str]] = {}
-        for kind, key, doc in db.execute("SELECT kind, key, doc FROM rows ORDER BY rowid"):
-            rows.setdefault(kind, {})[key] = doc
-        return rows
-    finally:
-        db.close()
+    """What the directory holds: its database and the commits its log holds, as a reader
+    (`export --data-dir`) or a restart finds them."""
+    return store_sqlite.read_rows(directory)
 
 
 def comparable(rows: dict[str, dict[str, str]]) -> dict[str, object]:
@@ -189,22 +186,27 @@ def test_a_failed_write_refuses_the_answer_and_the_next_commit_writes_everything
     directory = tmp_path / "data"
     sandbox = sandbox_in(directory)
     token = sandbox.issue_tokens(AUDITED, ANA, SCOPES)["access_token"]
-    real = store_sqlite.SqliteStore._apply
+    real = store_sqlite.SqliteStore._append
 
-    def full_disk(self: object, db: object, change: object) -> None:
-        raise sqlite3.OperationalError("database or disk is full")
+    def full_disk(self: store_sqlite.SqliteStore, fd: int, data: bytes) -> None:
+        os.write(fd, data[: len(data) // 2])  # a torn commit, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(store_sqlite.SqliteStore, "_apply", full_disk)
+    monkeypatch.setattr(store_sqlite.SqliteStore, "_append", full_disk)
     with sandbox.client() as http:
         answer = http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 500  # the answer is not given: it could not be kept
         assert "Traceback" not in answer.text
-        monkeypatch.setattr(store_sqlite.SqliteStore, "_apply", real)
+        monkeypatch.setattr(store_sqlite.SqliteStore, "_append", real)
         assert http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"}).is_success
     with sandbox.state.lock:
         expected = full_rows(sandbox.state)
     assert comparable(rows_on_disk(directory)) == comparable(expected)
     sandbox.close()
+    again = sandbox_in(directory)  # the torn commit is not read back
+    with again.state.lock:
+        assert comparable(full_rows(again.state)) == comparable(expected)
+    again.close()
 
 
 def test_a_pull_under_way_when_the_sandbox_stopped_starts_again(tmp_path: Path) -> None:

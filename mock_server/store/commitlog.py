@@ -1,0 +1,109 @@
+"""The data directory's commit log: a commit is one append to `commits.log`, and the log is
+folded into the database (store.sqlite) about once a second.
+
+A commit made as an SQLite transaction writes every page it touches into SQLite's WAL: an
+answer's journal entry, its rate-limit key and two sections are about ten 4 KiB pages, most of
+a served commit's cost. Appending the rows themselves is one write() of a few KB; the fold then
+writes each row once however often it changed since the last fold (a busy second's rate-limit
+keys and sections: once each).
+
+Format (ASCII text). The first line is `tiktok-sandbox-commits EPOCH`: the database epoch the
+log continues (a write of the whole state starts a new epoch, which voids older logs). Then per
+commit, a line per row, `KIND<TAB>KEY<TAB>DOC` for an upsert or `KIND<TAB>KEY` for a delete
+(KEY the row key as a JSON string; DOC the row's JSON text, which has no tab or line break),
+and a line `.` that ends the commit. A commit is whole only with its `.`: a process killed
+while writing leaves a torn last commit, whose answer never left, and it is dropped. Anything
+malformed before the last `.` is corruption.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+HEADER = "tiktok-sandbox-commits"
+END = b".\n"
+
+# (kind, key) -> the row's last text, or None for a deleted row.
+Pending = dict[tuple[str, str], str | None]
+
+
+class LogCorrupt(ValueError):
+    """A commit log this version cannot read (one line, for StoreError)."""
+
+
+@lru_cache(maxsize=16_384)
+def _key(key: str) -> str:
+    return json.dumps(key)
+
+
+def header(epoch: int) -> bytes:
+    return f"{HEADER} {epoch}\n".encode("ascii")
+
+
+def commit_bytes(
+    upserts: Iterable[tuple[str, str, str]], deletes: Iterable[tuple[str, str]]
+) -> bytes:
+    """One commit: its deletes, then its upserts (a change never does both to one row)."""
+    parts = [f"{kind}\t{_key(key)}\n" for kind, key in deletes]
+    parts.extend(f"{kind}\t{_key(key)}\t{doc}\n" for kind, key, doc in upserts)
+    parts.append(".\n")
+    return "".join(parts).encode("ascii")
+
+
+Op = tuple[str, str, str | None]  # (kind, key, the row's text or None for a delete)
+
+
+@dataclass
+class Replayed:
+    """What a log holds: its epoch, the rows of its whole commits in order, how many commits,
+    and the length of the whole commits (a torn tail may follow)."""
+
+    epoch: int
+    ops: list[Op] = field(default_factory=list)
+    commits: int = 0
+    length: int = 0
+
+
+def read_log(path: Path) -> Replayed | None:
+    """The whole commits of the log at `path` (None: there is none, or it has no header yet).
+    Raises LogCorrupt when something other than a torn last commit is wrong."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    first = data.find(b"\n")
+    if first < 0:  # killed while creating it: not a log yet
+        return None
+    head = data[:first].decode("ascii", "replace").split(" ")
+    if len(head) != 2 or head[0] != HEADER or not head[1].isdigit():
+        raise LogCorrupt(f"{path.name}: not a commit log")
+    replayed = Replayed(epoch=int(head[1]), length=first + 1)
+    last = data.rfind(b"\n" + END, first)  # the line break before the last whole commit's end
+    if last < 0:
+        return replayed
+    end = last + 1 + len(END)
+    try:
+        text = data[first + 1 : end].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise LogCorrupt(f"{path.name}: not ASCII at byte {first + 1 + exc.start}") from None
+    commit: list[Op] = []
+    for number, line in enumerate(text.split("\n")[:-1], start=2):
+        if line == ".":
+            replayed.ops.extend(commit)
+            replayed.commits += 1
+            commit = []
+            continue
+        parts = line.split("\t", 2)
+        try:
+            key = json.loads(parts[1]) if len(parts) > 1 else None
+        except ValueError:
+            key = None
+        if not isinstance(key, str) or not parts[0]:
+            raise LogCorrupt(f"{path.name}: line {number} is not a row")
+        commit.append((parts[0], key, parts[2] if len(parts) == 3 else None))
+    replayed.length = end
+    return replayed

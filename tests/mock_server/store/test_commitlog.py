@@ -1,0 +1,224 @@
+"""The commit log in front of the database: what it holds is read back exactly, in the
+database's order, after a crash at any point of a commit or a fold."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mock_server.runtime.clock import Clock
+from mock_server.runtime.fetcher import StaticFetcher
+from mock_server.runtime.webhooks import RecordingWebhookSender
+from mock_server.sandbox import Sandbox
+from mock_server.store import StoreError
+from mock_server.store import sqlite as store_sqlite
+from mock_server.store.codec import full_rows
+from mock_server.store.commitlog import Op, commit_bytes, header, read_log
+from tests.mock_server.lifecycle_kit import T0
+from tests.mock_server.store.test_incremental import comparable, rows_on_disk
+from tests.mock_server.store.workload import Facts, check, step
+
+ROWS = "world.creators"
+
+
+def sandbox_in(directory: Path) -> Sandbox:
+    return Sandbox(
+        "default",
+        clock=Clock.frozen_at(T0),
+        data_dir=directory,
+        fetcher=StaticFetcher({}),
+        webhook_sender=RecordingWebhookSender(),
+    )
+
+
+def drive(sandbox: Sandbox, steps: list[str], facts: Facts, seed: int = 3) -> None:
+    rng = random.Random(seed)
+    with sandbox.client() as http:
+        for name in steps:
+            step(http, name, facts, rng)
+            sandbox.pump()
+
+
+def crashed_copy(directory: Path, tmp_path: Path) -> Path:
+    """The directory's files as a process killed now would leave them."""
+    copy = tmp_path / "after-crash"
+    shutil.copytree(directory, copy, ignore=shutil.ignore_patterns("lock"))
+    return copy
+
+
+# -- the order of rows ------------------------------------------------------------------------
+
+ops_strategy = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from("abcdef"), st.one_of(st.none(), st.sampled_from(["1", "2"]))),
+        max_size=5,
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(base=st.lists(st.sampled_from("abcdef"), unique=True), commits=ops_strategy)
+def test_a_log_folds_to_the_rows_and_order_the_commits_made_one_by_one(
+    base: list[str], commits: list[list[tuple[str, str | None]]]
+) -> None:
+    # What a database would hold with each commit written on its own: a delete removes the
+    # row, a write keeps a row's place or puts a new one last.
+    expected = {key: "0" for key in base}
+    for commit in commits:
+        for key, doc in commit:
+            if doc is None:
+                expected.pop(key, None)
+            else:
+                expected[key] = doc
+    pending: store_sqlite.Pending = {}
+    moved: set[tuple[str, str]] = set()
+    for commit in commits:
+        ops: list[Op] = [(ROWS, key, doc) for key, doc in commit]
+        store_sqlite._merge(pending, moved, ops)
+    # Read back over the database's rows (a restart, a reader)...
+    rows = {ROWS: {key: "0" for key in base}}
+    store_sqlite._overlay(rows, pending, moved)
+    assert list(rows[ROWS].items()) == list(expected.items())
+    # ...and folded into the database itself.
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE rows(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY(kind, key))")
+    db.executemany("INSERT INTO rows VALUES (?, ?, '0')", [(ROWS, key) for key in base])
+    store_sqlite._write_rows(db, pending, moved)
+    assert db.execute("SELECT key, doc FROM rows ORDER BY rowid").fetchall() == list(
+        expected.items()
+    )
+
+
+# -- the file ---------------------------------------------------------------------------------
+
+
+def test_a_torn_last_commit_is_not_one(tmp_path: Path) -> None:
+    log = tmp_path / "commits.log"
+    whole = commit_bytes([("k", "a\tb\n\u00e9", '{"x":1}')], [("k", "gone")])
+    log.write_bytes(header(3) + whole + whole[:-3])
+    replayed = read_log(log)
+    assert replayed is not None and replayed.epoch == 3 and replayed.commits == 1
+    assert replayed.ops == [("k", "gone", None), ("k", "a\tb\n\u00e9", '{"x":1}')]
+    assert replayed.length == len(header(3) + whole)
+    log.write_bytes(header(3)[:-1])  # killed while writing its first line
+    assert read_log(log) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda log: b"garbage\n" + log, id="not a log"),
+        pytest.param(lambda log: log.replace(b'"gone"', b"gone"), id="a key not JSON"),
+        pytest.param(lambda log: log.replace(b"k\t", b"\t", 1), id="no kind"),
+        pytest.param(lambda log: log.replace(b"gone", b"g\xffe"), id="not ASCII"),
+    ],
+)
+def test_a_damaged_log_is_corrupt_state_and_left_alone(tmp_path: Path, damage: object) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    drive(sandbox, ["tokens", "creator_info"], Facts())
+    whole = commit_bytes([("k", "x", "1")], [("k", "gone")])
+    copy = crashed_copy(directory, tmp_path)
+    sandbox.close()
+    log = copy / "commits.log"
+    log.write_bytes(damage(log.read_bytes() + whole + whole))  # type: ignore[operator]
+    before = kept(copy)
+    with pytest.raises(StoreError, match=r"corrupt state \(commits\.log"):
+        sandbox_in(copy)
+    assert kept(copy) == before
+
+
+def kept(directory: Path) -> tuple[bytes, object]:
+    """The log's bytes and the database's rows (SQLite may finish its own recovery of the WAL
+    on opening a directory a killed process left: that changes files, not content)."""
+    db = sqlite3.connect(directory / "state.sqlite3")
+    try:
+        rows = db.execute("SELECT kind, key, doc FROM rows ORDER BY rowid").fetchall()
+    finally:
+        db.close()
+    return (directory / "commits.log").read_bytes(), rows
+
+
+# -- crashes ----------------------------------------------------------------------------------
+
+
+def test_what_the_log_holds_is_there_after_a_crash_and_for_a_reader(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    facts = Facts()
+    drive(sandbox, ["tokens", "init", "put", "status", "creator_info", "refresh"], facts)
+    assert (directory / "commits.log").stat().st_size > 100, "in process, nothing folded yet"
+    with sandbox.state.lock:
+        expected = full_rows(sandbox.state)
+    assert comparable(rows_on_disk(directory)) == comparable(expected)  # a reader's view
+    copy = crashed_copy(directory, tmp_path)
+    sandbox.close()
+    again = sandbox_in(copy)
+    with again.state.lock:
+        assert comparable(full_rows(again.state)) == comparable(expected)
+    with again.client() as http:
+        check(http, facts)
+    again.close()
+    assert not (copy / "commits.log").exists()  # folded at close
+    assert comparable(rows_on_disk(copy))
+
+
+def test_a_fold_that_fails_loses_nothing_then_or_after_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    facts = Facts()
+    drive(sandbox, ["tokens", "init", "put"], facts)
+
+    def disk_full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store_sqlite, "_write_rows", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        sandbox.state.store.checkpoint()  # after the logs were swapped
+    monkeypatch.undo()
+    assert (directory / "commits.folding.log").exists()
+    drive(sandbox, ["status", "creator_info", "refresh"], facts, seed=4)  # into the new log
+    with sandbox.state.lock:
+        expected = comparable(full_rows(sandbox.state))
+    assert comparable(rows_on_disk(directory)) == expected
+    crashed = crashed_copy(directory, tmp_path)
+
+    sandbox.state.store.checkpoint()  # the next fold takes both logs
+    assert not (directory / "commits.folding.log").exists()
+    assert comparable(rows_on_disk(directory)) == expected
+    sandbox.close()
+    for kept in (directory, crashed):  # folded, or read back after a crash before the fold
+        again = sandbox_in(kept)
+        with again.state.lock:
+            assert comparable(full_rows(again.state)) == expected
+        with again.client() as http:
+            check(http, facts)
+        again.close()
+        assert not (kept / "commits.folding.log").exists()
+
+
+def test_logs_of_an_earlier_epoch_are_void(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    drive(sandbox, ["tokens", "init", "put", "creator_info"], Facts())
+    stale = (directory / "commits.log").read_bytes()
+    sandbox.reset()  # the whole state again: a new epoch
+    drive(sandbox, ["tokens"], Facts())  # into its log (no publish this time)
+    with sandbox.state.lock:
+        expected = full_rows(sandbox.state)
+    copy = crashed_copy(directory, tmp_path)
+    sandbox.close()
+    (copy / "commits.folding.log").write_bytes(stale)  # as if the crash came before the swap
+    again = sandbox_in(copy)
+    with again.state.lock:
+        assert comparable(full_rows(again.state)) == comparable(expected)
+    again.close()

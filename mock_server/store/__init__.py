@@ -56,8 +56,9 @@ def open_data_dir(
                 restore_state(state, doc)
             except StateFormatError as exc:
                 raise StoreError(f"--data-dir {directory}: corrupt state ({exc})") from exc
-            with state.lock:  # the directory holds this state already: write what moves
-                recorder.adopt(state, store.loaded_sections)
+            if not store.older_format:  # then the first commit writes it all in this format
+                with state.lock:  # the directory holds this state already: write what moves
+                    recorder.adopt(state, store.loaded_sections)
         resumed = snapshot is not None or doc is not None
         if fresh or snapshot is not None:
             shutil.rmtree(store.spool, ignore_errors=True)

@@ -79,6 +79,11 @@ class SqliteStore:
     def spool(self) -> Path:
         return self.directory / SPOOL_NAME
 
+    @property
+    def older_format(self) -> bool:
+        """The directory was written by an older format (read as it is, written anew)."""
+        return self._version < VERSION
+
     def _take(self, where: str) -> None:
         path = self.directory
         if path.exists() and not path.is_dir():

@@ -19,7 +19,14 @@ from mock_server.runtime.journal import JournalEntry, Recording
 from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
-from mock_server.store.codec import VERSION, encode, hits_in, journal_entry_in, state_to_doc
+from mock_server.store.codec import (
+    VERSION,
+    encode,
+    hits_in,
+    journal_entry_in,
+    state_to_doc,
+    text,
+)
 from tests.mock_server.lifecycle_kit import AUDITED, CHUNK, chunk_ranges, content_range, plan
 from tests.mock_server.store.workload import STEPS, Facts, check, step
 
@@ -191,13 +198,13 @@ def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_pat
         for key, doc in rows:
             recording = journal_entry_in(json.loads(doc))
             assert isinstance(recording, Recording)
-            built = json.dumps(encode(recording.entry(), JournalEntry))
+            built = text(encode(recording.entry(), JournalEntry))
             db.execute(
                 "UPDATE rows SET doc = ? WHERE kind = 'journal.entries' AND key = ?", (built, key)
             )
         limited = db.execute("SELECT key, doc FROM rows WHERE kind = 'world.limiter.hits'")
         for key, doc in limited.fetchall():  # format 1 kept the instants as numbers
-            numbers = json.dumps(hits_in(json.loads(doc)))
+            numbers = text(hits_in(json.loads(doc)))
             db.execute(
                 "UPDATE rows SET doc = ? WHERE kind = 'world.limiter.hits' AND key = ?",
                 (numbers, key),
@@ -212,7 +219,10 @@ def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_pat
     again.close()
     db = sqlite3.connect(tmp_path / "data" / "state.sqlite3")
     assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (str(VERSION),)
+    kept = db.execute("SELECT kind, doc FROM rows").fetchall()
     db.close()
+    limited = [json.loads(doc) for kind, doc in kept if kind == "world.limiter.hits"]
+    assert limited and all(isinstance(doc, str) for doc in limited)  # written anew: packed
 
 
 @pytest.mark.parametrize(

@@ -225,63 +225,112 @@ def _record_encoder(cls: type) -> Callable[[Any], Any]:
 
 
 def decode(data: Any, hint: Any) -> Any:
-    if data is None:
-        return None
+    return decoder(hint)(data)
+
+
+def _none_or(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda data: None if data is None else read(data)
+
+
+@cache
+def decoder(hint: Any) -> Callable[[Any], Any]:
+    """`decode` for values of type `hint`, with the type's reading done once: a restart runs
+    it for every record kept. None is None whatever the type."""
     if hint is Any:
-        return data
+        return _same
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in args if a is not type(None)]
         if len(options) != 1:
-            raise StateFormatError(f"cannot read a value of type {hint}")
-        return decode(data, options[0])
+            return _none_or(_refuse(f"cannot read a value of type {hint}"))
+        return decoder(options[0])
     if origin is typing.Literal:
-        if data not in args:
-            raise StateFormatError(f"{data!r} is not one of {args}")
-        return data
+
+        def literal(data: Any) -> Any:
+            if data not in args:
+                raise StateFormatError(f"{data!r} is not one of {args}")
+            return data
+
+        return _none_or(literal)
     special = _DECODERS.get(hint)
     if special is not None:
-        return special(data)
+        return _none_or(special)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if not isinstance(data, dict):
-            raise StateFormatError(f"{hint.__name__}: expected an object")
-        known = dict(_fields(hint))
-        unknown = set(data) - set(known)
-        if unknown:
-            raise StateFormatError(f"{hint.__name__}: unknown fields {sorted(unknown)}")
-        values = {name: decode(data[name], h) for name, h in known.items() if name in data}
-        init = {f.name for f in dataclasses.fields(hint) if f.init}
-        obj = hint(**{k: v for k, v in values.items() if k in init})
-        for name, value in values.items():
-            if name not in init:
-                object.__setattr__(obj, name, value)
-        return obj
+        return _none_or(_record_decoder(hint))
     if hint is float:
-        if isinstance(data, str) and data in ("inf", "-inf", "nan"):
-            return float(data)
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise StateFormatError(f"expected a number, got {data!r}")
-        return data
+        return _none_or(_float_in)
     if hint in (int, str, bool):
-        if type(data) is not hint:
-            raise StateFormatError(f"expected {hint.__name__}, got {data!r}")
-        return data
+
+        def exact(data: Any) -> Any:
+            if type(data) is not hint:
+                raise StateFormatError(f"expected {hint.__name__}, got {data!r}")
+            return data
+
+        return _none_or(exact)
     if hint is bytes:
-        return base64.b64decode(data, validate=True)
+        return _none_or(lambda data: base64.b64decode(data, validate=True))
     if origin is dict:
-        key_hint, value_hint = args
-        pairs = data.items() if isinstance(data, dict) else data
-        return {decode(k, key_hint): decode(v, value_hint) for k, v in pairs}
+        keys, values = decoder(args[0]), decoder(args[1])
+
+        def mapping(data: Any) -> Any:
+            pairs = data.items() if isinstance(data, dict) else data
+            return {keys(k): values(v) for k, v in pairs}
+
+        return _none_or(mapping)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        items = decoder(args[0])
+        return _none_or(lambda data: tuple(items(v) for v in data))
     if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(v, args[0]) for v in data)
-        if len(data) != len(args):
-            raise StateFormatError(f"expected {len(args)} values, got {len(data)}")
-        return tuple(decode(v, h) for v, h in zip(data, args, strict=True))
+        parts = [decoder(a) for a in args]
+
+        def shaped(data: Any) -> Any:
+            if len(data) != len(parts):
+                raise StateFormatError(f"expected {len(parts)} values, got {len(data)}")
+            return tuple(part(v) for part, v in zip(parts, data, strict=True))
+
+        return _none_or(shaped)
     if origin in (list, deque):
-        items = [decode(v, args[0]) for v in data]
-        return deque(items) if origin is deque else items
-    raise StateFormatError(f"cannot read a value of type {hint}")
+        items = decoder(args[0])
+        if origin is deque:
+            return _none_or(lambda data: deque([items(v) for v in data]))
+        return _none_or(lambda data: [items(v) for v in data])
+    return _none_or(_refuse(f"cannot read a value of type {hint}"))
+
+
+def _refuse(message: str) -> Callable[[Any], Any]:
+    def refuse(data: Any) -> Any:
+        raise StateFormatError(message)
+
+    return refuse
+
+
+def _float_in(data: Any) -> Any:
+    if isinstance(data, str) and data in ("inf", "-inf", "nan"):
+        return float(data)
+    if isinstance(data, bool) or not isinstance(data, int | float):
+        raise StateFormatError(f"expected a number, got {data!r}")
+    return data
+
+
+def _record_decoder(cls: type) -> Callable[[Any], Any]:
+    fields = {name: decoder(hint) for name, hint in _fields(cls)}
+    init = {f.name for f in dataclasses.fields(cls) if f.init}
+    name = cls.__name__
+
+    def record(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise StateFormatError(f"{name}: expected an object")
+        if not fields.keys() >= data.keys():
+            unknown = set(data) - set(fields)
+            raise StateFormatError(f"{name}: unknown fields {sorted(unknown)}")
+        values = {name: read(data[name]) for name, read in fields.items() if name in data}
+        obj = cls(**{k: v for k, v in values.items() if k in init})
+        for field_name, value in values.items():
+            if field_name not in init:
+                object.__setattr__(obj, field_name, value)
+        return obj
+
+    return record
 
 
 # -- the parts that are not dataclasses -------------------------------------------------------

@@ -187,10 +187,13 @@ def _serve(args: argparse.Namespace) -> int:
     logs.configure(args.log_level)
     if args.access_log:  # uvicorn logs requests at INFO: asked for, they show at any --log-level
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
-    # uvicorn handles SIGINT and SIGTERM: it stops accepting, finishes in-flight requests, exits.
-    with Ticker(state):
-        server.run(sockets=[sock])
-    state.close()
+    # uvicorn handles SIGINT and SIGTERM: it stops accepting, finishes in-flight requests, exits
+    # (by SystemExit, `serve`): the state is closed either way (a data directory's log folded).
+    try:
+        with Ticker(state):
+            server.run(sockets=[sock])
+    finally:
+        state.close()
     return 0
 
 

@@ -70,6 +70,13 @@ def test_serve_keeps_state_says_so_and_exports_while_running(tmp_path: Path) -> 
             check=True,
         )
         assert token in json.loads(exported.stdout)["world"]["access_tokens"]
+    # Stopped by SIGTERM, it closed the directory: its log folded into the database, closed.
+    assert sorted(p.name for p in data.iterdir()) == [
+        "commits.lock",
+        "lock",
+        "spool",
+        "state.sqlite3",
+    ]
 
     with serve("--data-dir", str(data), "--fsync") as (url, output):
         assert state_line(output) == (

@@ -25,7 +25,7 @@ from mock_server.sandbox import Sandbox
 from mock_server.store import sqlite as store_sqlite
 from mock_server.store.codec import full_rows
 from tests.mock_server.api.conftest import LOOPBACK_MEDIA, HeldFetcher
-from tests.mock_server.lifecycle_kit import ANA, AUDITED, SCOPES, T0, VIDEO_INIT
+from tests.mock_server.lifecycle_kit import ANA, AUDITED, CHUNK, SCOPES, T0, VIDEO_INIT, plan
 from tests.mock_server.store.workload import STEPS, Facts, check, step
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
@@ -256,22 +256,21 @@ def test_fsync_waits_for_the_disk(tmp_path: Path) -> None:
 
 def test_a_change_not_yet_committed_is_not_written_by_anothers_commit(tmp_path: Path) -> None:
     """All or nothing: a publish failing in one request queues its webhook; another change's
-    commit (the ticker's, another answer's) must not write that delivery without the publish."""
+    commit (the ticker's, another answer's) must not write that delivery without the publish.
+    (An upload waiting for its chunks: no background download shares the publish meanwhile.)"""
     from mock_server.domain import lifecycle
 
     directory = tmp_path / "data"
-    sandbox = sandbox_in(directory, fetcher=HeldFetcher())
+    sandbox = sandbox_in(directory)
     token = sandbox.issue_tokens(AUDITED, ANA, SCOPES)["access_token"]
     with sandbox.client() as http:
         sandbox.state.world.apps[AUDITED].webhook_url = "http://127.0.0.1:9/hook"
         answer = http.post(
             VIDEO_INIT,
             headers={"Authorization": f"Bearer {token}"},
-            json={
-                "post_info": {"privacy_level": "SELF_ONLY"},
-                "source_info": {"source": "PULL_FROM_URL", "video_url": LOOPBACK_MEDIA + "a.mp4"},
-            },
+            json={"post_info": {"privacy_level": "SELF_ONLY"}, "source_info": plan(CHUNK)},
         )
+        assert answer.status_code == 200, answer.text
         publish_id = answer.json()["data"]["publish_id"]
     state = sandbox.state
     state.commit()
@@ -283,7 +282,7 @@ def test_a_change_not_yet_committed_is_not_written_by_anothers_commit(tmp_path: 
         state.commit()  # someone else's commit
         on_disk = rows_on_disk(directory)
         assert on_disk.get("world.outbox.deliveries", {}) == before
-        assert '"status":"PROCESSING_DOWNLOAD"' in on_disk["world.publishes"][publish_id]
+        assert '"status":"PROCESSING_UPLOAD"' in on_disk["world.publishes"][publish_id]
         state.commit(touched)  # A's own
     on_disk = rows_on_disk(directory)
     assert '"status":"FAILED"' in on_disk["world.publishes"][publish_id]

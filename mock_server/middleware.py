@@ -158,8 +158,11 @@ class SandboxMiddleware:
                     request_head.extend(chunk[: REPLAY_BYTES + 1 - len(request_head)])
             return message
 
-        # With a data directory the head waits for the first body message: an answer whose head
-        # says `Content-Length: 0` is complete when the head leaves, so the commit goes first.
+        # With a data directory the answer's end, and its head when it has not left with an
+        # earlier part of the body, wait for the request's commit, made once the endpoint is
+        # done (an answer whose head says `Content-Length: 0` is complete when the head
+        # leaves). Waiting there, not inside the endpoint's own `send`, suspends and resumes
+        # this middleware's few frames rather than the whole stack of the endpoint.
         held: list[Message] = []
 
         async def recording_send(message: Message) -> None:
@@ -171,7 +174,7 @@ class SandboxMiddleware:
                     name = key.decode("latin-1").lower()
                     if name in _REPLAYED_RESPONSE_HEADERS:
                         response_headers[name] = value.decode("latin-1")
-                if state.recorder is not None:
+                if touched is not None:
                     held.append(message)
                     return
             elif kind == "http.response.body":
@@ -180,10 +183,11 @@ class SandboxMiddleware:
                         message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
                     )
                 if not message.get("more_body", False):
-                    # Before the answer's end leaves: a client holding the answer finds the entry.
+                    # Before the answer's end leaves: a client holding the answer finds the entry
                     record()
                     if touched is not None:  # and, with a data directory, finds it after a crash
-                        await state.keep(touched)
+                        held.append(message)
+                        return
                 if held:
                     await _send_or_gone(send, held.pop())
             await _send_or_gone(send, message)
@@ -196,6 +200,11 @@ class SandboxMiddleware:
             else:
                 with changes_scope() as touched:
                     await self._pump(scope, recording_receive, recording_send)
+                    if held:  # the endpoint is done: its change is kept, then its answer ends
+                        await state.keep(touched)
+                        for message in held:
+                            await _send_or_gone(send, message)
+                        held.clear()
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST
             raise

@@ -36,6 +36,7 @@ from mock_server.domain.publishing import (
     FILE_UPLOAD,
     MEDIA_UPLOAD,
     PHOTO,
+    PRIVACY_LEVELS,
     PULL_FROM_URL,
     VIDEO,
     Publish,
@@ -48,16 +49,22 @@ def _enum(data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) 
     value = read_string(data, key, where, required=True)
     if value not in allowed:
         raise bad(f"{where}{key} must be one of {', '.join(allowed)}.")
-    # The constant, not the request's copy: each publish keeps it for as long as it is kept.
-    return allowed[allowed.index(value)]
+    return _constant(value, allowed)
+
+
+def _constant(value: str, known: tuple[str, ...]) -> str:
+    """The constant equal to `value`, if any, not the request's copy: each publish keeps it for
+    as long as it is kept."""
+    return known[known.index(value)] if value in known else value
 
 
 def parse_post_info(data: dict[str, Any] | None) -> PostInfo:
     if data is None:
         return PostInfo()
     w = "post_info."
+    privacy_level = read_string(data, "privacy_level", w)
     return PostInfo(
-        privacy_level=read_string(data, "privacy_level", w),
+        privacy_level=None if privacy_level is None else _constant(privacy_level, PRIVACY_LEVELS),
         title=read_string(data, "title", w),
         description=read_string(data, "description", w),
         disable_duet=read_bool(data, "disable_duet", w),

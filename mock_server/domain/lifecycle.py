@@ -287,7 +287,7 @@ def run_due(world: World, now: float) -> int:
 def make_public(world: World, publish: Publish, at: float) -> None:
     """ref 11, 14.3: public posts get 19-digit post ids once moderation passes."""
     if not publish.post_ids:
-        publish.post_ids.append(world.ids.numeric_id())
+        publish.post_ids = (world.ids.numeric_id(),)
     publish.public = True
     publish.privacy_level = PUBLIC
     for post_id in publish.post_ids:

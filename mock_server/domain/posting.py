@@ -511,7 +511,7 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
         chunk_size=source.chunk_size,
         total_chunk_count=source.total_chunk_count,
         video_url=source.video_url,
-        photo_images=list(source.photo_images),
+        photo_images=source.photo_images,
         photo_cover_index=source.photo_cover_index,
         decided_by="accepted"
         + (

@@ -47,6 +47,10 @@ def publish_id_prefix(media_type: str, mode: str, source: str) -> str:
 
 @dataclass(slots=True)
 class Publish:
+    """One `publish_id`. A sandbox keeps thousands: what grows one step at a time (`timeline`)
+    or is set once (`post_ids`, `photo_images`) is a tuple, a few dozen bytes smaller than a
+    list and none when empty."""
+
     publish_id: str
     client_key: str
     creator_uid: str
@@ -61,16 +65,16 @@ class Publish:
     chunk_size: int | None = None
     total_chunk_count: int | None = None
     video_url: str | None = None
-    photo_images: list[str] = field(default_factory=list)
+    photo_images: tuple[str, ...] = ()
     photo_cover_index: int | None = None
     upload_id: str | None = None
     upload_token: str | None = None
     upload_expires_at: float | None = None
     status: str = PROCESSING_UPLOAD
-    timeline: list[tuple[str, float]] = field(default_factory=list)
+    timeline: tuple[tuple[str, float], ...] = ()
     fail_reason: str | None = None
     uploaded_bytes: int = 0
-    post_ids: list[str] = field(default_factory=list)
+    post_ids: tuple[str, ...] = ()
     public: bool = False
     decided_by: str = ""
     # Media: bytes received for real, total size, when they were all in on the sandbox clock,
@@ -93,7 +97,7 @@ class Publish:
 
     def move_to(self, status: str, now: float, fail_reason: str | None = None) -> None:
         self.status = status
-        self.timeline.append((status, now))
+        self.timeline += ((status, now),)
         if fail_reason is not None:
             self.fail_reason = fail_reason
 

@@ -50,7 +50,9 @@ class Delivery:
     created_at: float
     next_attempt_at: float | None
     status: str = PENDING
-    attempts: list[Attempt] = field(default_factory=list)
+    # A tuple, like the other records' logs: most deliveries make one attempt, and a sandbox
+    # keeps thousands of them.
+    attempts: tuple[Attempt, ...] = ()
     # Waiting for a worker (a served sandbox's background delivery), and being sent.
     queued: bool = False
     in_flight: bool = False
@@ -88,7 +90,7 @@ def retry_delay(attempts_made: int) -> float:
 
 def record_attempt(delivery: Delivery, attempt: Attempt) -> None:
     """ref 14.1: only HTTP 200 counts as delivered; otherwise retry until 72 h have passed."""
-    delivery.attempts.append(attempt)
+    delivery.attempts += (attempt,)
     delivery.in_flight = delivery.queued = False
     if attempt.status_code == 200:
         delivery.status, delivery.next_attempt_at = DELIVERED, None

@@ -147,7 +147,7 @@ class Downloads:
             if publish.status != PROCESSING_DOWNLOAD:
                 return  # cancelled or failed while it waited for a worker
             urls = (
-                publish.photo_images if publish.media_type == PHOTO else [publish.video_url or ""]
+                publish.photo_images if publish.media_type == PHOTO else (publish.video_url or "",)
             )
             verified = all(url_is_verified(app, url) for url in urls)
             max_seconds = lifecycle.video_duration_limit(world, publish)
@@ -178,7 +178,9 @@ class Downloads:
         self.state.spool.discard_all(publish.publish_id, generation)
         self._report(world, publish, total, checked, facts)
 
-    def _fetch_all(self, publish: Publish, urls: list[str], abort: Abort, generation: int) -> int:
+    def _fetch_all(
+        self, publish: Publish, urls: tuple[str, ...], abort: Abort, generation: int
+    ) -> int:
         limit = MAX_PHOTO_BYTES if publish.media_type == PHOTO else MAX_VIDEO_BYTES
         done = 0
         for part, url in enumerate(urls):

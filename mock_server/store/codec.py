@@ -405,7 +405,8 @@ def _limiter_out(limiter: SlidingWindowLimiter) -> Any:
 
 def _limiter_in(data: Any) -> SlidingWindowLimiter:
     limiter = SlidingWindowLimiter(decode(data["window"], float))
-    limiter._hits = {tuple(json.loads(key)): hits_in(hits) for key, hits in data["hits"].items()}
+    for key, hits in data["hits"].items():
+        limiter.restore(tuple(json.loads(key)), hits_in(hits))
     return limiter
 
 

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from mock_server.store.base import StoreError
 from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
@@ -65,6 +65,7 @@ class SqliteStore:
         self._epoch = 0  # the database's: a whole-state write starts the next
         self._version = VERSION  # the database's format when opened
         self._started = False  # the first commit makes the directory this process's
+        self._broken = ""  # why the last fold failed (until a whole-state write)
         self._rows: Rows = {}  # what the directory held when opened (until `load`)
         self.loaded_sections: dict[str, str] = {}  # their section rows (Recorder.adopt)
         where = f"--data-dir {directory}"
@@ -116,9 +117,12 @@ class SqliteStore:
     def _open(self, where: str, fresh: bool) -> None:
         db_path = self.directory / DB_NAME
         if fresh:  # whatever the directory held (another version, corruption) goes
-            for name in (*DB_FILES, LOG_NAME, FOLDING_NAME):
+            for name in (LOG_NAME, FOLDING_NAME, *DB_FILES):  # its logs first (see below)
                 (self.directory / name).unlink(missing_ok=True)
         existed = db_path.exists() and db_path.stat().st_size > 0
+        if not existed:  # logs without their database (a --fresh cut short): never replayed
+            for name in (LOG_NAME, FOLDING_NAME):
+                (self.directory / name).unlink(missing_ok=True)
         if existed:
             with open(db_path, "rb") as f:
                 if f.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
@@ -217,8 +221,12 @@ class SqliteStore:
                 self._start()
             data = commit_bytes(change.upserts, change.deletes)
             with self._use:
-                if self._log_fd is None:  # closed: the sandbox stopped, its late work is dropped
+                if self._db is None:  # closed: the sandbox stopped, its late work is dropped
                     return
+                if self._log_fd is None or self._broken:
+                    # A fold failed: what it took is only in its log. The caller's next commit
+                    # writes the whole state (Recorder.forget), which starts the logs again.
+                    raise StoreError(f"--data-dir {self.directory}: {self._broken or 'no log'}")
                 self._append(self._log_fd, data)
                 ops: list[Op] = [(kind, key, None) for kind, key in change.deletes]
                 ops.extend(change.upserts)
@@ -248,7 +256,7 @@ class SqliteStore:
                 pending, moved = self._pending, self._moved
                 with _transaction(self._db):
                     _write_rows(self._db, pending, moved)
-                    self._set_meta(self._db)
+                    self._set_meta(self._db, self._epoch)
                 self._pending, self._moved = {}, set()
                 (self.directory / FOLDING_NAME).unlink(missing_ok=True)
                 self._new_log()
@@ -262,7 +270,6 @@ class SqliteStore:
             if db is None:
                 return
             with self._logs_locked(), self._use:
-                self._epoch += 1
                 with _transaction(db):
                     db.execute("DELETE FROM rows")
                     for kind in (SECTIONS, *ROW_KINDS):
@@ -270,16 +277,18 @@ class SqliteStore:
                             "INSERT INTO rows VALUES (?, ?, ?)",
                             [(kind, k, v) for k, v in rows.get(kind, {}).items()],
                         )
-                    self._set_meta(db)
+                    self._set_meta(db, self._epoch + 1)
+                self._epoch += 1  # once it is the database's
+                self._broken = ""
                 self._pending, self._moved = {}, set()
                 (self.directory / FOLDING_NAME).unlink(missing_ok=True)
                 self._new_log()
             self._started = True
 
-    def _set_meta(self, db: sqlite3.Connection) -> None:
+    def _set_meta(self, db: sqlite3.Connection, epoch: int) -> None:
         db.executemany(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [("version", str(VERSION)), ("epoch", str(self._epoch))],
+            [("version", str(VERSION)), ("epoch", str(epoch))],
         )
 
     def _new_log(self) -> None:
@@ -302,47 +311,55 @@ class SqliteStore:
             db = self._db
             if db is None or not self._started:
                 return
-            with self._logs_locked(), self._use:
-                if not self._pending:
-                    return
-                pending, moved = self._pending, self._moved
-                self._pending, self._moved = {}, set()
-                self._swap_logs()
+            if self._broken:  # only a whole-state write mends it (apply says so)
+                return
+            lock = self._logs_locked(wait=False)
+            if lock is None:  # a reader is reading the logs (`export`): fold next time
+                return
             try:
+                with lock, self._use:
+                    if not self._pending:
+                        return
+                    pending, moved = self._pending, self._moved
+                    self._pending, self._moved = {}, set()
+                    self._swap_logs()
                 with _transaction(db):
                     _write_rows(db, pending, moved)
-            except BaseException:
-                with self._use:  # still to fold, ahead of what came since (both logs hold it)
-                    later, later_moved = self._pending, self._moved
-                    self._pending, self._moved = pending, moved
-                    _merge(self._pending, self._moved, _as_ops(later, later_moved))
+            except BaseException as exc:
+                # What it took is in the logs on disk, not in memory any more: the next commit
+                # is refused, and the one after writes the whole state.
+                self._broken = f"folding the commit log failed ({exc})"
                 raise
             with self._logs_locked():
                 (self.directory / FOLDING_NAME).unlink(missing_ok=True)
             db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _swap_logs(self) -> None:
-        """`commits.log` becomes the log being folded, and a new one starts (under `_use`)."""
+        """`commits.log` becomes the log being folded, and a new one starts (under `_use`;
+        no folded log is left over: a fold that failed breaks the store until a whole-state
+        write, which removes it)."""
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None
-        log, folding = self.directory / LOG_NAME, self.directory / FOLDING_NAME
-        if folding.exists():  # a fold that failed: its commits, then these, are to fold
-            with open(folding, "ab") as out:
-                out.write(log.read_bytes()[len(header(self._epoch)) :])
-                if self.fsync:
-                    out.flush()
-                    os.fsync(out.fileno())
-        else:
-            os.replace(log, folding)
+        os.replace(self.directory / LOG_NAME, self.directory / FOLDING_NAME)
         self._new_log()
 
-    def _logs_locked(self) -> _flocked:
-        """Readers of this directory (`read_directory`) see the logs' files unchanged."""
+    @overload
+    def _logs_locked(self) -> _flocked: ...
+    @overload
+    def _logs_locked(self, *, wait: Literal[False]) -> _flocked | None: ...
+    def _logs_locked(self, *, wait: bool = True) -> _flocked | None:
+        """Readers of this directory (`read_directory`) see the logs' files unchanged. Without
+        `wait`: None when a reader holds them (a paused `export` must not stop the server)."""
         if self._logs_lock_fd is None:
             self._logs_lock_fd = os.open(
                 self.directory / LOGS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600
             )
+        if not wait:
+            try:
+                fcntl.flock(self._logs_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
         return _flocked(self._logs_lock_fd, fcntl.LOCK_EX)
 
     def _effective_rows(self) -> Rows:
@@ -409,16 +426,6 @@ def _merge(pending: Pending, moved: set[tuple[str, str]], ops: Iterable[Op]) -> 
             moved.add(row)
         else:
             pending[row] = doc
-
-
-def _as_ops(pending: Pending, moved: set[tuple[str, str]]) -> list[Op]:
-    """Rows merged by `_merge`, as commits that `_merge` turns into them again."""
-    ops: list[Op] = []
-    for (kind, key), doc in pending.items():
-        if (kind, key) in moved:
-            ops.append((kind, key, None))
-        ops.append((kind, key, doc))
-    return ops
 
 
 def _overlay(rows: Rows, pending: Pending, moved: set[tuple[str, str]]) -> None:

@@ -25,6 +25,7 @@ from tests.mock_server.store.test_incremental import comparable, rows_on_disk
 from tests.mock_server.store.workload import Facts, check, step
 
 ROWS = "world.creators"
+CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 
 
 def sandbox_in(directory: Path) -> Sandbox:
@@ -177,6 +178,8 @@ def test_a_fold_that_fails_loses_nothing_then_or_after_a_crash(
     sandbox = sandbox_in(directory)
     facts = Facts()
     drive(sandbox, ["tokens", "init", "put"], facts)
+    with sandbox.state.lock:
+        acknowledged = comparable(full_rows(sandbox.state))
 
     def disk_full(*args: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
@@ -186,24 +189,34 @@ def test_a_fold_that_fails_loses_nothing_then_or_after_a_crash(
         sandbox.state.store.checkpoint()  # after the logs were swapped
     monkeypatch.undo()
     assert (directory / "commits.folding.log").exists()
-    drive(sandbox, ["status", "creator_info", "refresh"], facts, seed=4)  # into the new log
+    assert comparable(rows_on_disk(directory)) == acknowledged
+    crashed = crashed_copy(directory, tmp_path)  # killed now: the folding log is read back
+
+    # Its commits are no longer in memory: the next answer is refused, not acknowledged and
+    # then lost, and the one after writes the whole state.
+    token = facts.access_tokens[-1]
+    with sandbox.client() as http:
+        answer = http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 500, answer.text
+    drive(sandbox, ["status", "creator_info", "refresh"], facts, seed=4)
+    assert not (directory / "commits.folding.log").exists()
     with sandbox.state.lock:
         expected = comparable(full_rows(sandbox.state))
     assert comparable(rows_on_disk(directory)) == expected
-    crashed = crashed_copy(directory, tmp_path)
-
-    sandbox.state.store.checkpoint()  # the next fold takes both logs
-    assert not (directory / "commits.folding.log").exists()
-    assert comparable(rows_on_disk(directory)) == expected
     sandbox.close()
-    for kept in (directory, crashed):  # folded, or read back after a crash before the fold
+    for kept, rows in ((directory, expected), (crashed, acknowledged)):
         again = sandbox_in(kept)
         with again.state.lock:
-            assert comparable(full_rows(again.state)) == expected
-        with again.client() as http:
-            check(http, facts)
+            assert comparable(full_rows(again.state)) == rows
+        with again.client() as http:  # a change: its commit folds what the logs held
+            http.post(CREATOR_INFO, headers={"Authorization": f"Bearer {facts.access_tokens[0]}"})
         again.close()
-        assert not (kept / "commits.folding.log").exists()
+        assert sorted(p.name for p in kept.iterdir()) == [
+            "commits.lock",
+            "lock",
+            "spool",
+            "state.sqlite3",
+        ]
 
 
 def test_logs_of_an_earlier_epoch_are_void(tmp_path: Path) -> None:
@@ -221,4 +234,20 @@ def test_logs_of_an_earlier_epoch_are_void(tmp_path: Path) -> None:
     again = sandbox_in(copy)
     with again.state.lock:
         assert comparable(full_rows(again.state)) == comparable(expected)
+    again.close()
+
+
+def test_logs_without_their_database_are_never_read_back(tmp_path: Path) -> None:
+    """A `--fresh` cut short after removing the database, before its logs."""
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    drive(sandbox, ["tokens", "init", "put"], Facts())
+    copy = crashed_copy(directory, tmp_path)
+    sandbox.close()
+    for name in ("state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm"):
+        (copy / name).unlink(missing_ok=True)
+    again = sandbox_in(copy)
+    assert again.state.resumed is False
+    assert not again.state.world.publishes and not again.state.world.access_tokens
+    assert not (copy / "commits.folding.log").exists()
     again.close()

@@ -27,9 +27,6 @@ from pathlib import Path
 HEADER = "tiktok-sandbox-commits"
 END = b".\n"
 
-# (kind, key) -> the row's last text, or None for a deleted row.
-Pending = dict[tuple[str, str], str | None]
-
 
 class LogCorrupt(ValueError):
     """A commit log this version cannot read (one line, for StoreError)."""
@@ -55,6 +52,50 @@ def commit_bytes(
 
 
 Op = tuple[str, str, str | None]  # (kind, key, the row's text or None for a delete)
+
+
+class LogRows:
+    """What logs hold over the database: each row's last text (None: deleted), in the order
+    the database would give the rows, and which were deleted then written again (such a row
+    is new, so it comes last in its collection)."""
+
+    __slots__ = ("last", "moved")
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, str], str | None] = {}
+        self.moved: set[tuple[str, str]] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.last)
+
+    def add(self, ops: Iterable[Op]) -> None:
+        """A commit's rows, in order."""
+        last = self.last
+        for kind, key, doc in ops:
+            row = (kind, key)
+            if doc is None:
+                last.pop(row, None)  # a row written again after this comes last, as new
+                last[row] = None
+            elif row in last and last[row] is None:
+                del last[row]
+                last[row] = doc
+                self.moved.add(row)
+            else:
+                last[row] = doc
+
+    def deletes(self) -> list[tuple[str, str]]:
+        """The rows to delete first: the deleted ones, and the ones written anew."""
+        return [row for row, doc in self.last.items() if doc is None or row in self.moved]
+
+    def upserts(self) -> list[tuple[str, str, str]]:
+        return [(kind, key, doc) for (kind, key), doc in self.last.items() if doc is not None]
+
+    def over(self, rows: dict[str, dict[str, str]]) -> None:
+        """Write these rows over `rows` (kind -> key -> text, the database's)."""
+        for kind, key in self.deletes():
+            rows.get(kind, {}).pop(key, None)
+        for kind, key, doc in self.upserts():
+            rows.setdefault(kind, {})[key] = doc
 
 
 @dataclass

@@ -19,13 +19,13 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal, overload
 
 from mock_server.store.base import StoreError
 from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
-from mock_server.store.commitlog import LogCorrupt, Op, Pending, commit_bytes, header, read_log
+from mock_server.store.commitlog import LogCorrupt, LogRows, Op, commit_bytes, header, read_log
 from mock_server.store.recorder import Change
 
 DB_NAME = "state.sqlite3"
@@ -57,10 +57,8 @@ class SqliteStore:
         self._use = threading.Lock()
         self._log_fd: int | None = None
         self._logs_lock_fd: int | None = None
-        # What the logs hold and the database does not, row by row (commitlog.Pending), and
-        # the rows deleted then written again meanwhile (a new row in the collection's order).
-        self._pending: Pending = {}
-        self._moved: set[tuple[str, str]] = set()
+        # What the logs hold and the database does not (since the last fold).
+        self._pending = LogRows()
         self._log_rows = self._log_bytes = 0
         self._epoch = 0  # the database's: a whole-state write starts the next
         self._version = VERSION  # the database's format when opened
@@ -156,12 +154,10 @@ class SqliteStore:
                 # The commits since the last fold: read now, written by the first commit (so a
                 # directory refused later, by the state it holds, is left as it was).
                 try:
-                    logs = _read_logs(self.directory, self._epoch)
+                    self._pending = _read_logs(self.directory, self._epoch)
                 except LogCorrupt as exc:
                     raise StoreError(f"{where}: corrupt state ({exc})") from exc
-                for ops in logs:
-                    _merge(self._pending, self._moved, ops)
-                _overlay(self._rows, self._pending, self._moved)
+                self._pending.over(self._rows)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{where}: corrupt state ({exc})") from exc
 
@@ -230,7 +226,7 @@ class SqliteStore:
                 self._append(self._log_fd, data)
                 ops: list[Op] = [(kind, key, None) for kind, key in change.deletes]
                 ops.extend(change.upserts)
-                _merge(self._pending, self._moved, ops)
+                self._pending.add(ops)
                 self._log_rows += len(ops)
                 self._log_bytes += len(data)
                 full = self._log_rows >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
@@ -253,14 +249,10 @@ class SqliteStore:
             if self._started or self._db is None:
                 return
             with self._logs_locked():
-                pending, moved = self._pending, self._moved
                 with _transaction(self._db):
-                    _write_rows(self._db, pending, moved)
+                    _write_rows(self._db, self._pending)
                     self._set_meta(self._db, self._epoch)
-                self._pending, self._moved = {}, set()
-                (self.directory / FOLDING_NAME).unlink(missing_ok=True)
-                self._new_log()
-            self._started = True
+                self._restart_logs()
 
     def _write_whole(self, rows: Rows) -> None:
         """Every row (the first commit of a new directory, a reset, an import): a new epoch,
@@ -280,10 +272,14 @@ class SqliteStore:
                     self._set_meta(db, self._epoch + 1)
                 self._epoch += 1  # once it is the database's
                 self._broken = ""
-                self._pending, self._moved = {}, set()
-                (self.directory / FOLDING_NAME).unlink(missing_ok=True)
-                self._new_log()
-            self._started = True
+                self._restart_logs()
+
+    def _restart_logs(self) -> None:
+        """The database holds everything: no log left, a new one for what comes."""
+        self._pending = LogRows()
+        (self.directory / FOLDING_NAME).unlink(missing_ok=True)
+        self._new_log()
+        self._started = True
 
     def _set_meta(self, db: sqlite3.Connection, epoch: int) -> None:
         db.executemany(
@@ -320,11 +316,10 @@ class SqliteStore:
                 with lock, self._use:
                     if not self._pending:
                         return
-                    pending, moved = self._pending, self._moved
-                    self._pending, self._moved = {}, set()
+                    pending, self._pending = self._pending, LogRows()
                     self._swap_logs()
                 with _transaction(db):
-                    _write_rows(db, pending, moved)
+                    _write_rows(db, pending)
             except BaseException as exc:
                 # What it took is in the logs on disk, not in memory any more: the next commit
                 # is refused, and the one after writes the whole state.
@@ -369,7 +364,7 @@ class SqliteStore:
                 return {}
             rows = self._read(self._db)
             with self._use:
-                _overlay(rows, self._pending, self._moved)
+                self._pending.over(rows)
         return rows
 
     def close(self) -> None:
@@ -412,50 +407,24 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _merge(pending: Pending, moved: set[tuple[str, str]], ops: Iterable[Op]) -> None:
-    """Add a commit's rows, in order ((kind, key, text or None for a delete)), to what the log
-    holds: the last text of each row, in the order the database would give them."""
-    for kind, key, doc in ops:
-        row = (kind, key)
-        if doc is None:
-            pending.pop(row, None)  # a row written again after this comes last, as new
-            pending[row] = None
-        elif row in pending and pending[row] is None:
-            del pending[row]
-            pending[row] = doc
-            moved.add(row)
-        else:
-            pending[row] = doc
-
-
-def _overlay(rows: Rows, pending: Pending, moved: set[tuple[str, str]]) -> None:
-    """`rows` (the database's) with what the log holds written over them."""
-    for (kind, key), doc in pending.items():
-        place = rows.setdefault(kind, {})
-        if doc is None or (kind, key) in moved:
-            place.pop(key, None)
-        if doc is not None:
-            place[key] = doc
-
-
-def _write_rows(db: sqlite3.Connection, pending: Pending, moved: set[tuple[str, str]]) -> None:
-    gone = [row for row, doc in pending.items() if doc is None or row in moved]
+def _write_rows(db: sqlite3.Connection, rows: LogRows) -> None:
+    gone = rows.deletes()
     if gone:
         db.executemany("DELETE FROM rows WHERE kind = ? AND key = ?", gone)
     db.executemany(
         "INSERT INTO rows VALUES (?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET doc = excluded.doc",
-        [(kind, key, doc) for (kind, key), doc in pending.items() if doc is not None],
+        rows.upserts(),
     )
 
 
-def _read_logs(directory: Path, epoch: int) -> list[list[Op]]:
-    """The commits of the directory's logs of `epoch`, oldest first (a log of another epoch
-    was voided by a whole-state write)."""
-    found = []
+def _read_logs(directory: Path, epoch: int) -> LogRows:
+    """What the directory's logs of `epoch` hold, oldest first (a log of another epoch was
+    voided by a whole-state write)."""
+    found = LogRows()
     for name in (FOLDING_NAME, LOG_NAME):
         replayed = read_log(directory / name)
         if replayed is not None and replayed.epoch == epoch:
-            found.append(replayed.ops)
+            found.add(replayed.ops)
     return found
 
 
@@ -535,13 +504,16 @@ def read_rows(directory: str | Path) -> Rows:
     lock_fd = _open_logs_lock(directory)
     try:
         # The logs first, then the database: a fold that ends meanwhile has put into the
-        # database what the logs read hold, and writing them over it again changes nothing.
-        with _flocked(lock_fd, fcntl.LOCK_SH) if lock_fd is not None else _unlocked():
+        # database what the logs read hold, and writing them over it again gives the same
+        # rows (docs/design/state-store.md, Durability).
+        with _flocked(lock_fd, fcntl.LOCK_SH) if lock_fd is not None else nullcontext():
             _, epoch = SqliteStore._check(db, where)
             logs = _read_logs(directory, epoch)
+            db.execute("BEGIN")  # the rows and the epoch they belong to, read together
             rows = SqliteStore._read(db)
-            _, now = SqliteStore._check(db, where)
-        if now != epoch:  # the whole state was written meanwhile: its logs are not these
+            now = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+            db.execute("COMMIT")
+        if (int(now[0]) if now else 0) != epoch:  # the whole state was written meanwhile
             raise StoreError(f"{where}: the sandbox was reset while reading it; read it again")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{where}: corrupt state ({exc})") from exc
@@ -551,11 +523,7 @@ def read_rows(directory: str | Path) -> Rows:
         db.close()
         if lock_fd is not None:
             os.close(lock_fd)
-    pending: Pending = {}
-    moved: set[tuple[str, str]] = set()
-    for ops in logs:
-        _merge(pending, moved, ops)
-    _overlay(rows, pending, moved)
+    logs.over(rows)
     return rows
 
 
@@ -564,11 +532,3 @@ def _open_logs_lock(directory: Path) -> int | None:
         return os.open(directory / LOGS_LOCK_NAME, os.O_RDONLY)
     except FileNotFoundError:
         return None  # no server has kept a log here
-
-
-class _unlocked:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -19,7 +19,7 @@ from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
 from mock_server.store import sqlite as store_sqlite
 from mock_server.store.codec import full_rows
-from mock_server.store.commitlog import Op, commit_bytes, header, read_log
+from mock_server.store.commitlog import LogRows, Op, commit_bytes, header, read_log
 from tests.mock_server.lifecycle_kit import T0
 from tests.mock_server.store.test_incremental import comparable, rows_on_disk
 from tests.mock_server.store.workload import Facts, check, step
@@ -78,20 +78,19 @@ def test_a_log_folds_to_the_rows_and_order_the_commits_made_one_by_one(
                 expected.pop(key, None)
             else:
                 expected[key] = doc
-    pending: store_sqlite.Pending = {}
-    moved: set[tuple[str, str]] = set()
+    pending = LogRows()
     for commit in commits:
         ops: list[Op] = [(ROWS, key, doc) for key, doc in commit]
-        store_sqlite._merge(pending, moved, ops)
+        pending.add(ops)
     # Read back over the database's rows (a restart, a reader)...
     rows = {ROWS: {key: "0" for key in base}}
-    store_sqlite._overlay(rows, pending, moved)
+    pending.over(rows)
     assert list(rows[ROWS].items()) == list(expected.items())
     # ...and folded into the database itself.
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE rows(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY(kind, key))")
     db.executemany("INSERT INTO rows VALUES (?, ?, '0')", [(ROWS, key) for key in base])
-    store_sqlite._write_rows(db, pending, moved)
+    store_sqlite._write_rows(db, pending)
     assert db.execute("SELECT key, doc FROM rows ORDER BY rowid").fetchall() == list(
         expected.items()
     )

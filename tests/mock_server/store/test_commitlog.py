@@ -12,30 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server.runtime.clock import Clock
-from mock_server.runtime.fetcher import StaticFetcher
-from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
 from mock_server.store import sqlite as store_sqlite
 from mock_server.store.codec import full_rows
 from mock_server.store.commitlog import LogRows, Op, commit_bytes, header, read_log
-from tests.mock_server.lifecycle_kit import T0
-from tests.mock_server.store.test_incremental import comparable, rows_on_disk
+from tests.mock_server.store.test_incremental import comparable, rows_on_disk, sandbox_in
 from tests.mock_server.store.workload import Facts, check, step
 
 ROWS = "world.creators"
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
-
-
-def sandbox_in(directory: Path) -> Sandbox:
-    return Sandbox(
-        "default",
-        clock=Clock.frozen_at(T0),
-        data_dir=directory,
-        fetcher=StaticFetcher({}),
-        webhook_sender=RecordingWebhookSender(),
-    )
 
 
 def drive(sandbox: Sandbox, steps: list[str], facts: Facts, seed: int = 3) -> None:

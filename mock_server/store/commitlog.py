@@ -7,8 +7,11 @@ a served commit's cost. Appending the rows themselves is one write() of a few KB
 writes each row once however often it changed since the last fold (a busy second's rate-limit
 keys and sections: once each).
 
-Format (ASCII text). The first line is `tiktok-sandbox-commits EPOCH`: the database epoch the
-log continues (a write of the whole state starts a new epoch, which voids older logs). Then per
+Format (ASCII text). The first line is `tiktok-sandbox-commits EPOCH NUMBER`: the database
+epoch the log continues (a write of the whole state starts a new epoch, which voids older logs)
+and the log's number, one more than the last log's (the fold that writes a log into the database
+records its number there, so a log left behind by a crash after its fold is not read back over
+the database a second time; logs of earlier versions have no number). Then per
 commit, a line per row, `KIND<TAB>KEY<TAB>DOC` for an upsert or `KIND<TAB>KEY` for a delete
 (KEY the row key as a JSON string; DOC the row's JSON text, which has no tab or line break),
 and a line `.` that ends the commit. A commit is whole only with its `.`: a process killed
@@ -37,8 +40,10 @@ def _key(key: str) -> str:
     return json.dumps(key)
 
 
-def header(epoch: int) -> bytes:
-    return f"{HEADER} {epoch}\n".encode("ascii")
+def header(epoch: int, number: int | None = None) -> bytes:
+    """A log's first line (`number` None: unnumbered, as earlier versions wrote it)."""
+    tail = "" if number is None else f" {number}"
+    return f"{HEADER} {epoch}{tail}\n".encode("ascii")
 
 
 def commit_bytes(
@@ -100,10 +105,12 @@ class LogRows:
 
 @dataclass
 class Replayed:
-    """What a log holds: its epoch, the rows of its whole commits in order, how many commits,
-    and the length of the whole commits (a torn tail may follow)."""
+    """What a log holds: its epoch and number (None: a log of an earlier version), the rows of
+    its whole commits in order, how many commits, and the length of the whole commits (a torn
+    tail may follow)."""
 
     epoch: int
+    number: int | None = None
     ops: list[Op] = field(default_factory=list)
     commits: int = 0
     length: int = 0
@@ -120,9 +127,10 @@ def read_log(path: Path) -> Replayed | None:
     if first < 0:  # killed while creating it: not a log yet
         return None
     head = data[:first].decode("ascii", "replace").split(" ")
-    if len(head) != 2 or head[0] != HEADER or not head[1].isdigit():
+    if len(head) not in (2, 3) or head[0] != HEADER or not all(n.isdigit() for n in head[1:]):
         raise LogCorrupt(f"{path.name}: not a commit log")
-    replayed = Replayed(epoch=int(head[1]), length=first + 1)
+    number = int(head[2]) if len(head) == 3 else None
+    replayed = Replayed(epoch=int(head[1]), number=number, length=first + 1)
     last = data.rfind(b"\n" + END, first)  # the line break before the last whole commit's end
     if last < 0:
         return replayed

@@ -25,7 +25,15 @@ from typing import Any, Literal, overload
 
 from mock_server.store.base import StoreError
 from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
-from mock_server.store.commitlog import LogCorrupt, LogRows, Op, commit_bytes, header, read_log
+from mock_server.store.commitlog import (
+    LogCorrupt,
+    LogRows,
+    Op,
+    Replayed,
+    commit_bytes,
+    header,
+    read_log,
+)
 from mock_server.store.recorder import Change
 
 DB_NAME = "state.sqlite3"
@@ -61,6 +69,7 @@ class SqliteStore:
         self._pending = LogRows()
         self._log_rows = self._log_bytes = 0
         self._epoch = 0  # the database's: a whole-state write starts the next
+        self._log_number = 0  # the active log's (commitlog: each log's is one more)
         self._version = VERSION  # the database's format when opened
         self._started = False  # the first commit makes the directory this process's
         self._broken = ""  # why the last fold failed (until a whole-state write)
@@ -131,8 +140,9 @@ class SqliteStore:
             raise StoreError(f"{where}: not writable ({exc})") from exc
         self._db = db
         try:
+            folded, logs = 0, []
             if existed:
-                self._version, self._epoch = self._check(db, where)
+                self._version, self._epoch, folded = self._check(db, where)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
             # The WAL is copied back into the database after each fold, or by SQLite itself
@@ -154,16 +164,20 @@ class SqliteStore:
                 # The commits since the last fold: read now, written by the first commit (so a
                 # directory refused later, by the state it holds, is left as it was).
                 try:
-                    self._pending = _read_logs(self.directory, self._epoch)
+                    logs = _read_logs(self.directory)
                 except LogCorrupt as exc:
                     raise StoreError(f"{where}: corrupt state ({exc})") from exc
+                self._pending = _unfolded(logs, self._epoch, folded)
                 self._pending.over(self._rows)
+            # The next log's number follows every log's so far, folded or left behind.
+            self._log_number = max([folded, *(log.number or 0 for log in logs)])
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{where}: corrupt state ({exc})") from exc
 
     @staticmethod
-    def _check(db: sqlite3.Connection, where: str) -> tuple[int, int]:
-        """The directory's state format and epoch, or StoreError."""
+    def _check(db: sqlite3.Connection, where: str) -> tuple[int, int, int]:
+        """The directory's state format, epoch and the number of the last log folded into it,
+        or StoreError."""
         try:
             problems = [r[0] for r in db.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
@@ -183,10 +197,13 @@ class SqliteStore:
             )
         if int(version) not in READS:
             raise StoreError(f"{where}: corrupt state (state format {version})")
-        epoch = meta.get("epoch", "0")  # format 1 had no commit log
-        if not epoch.isdigit():
-            raise StoreError(f"{where}: corrupt state (epoch {epoch!r})")
-        return int(version), int(epoch)
+        numbers = []
+        for name in ("epoch", "folded"):  # format 1 had no commit log, earlier logs no number
+            value = meta.get(name, "0")
+            if not (value.isascii() and value.isdigit()):
+                raise StoreError(f"{where}: corrupt state ({name} {value!r})")
+            numbers.append(int(value))
+        return int(version), numbers[0], numbers[1]
 
     @staticmethod
     def _read(db: sqlite3.Connection) -> Rows:
@@ -251,7 +268,7 @@ class SqliteStore:
             with self._logs_locked():
                 with _transaction(self._db):
                     _write_rows(self._db, self._pending)
-                    self._set_meta(self._db, self._epoch)
+                    self._set_meta(self._db, self._epoch, folded=self._log_number)
                 self._restart_logs()
 
     def _write_whole(self, rows: Rows) -> None:
@@ -269,7 +286,7 @@ class SqliteStore:
                             "INSERT INTO rows VALUES (?, ?, ?)",
                             [(kind, k, v) for k, v in rows.get(kind, {}).items()],
                         )
-                    self._set_meta(db, self._epoch + 1)
+                    self._set_meta(db, self._epoch + 1, folded=self._log_number)
                 self._epoch += 1  # once it is the database's
                 self._broken = ""
                 self._restart_logs()
@@ -281,10 +298,12 @@ class SqliteStore:
         self._new_log()
         self._started = True
 
-    def _set_meta(self, db: sqlite3.Connection, epoch: int) -> None:
+    def _set_meta(self, db: sqlite3.Connection, epoch: int, *, folded: int) -> None:
+        """In the transaction that writes rows: the format, the epoch, and the number of the
+        last log whose commits the database now holds."""
         db.executemany(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [("version", str(VERSION)), ("epoch", str(epoch))],
+            [("version", str(VERSION)), ("epoch", str(epoch)), ("folded", str(folded))],
         )
 
     def _new_log(self) -> None:
@@ -293,7 +312,8 @@ class SqliteStore:
             os.close(self._log_fd)
             self._log_fd = None
         fd = os.open(self.directory / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        _write_all(fd, header(self._epoch))
+        self._log_number += 1
+        _write_all(fd, header(self._epoch, self._log_number))
         if self.fsync:  # the file and its name, before a commit in it is acknowledged
             os.fsync(fd)
             _fsync_directory(self.directory)
@@ -317,9 +337,13 @@ class SqliteStore:
                     if not self._pending:
                         return
                     pending, self._pending = self._pending, LogRows()
+                    folding = self._log_number
                     self._swap_logs()
                 with _transaction(db):
                     _write_rows(db, pending)
+                    # A crash before the folded log is deleted leaves it behind: its number
+                    # says it is in the database (writing it again could reorder rows).
+                    self._set_meta(db, self._epoch, folded=folding)
             except BaseException as exc:
                 # What it took is in the logs on disk, not in memory any more: the next commit
                 # is refused, and the one after writes the whole state.
@@ -417,14 +441,21 @@ def _write_rows(db: sqlite3.Connection, rows: LogRows) -> None:
     )
 
 
-def _read_logs(directory: Path, epoch: int) -> LogRows:
-    """What the directory's logs of `epoch` hold, oldest first (a log of another epoch was
-    voided by a whole-state write)."""
+def _read_logs(directory: Path) -> list[Replayed]:
+    """The directory's logs, oldest first."""
+    logs = (read_log(directory / name) for name in (FOLDING_NAME, LOG_NAME))
+    return [log for log in logs if log is not None]
+
+
+def _unfolded(logs: list[Replayed], epoch: int, folded: int) -> LogRows:
+    """What the logs hold over a database of `epoch` into which the logs up to number `folded`
+    were folded: a log of another epoch was voided by a whole-state write, and a folded one is
+    there already (a crash came between its fold and its deletion). A log of an earlier version
+    has no number: it is read, as that version did."""
     found = LogRows()
-    for name in (FOLDING_NAME, LOG_NAME):
-        replayed = read_log(directory / name)
-        if replayed is not None and replayed.epoch == epoch:
-            found.add(replayed.ops)
+    for log in logs:
+        if log.epoch == epoch and (log.number is None or log.number > folded):
+            found.add(log.ops)
     return found
 
 
@@ -503,18 +534,17 @@ def read_rows(directory: str | Path) -> Rows:
         raise StoreError(f"{where}: cannot read it ({exc})") from exc
     lock_fd = _open_logs_lock(directory)
     try:
-        # The logs first, then the database: a fold that ends meanwhile has put into the
-        # database what the logs read hold, and writing them over it again gives the same
-        # rows (docs/design/state-store.md, Durability).
+        # The logs first, then the database with the number of the last log folded into it
+        # and its epoch, read together: a fold that ends meanwhile has put into the database
+        # what a log read holds, and its number says so; a whole-state write meanwhile voids
+        # the logs read, and the database holds that state (docs/design/state-store.md).
         with _flocked(lock_fd, fcntl.LOCK_SH) if lock_fd is not None else nullcontext():
-            _, epoch = SqliteStore._check(db, where)
-            logs = _read_logs(directory, epoch)
-            db.execute("BEGIN")  # the rows and the epoch they belong to, read together
+            SqliteStore._check(db, where)  # a clear error before reading any log
+            logs = _read_logs(directory)
+            db.execute("BEGIN")
+            _, epoch, folded = SqliteStore._check(db, where)
             rows = SqliteStore._read(db)
-            now = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
             db.execute("COMMIT")
-        if (int(now[0]) if now else 0) != epoch:  # the whole state was written meanwhile
-            raise StoreError(f"{where}: the sandbox was reset while reading it; read it again")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{where}: corrupt state ({exc})") from exc
     except LogCorrupt as exc:
@@ -523,7 +553,7 @@ def read_rows(directory: str | Path) -> Rows:
         db.close()
         if lock_fd is not None:
             os.close(lock_fd)
-    logs.over(rows)
+    _unfolded(logs, epoch, folded).over(rows)
     return rows
 
 

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
 from mock_server.store import sqlite as store_sqlite
-from mock_server.store.codec import full_rows
+from mock_server.store.codec import SECTIONS, full_rows
 from mock_server.store.commitlog import LogRows, Op, commit_bytes, header, read_log
+from mock_server.store.recorder import Change
 from tests.mock_server.store.test_incremental import comparable, rows_on_disk, sandbox_in
 from tests.mock_server.store.workload import Facts, check, step
 
@@ -83,6 +84,19 @@ def test_a_log_folds_to_the_rows_and_order_the_commits_made_one_by_one(
 
 
 # -- the file ---------------------------------------------------------------------------------
+
+
+def test_a_log_says_its_epoch_and_number_and_one_of_an_earlier_version_its_epoch(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "commits.log"
+    log.write_bytes(header(3, 12) + commit_bytes([("k", "a", "1")], []))
+    replayed = read_log(log)
+    assert replayed is not None and (replayed.epoch, replayed.number) == (3, 12)
+    log.write_bytes(header(3) + commit_bytes([("k", "a", "1")], []))
+    replayed = read_log(log)
+    assert replayed is not None and (replayed.epoch, replayed.number) == (3, None)
+    assert replayed.ops == [("k", "a", "1")]
 
 
 def test_a_torn_last_commit_is_not_one(tmp_path: Path) -> None:
@@ -236,3 +250,66 @@ def test_logs_without_their_database_are_never_read_back(tmp_path: Path) -> None
     assert not again.state.world.publishes and not again.state.world.access_tokens
     assert not (copy / "commits.folding.log").exists()
     again.close()
+
+
+def database_rows(directory: Path, kind: str = ROWS) -> list[tuple[str, str]]:
+    db = sqlite3.connect(directory / "state.sqlite3")
+    try:
+        return db.execute(
+            "SELECT key, doc FROM rows WHERE kind = ? ORDER BY rowid", (kind,)
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_a_log_left_behind_after_its_fold_is_not_read_back_over_the_database(
+    tmp_path: Path,
+) -> None:
+    """A crash between a fold's transaction and the deletion of the log it folded leaves that
+    log behind. Written over the database a second time, a row the log deleted and wrote anew
+    would move behind the rows written after it."""
+    directory = tmp_path / "data"
+    store = store_sqlite.SqliteStore(directory)
+    store.apply(Change(full={SECTIONS: {"s": "1"}, ROWS: {"a": "0", "x": "0"}}))
+    store.apply(Change(deletes=[(ROWS, "x")]))  # a creator removed...
+    store.apply(Change(upserts=[(ROWS, "x", "1")]))  # ...and added again: now the last one
+    store.apply(Change(upserts=[(ROWS, "w", "1")]))  # a new one after it
+    folded = (directory / "commits.log").read_bytes()
+    store.checkpoint()
+    expected = [("a", "0"), ("x", "1"), ("w", "1")]
+    assert database_rows(directory) == expected
+    store.apply(Change(upserts=[(ROWS, "a", "2")]))  # in the next log, not folded
+    crashed = crashed_copy(directory, tmp_path)
+    (crashed / "commits.folding.log").write_bytes(folded)  # killed before deleting it
+    store.close()
+    expected[0] = ("a", "2")
+    # What a reader (`export --data-dir`) and a restart find...
+    assert list(store_sqlite.read_rows(crashed)[ROWS].items()) == expected
+    again = store_sqlite.SqliteStore(crashed)
+    assert list(again._effective_rows()[ROWS].items()) == expected
+    # ...and what its first commit folds into the database, logs numbered on from there.
+    again.apply(Change(upserts=[(ROWS, "v", "1")]))
+    assert database_rows(crashed) == expected
+    assert not (crashed / "commits.folding.log").exists()
+    log = read_log(crashed / "commits.log")
+    assert log is not None and log.number is not None and log.number > 2
+    again.close()
+    assert database_rows(crashed) == [*expected, ("v", "1")]
+
+
+def test_a_log_of_an_earlier_version_without_a_number_is_read_back(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    store = store_sqlite.SqliteStore(directory)
+    store.apply(Change(full={SECTIONS: {"s": "1"}, ROWS: {"a": "0"}}))
+    store.apply(Change(upserts=[(ROWS, "b", "1")]))
+    store.checkpoint()  # the database says a log numbered 1 was folded
+    crashed = crashed_copy(directory, tmp_path)
+    store.close()
+    log = read_log(crashed / "commits.log")
+    assert log is not None
+    (crashed / "commits.log").write_bytes(header(log.epoch) + commit_bytes([(ROWS, "c", "1")], []))
+    assert list(store_sqlite.read_rows(crashed)[ROWS].items()) == [
+        ("a", "0"),
+        ("b", "1"),
+        ("c", "1"),
+    ]

@@ -103,8 +103,12 @@ class SqliteStore:
                     f"{where}: not a sandbox data directory (it holds {foreign[0]}); "
                     "choose an empty or new directory"
                 )
+        made = [p for p in (path, *path.parents) if not p.exists()]
         try:
             path.mkdir(parents=True, exist_ok=True)
+            if self.fsync:  # the new directories' names, before a commit in them is kept
+                for directory in reversed(made):
+                    _fsync_directory(directory.parent)
             fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StoreError(f"{where}: not writable ({exc.strerror or exc})") from exc

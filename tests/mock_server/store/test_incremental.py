@@ -251,6 +251,24 @@ def test_fsync_waits_for_the_disk(tmp_path: Path) -> None:
     plain.close()
 
 
+def test_fsync_makes_the_names_of_new_directories_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    real = store_sqlite._fsync_directory
+    monkeypatch.setattr(
+        store_sqlite, "_fsync_directory", lambda path: (synced.append(path), real(path))
+    )
+    sandbox_in(tmp_path / "a" / "b" / "data", fsync=True).close()
+    # Each new directory's entry in its parent, outermost first, before the first commit's
+    # log is started in the data directory itself.
+    assert synced[:3] == [tmp_path, tmp_path / "a", tmp_path / "a" / "b"]
+    assert tmp_path / "a" / "b" / "data" in synced[3:]
+    synced.clear()
+    sandbox_in(tmp_path / "plain", fsync=False).close()
+    assert synced == []
+
+
 # -- what the review found ---------------------------------------------------------------------
 
 

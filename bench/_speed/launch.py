@@ -142,7 +142,11 @@ def drain_app() -> Any:
 
 def serve_app(app: Any, http: str, loop: str) -> None:
     sock = bind_socket("127.0.0.1", 0)
-    config = uvicorn.Config(app, http=http, loop=loop, log_level="warning", lifespan="off")
+    # As the sandbox is served (Sandbox.serve): no access log, which costs even when uvicorn's
+    # level keeps its lines from printing.
+    config = uvicorn.Config(
+        app, http=http, loop=loop, log_level="warning", access_log=False, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -40,6 +40,11 @@ def _key(key: str) -> str:
     return json.dumps(key)
 
 
+def _count(text: str) -> bool:
+    """An epoch or a log number as written: decimal digits, within reason."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def header(epoch: int, number: int | None = None) -> bytes:
     """A log's first line (`number` None: unnumbered, as earlier versions wrote it)."""
     tail = "" if number is None else f" {number}"
@@ -127,7 +132,7 @@ def read_log(path: Path) -> Replayed | None:
     if first < 0:  # killed while creating it: not a log yet
         return None
     head = data[:first].decode("ascii", "replace").split(" ")
-    if len(head) not in (2, 3) or head[0] != HEADER or not all(n.isdigit() for n in head[1:]):
+    if len(head) not in (2, 3) or head[0] != HEADER or not all(_count(n) for n in head[1:]):
         raise LogCorrupt(f"{path.name}: not a commit log")
     number = int(head[2]) if len(head) == 3 else None
     replayed = Replayed(epoch=int(head[1]), number=number, length=first + 1)

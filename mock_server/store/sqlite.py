@@ -50,6 +50,12 @@ AUTO_CHECKPOINT_PAGES = 10_000  # 40 MB of WAL at SQLite's 4 KiB pages
 FOLD_ROWS = 20_000
 FOLD_BYTES = 32 * 1024 * 1024
 _SQLITE_HEADER = b"SQLite format 3\x00"
+# The directory's format, in `meta.version`: its rows' (codec.VERSION, 1 and 2), and 3, which
+# adds numbered commit logs. Versions before 3 cannot read those, so a directory of format 3
+# tells them it was written by a newer tiktok-sandbox rather than look corrupt to them. Its
+# rows are format 2: nothing in a format 2 directory needs writing anew.
+DIRECTORY_VERSION = 3
+DIRECTORY_READS = frozenset({*READS, DIRECTORY_VERSION})
 
 
 class SqliteStore:
@@ -70,7 +76,7 @@ class SqliteStore:
         self._log_rows = self._log_bytes = 0
         self._epoch = 0  # the database's: a whole-state write starts the next
         self._log_number = 0  # the active log's (commitlog: each log's is one more)
-        self._version = VERSION  # the database's format when opened
+        self._version = DIRECTORY_VERSION  # the directory's format when opened
         self._started = False  # the first commit makes the directory this process's
         self._broken = ""  # why the last fold failed (until a whole-state write)
         self._rows: Rows = {}  # what the directory held when opened (until `load`)
@@ -89,7 +95,7 @@ class SqliteStore:
 
     @property
     def older_format(self) -> bool:
-        """The directory was written by an older format (read as it is, written anew)."""
+        """The directory's rows are an older format (read as they are, written anew)."""
         return self._version < VERSION
 
     def _take(self, where: str) -> None:
@@ -161,7 +167,7 @@ class SqliteStore:
                     )
                     db.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
-                        [("format", FORMAT), ("version", str(VERSION)), ("epoch", "0")],
+                        [("format", FORMAT), ("version", str(DIRECTORY_VERSION)), ("epoch", "0")],
                     )
             else:
                 self._rows = self._read(db)
@@ -180,34 +186,42 @@ class SqliteStore:
 
     @staticmethod
     def _check(db: sqlite3.Connection, where: str) -> tuple[int, int, int]:
-        """The directory's state format, epoch and the number of the last log folded into it,
-        or StoreError."""
+        """The directory's format, epoch and the number of the last log folded into it, once
+        SQLite finds its database sound; or StoreError."""
         try:
             problems = [r[0] for r in db.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
-                raise StoreError(f"{where}: corrupt state ({problems[0]})")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{where}: corrupt state ({exc})") from exc
+        if problems != ["ok"]:
+            raise StoreError(f"{where}: corrupt state ({problems[0]})")
+        return SqliteStore._meta(db, where)
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, where: str) -> tuple[int, int, int]:
+        """`_check` without SQLite's own check (a reader reads it again with the rows)."""
+        try:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{where}: corrupt state ({exc})") from exc
         if meta.get("format") != FORMAT:
             raise StoreError(f"{where}: corrupt state (not a tiktok-sandbox state database)")
-        version = meta.get("version", "")
-        if not version.isdigit():
-            raise StoreError(f"{where}: corrupt state (state format {version!r})")
-        if int(version) > VERSION:
+        version = _number(meta.get("version", ""))
+        if version is None:
+            raise StoreError(f"{where}: corrupt state (state format {meta.get('version')!r})")
+        if version > DIRECTORY_VERSION:
             raise StoreError(
                 f"{where}: written by a newer tiktok-sandbox (state format {version}, this one "
-                f"reads up to {VERSION}); upgrade, or use --fresh"
+                f"reads up to {DIRECTORY_VERSION}); upgrade, or use --fresh"
             )
-        if int(version) not in READS:
+        if version not in DIRECTORY_READS:
             raise StoreError(f"{where}: corrupt state (state format {version})")
         numbers = []
-        for name in ("epoch", "folded"):  # format 1 had no commit log, earlier logs no number
-            value = meta.get(name, "0")
-            if not (value.isascii() and value.isdigit()):
-                raise StoreError(f"{where}: corrupt state ({name} {value!r})")
-            numbers.append(int(value))
-        return int(version), numbers[0], numbers[1]
+        for name in ("epoch", "folded"):  # format 1 had no commit log, format 2 no numbers
+            number = _number(meta.get(name, "0"))
+            if number is None:
+                raise StoreError(f"{where}: corrupt state ({name} {meta.get(name)!r})")
+            numbers.append(number)
+        return version, numbers[0], numbers[1]
 
     @staticmethod
     def _read(db: sqlite3.Connection) -> Rows:
@@ -307,7 +321,7 @@ class SqliteStore:
         last log whose commits the database now holds."""
         db.executemany(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [("version", str(VERSION)), ("epoch", str(epoch)), ("folded", str(folded))],
+            [("version", str(DIRECTORY_VERSION)), ("epoch", str(epoch)), ("folded", str(folded))],
         )
 
     def _new_log(self) -> None:
@@ -353,8 +367,9 @@ class SqliteStore:
                 # is refused, and the one after writes the whole state.
                 self._broken = f"folding the commit log failed ({exc})"
                 raise
-            with self._logs_locked():
-                (self.directory / FOLDING_NAME).unlink(missing_ok=True)
+            # Without waiting for readers (a paused `export` must not stop the server): one
+            # that reads this log meanwhile finds its number folded with the rows it reads.
+            (self.directory / FOLDING_NAME).unlink(missing_ok=True)
             db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _swap_logs(self) -> None:
@@ -446,9 +461,15 @@ def _write_rows(db: sqlite3.Connection, rows: LogRows) -> None:
 
 
 def _read_logs(directory: Path) -> list[Replayed]:
-    """The directory's logs, oldest first."""
+    """The directory's logs, oldest first: by number (unnumbered ones, of format 2: the log
+    being folded first)."""
     logs = (read_log(directory / name) for name in (FOLDING_NAME, LOG_NAME))
-    return [log for log in logs if log is not None]
+    return sorted((log for log in logs if log is not None), key=lambda log: log.number or 0)
+
+
+def _number(text: str) -> int | None:
+    """A count kept as text (an epoch, a log's number), or None when it is not one."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _unfolded(logs: list[Replayed], epoch: int, folded: int) -> LogRows:
@@ -546,7 +567,7 @@ def read_rows(directory: str | Path) -> Rows:
             SqliteStore._check(db, where)  # a clear error before reading any log
             logs = _read_logs(directory)
             db.execute("BEGIN")
-            _, epoch, folded = SqliteStore._check(db, where)
+            _, epoch, folded = SqliteStore._meta(db, where)
             rows = SqliteStore._read(db)
             db.execute("COMMIT")
     except sqlite3.DatabaseError as exc:

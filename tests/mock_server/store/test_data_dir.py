@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mock_server.runtime.journal import JournalEntry, Recording
 from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import StoreError
+from mock_server.store import sqlite as store_sqlite
 from mock_server.store.codec import (
     VERSION,
     encode,
@@ -173,15 +175,53 @@ def test_a_second_sandbox_on_the_same_directory_is_refused(tmp_path: Path) -> No
 def test_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> None:
     sandbox_in(tmp_path / "data").close()
     db = sqlite3.connect(tmp_path / "data" / "state.sqlite3")
-    db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(VERSION + 1),))
+    newer = store_sqlite.DIRECTORY_VERSION + 1
+    db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(newer),))
     db.commit()
     db.close()
     before = files(tmp_path / "data")
-    with pytest.raises(StoreError, match=f"newer tiktok-sandbox \\(state format {VERSION + 1}"):
+    with pytest.raises(StoreError, match=f"newer tiktok-sandbox \\(state format {newer}"):
         sandbox_in(tmp_path / "data")
     after = files(tmp_path / "data")
     after.pop("lock"), before.pop("lock")
     assert after == before
+
+
+def test_a_directory_of_format_2_resumes_with_its_unnumbered_log(tmp_path: Path) -> None:
+    """Format 2 had the same rows, and logs without numbers: its log is read back, nothing is
+    written anew, and the logs are numbered from then on."""
+    from mock_server.store.commitlog import header, read_log
+
+    directory = tmp_path / "data"
+    first = sandbox_in(directory)
+    facts = Facts()
+    run(first, ["tokens", "init", "put"], facts)
+    crashed = tmp_path / "crashed"  # killed with its log unfolded, as format 2 wrote it
+    shutil.copytree(directory, crashed, ignore=shutil.ignore_patterns("lock"))
+    first.close()
+    log = crashed / "commits.log"
+    old = read_log(log)
+    assert old is not None and old.number is not None and old.commits > 0
+    text = log.read_bytes()
+    log.write_bytes(header(old.epoch) + text[text.index(b"\n") + 1 :])
+    db = sqlite3.connect(crashed / "state.sqlite3")
+    with db:
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'version'")
+        db.execute("DELETE FROM meta WHERE key = 'folded'")
+    db.close()
+    again = sandbox_in(crashed)
+    assert not again.state.store.older_format
+    with again.client() as http:
+        check(http, facts)
+    run(again, ["status"], facts)
+    db = sqlite3.connect(crashed / "state.sqlite3")
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    db.close()
+    assert meta["version"] == str(store_sqlite.DIRECTORY_VERSION)
+    assert meta["epoch"] == str(old.epoch)  # resumed, not written anew
+    now = read_log(crashed / "commits.log")
+    assert now is not None and now.number is not None and now.number > int(meta["folded"])
+    again.close()
 
 
 def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_path: Path) -> None:
@@ -218,7 +258,8 @@ def test_a_directory_of_format_1_resumes_and_is_this_format_from_then_on(tmp_pat
         check(http, facts)
     again.close()
     db = sqlite3.connect(tmp_path / "data" / "state.sqlite3")
-    assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (str(VERSION),)
+    version = str(store_sqlite.DIRECTORY_VERSION)
+    assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (version,)
     kept = db.execute("SELECT kind, doc FROM rows").fetchall()
     db.close()
     limited = [json.loads(doc) for kind, doc in kept if kind == "world.limiter.hits"]

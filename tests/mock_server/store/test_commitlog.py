@@ -313,3 +313,27 @@ def test_a_log_of_an_earlier_version_without_a_number_is_read_back(tmp_path: Pat
         ("b", "1"),
         ("c", "1"),
     ]
+
+
+def test_with_its_logs_deleted_a_directory_starts_from_its_last_fold(tmp_path: Path) -> None:
+    """The way out of a damaged log that docs/data-dir.md gives: delete both logs."""
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    facts = Facts()
+    drive(sandbox, ["tokens", "init"], facts)
+    sandbox.state.store.checkpoint()
+    with sandbox.state.lock:
+        folded = comparable(full_rows(sandbox.state))
+    drive(sandbox, ["put", "creator_info"], facts, seed=4)  # only in the log
+    copy = crashed_copy(directory, tmp_path)
+    sandbox.close()
+    log = copy / "commits.log"
+    log.write_bytes(log.read_bytes().replace(b"\t", b"\x00", 1))  # a power cut's zeros
+    with pytest.raises(StoreError, match=r"corrupt state \(commits\.log"):
+        sandbox_in(copy)
+    for name in ("commits.log", "commits.folding.log"):
+        (copy / name).unlink(missing_ok=True)
+    again = sandbox_in(copy)
+    with again.state.lock:
+        assert comparable(full_rows(again.state)) == folded
+    again.close()

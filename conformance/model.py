@@ -366,8 +366,16 @@ class Publish:
         """ref 8: an inbox share not yet posted counts toward the creator's pending cap."""
         if self.mode != MEDIA_UPLOAD or self.drafted:
             return False
+        never_uploaded = (  # its upload URL expired first: it may have failed (see expected)
+            self.source == FILE_UPLOAD
+            and not self.bytes_in
+            and now - self.created_at > UPLOAD_URL_SECONDS
+        )
         may_have_failed = (
-            self.cancelled or self.may_auth_removed or self.pull_timed_out(now) is not False
+            self.cancelled
+            or self.may_auth_removed
+            or never_uploaded
+            or self.pull_timed_out(now) is not False
         )
         # ref 8 (open question 8): failed shares, and shares over 24 h old, may still count.
         return None if may_have_failed or now - self.created_at >= DAY else True

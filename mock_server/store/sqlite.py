@@ -109,6 +109,7 @@ class SqliteStore:
                     f"{where}: not a sandbox data directory (it holds {foreign[0]}); "
                     "choose an empty or new directory"
                 )
+            _check_kinds(path, where)
         made = [p for p in (path, *path.parents) if not p.exists()]
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -442,6 +443,21 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _check_kinds(directory: Path, where: str) -> None:
+    """Each of the sandbox's names in `directory` that exists is what the sandbox made there (a
+    directory for `spool`, a file for the others), or the directory is corrupt state: nothing
+    in it is read, written or removed (not even by `--fresh`)."""
+    for name in sorted(KNOWN_NAMES):
+        found = directory / name
+        if name == SPOOL_NAME:
+            wrong = found.exists() and not found.is_dir()
+        else:
+            wrong = found.exists() and not found.is_file()
+        if wrong:
+            kind = "a directory" if name == SPOOL_NAME else "a file"
+            raise StoreError(f"{where}: corrupt state ({name} is not {kind})")
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -551,6 +567,8 @@ def read_rows(directory: str | Path) -> Rows:
     where = f"--data-dir {directory}"
     directory = Path(directory)
     db_path = directory / DB_NAME
+    if directory.is_dir():
+        _check_kinds(directory, where)
     if not db_path.is_file():
         raise StoreError(f"{where}: no sandbox state there")
     try:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -185,6 +186,37 @@ def test_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> None:
     after = files(tmp_path / "data")
     after.pop("lock"), before.pop("lock")
     assert after == before
+
+
+@pytest.mark.parametrize(
+    "name", ["spool", "state.sqlite3", "commits.log", "commits.folding.log", "lock"]
+)
+def test_a_name_of_the_wrong_kind_is_corrupt_state_and_left_alone(
+    tmp_path: Path, name: str
+) -> None:
+    """A directory where the sandbox keeps a file (or a file where it keeps its spool): refused
+    in one line by a start, a `--fresh` start and a reader, and nothing in it is touched."""
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    run(sandbox, ["tokens"], Facts())
+    sandbox.close()
+    wrong = directory / name
+    if wrong.is_dir():
+        shutil.rmtree(wrong)
+        wrong.write_bytes(b"")
+    else:
+        wrong.unlink(missing_ok=True)
+        wrong.mkdir()
+        (wrong / "inside").write_bytes(b"x")
+    before = files(directory)
+    message = rf"corrupt state \({re.escape(name)} is not a"
+    for start in (lambda: sandbox_in(directory), lambda: sandbox_in(directory, fresh=True)):
+        with pytest.raises(StoreError, match=message):
+            start()
+    with pytest.raises(StoreError, match=message):
+        store_sqlite.read_rows(directory)
+    assert files(directory) == before
+    assert wrong.is_dir() == (name != "spool")
 
 
 def test_a_directory_of_format_2_resumes_with_its_unnumbered_log(tmp_path: Path) -> None:

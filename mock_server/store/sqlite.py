@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 from mock_server.store.base import StoreError
 from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION, Rows, assemble
@@ -280,24 +280,25 @@ class SqliteStore:
 
     def _start(self) -> None:
         """The first commit: what the logs of the last run hold goes into the database (with
-        this version's format), and a new log starts."""
+        this version's format), and a new log starts. Readers are not waited for: one that
+        read those logs finds their numbers folded when it reads the database."""
         with self._fold:
             if self._started or self._db is None:
                 return
-            with self._logs_locked():
-                with _transaction(self._db):
-                    _write_rows(self._db, self._pending)
-                    self._set_meta(self._db, self._epoch, folded=self._log_number)
-                self._restart_logs()
+            with _transaction(self._db):
+                _write_rows(self._db, self._pending)
+                self._set_meta(self._db, self._epoch, folded=self._log_number)
+            self._restart_logs()
 
     def _write_whole(self, rows: Rows) -> None:
         """Every row (the first commit of a new directory, a reset, an import): a new epoch,
-        which voids the logs (a crash before they are replaced leaves logs of the old one)."""
+        which voids the logs (a crash before they are replaced leaves logs of the old one, and a
+        reader that read them finds the new epoch when it reads the database)."""
         with self._fold:
             db = self._db
             if db is None:
                 return
-            with self._logs_locked(), self._use:
+            with self._use:
                 with _transaction(db):
                     db.execute("DELETE FROM rows")
                     for kind in (SECTIONS, *ROW_KINDS):
@@ -312,6 +313,7 @@ class SqliteStore:
 
     def _restart_logs(self) -> None:
         """The database holds everything: no log left, a new one for what comes."""
+        self._logs_lock()  # there before any log a reader could read is swapped
         self._pending = LogRows()
         (self.directory / FOLDING_NAME).unlink(missing_ok=True)
         self._new_log()
@@ -348,7 +350,7 @@ class SqliteStore:
                 return
             if self._broken:  # only a whole-state write mends it (apply says so)
                 return
-            lock = self._logs_locked(wait=False)
+            lock = self._logs_lock_if_free()
             if lock is None:  # a reader is reading the logs (`export`): fold next time
                 return
             try:
@@ -383,23 +385,27 @@ class SqliteStore:
         os.replace(self.directory / LOG_NAME, self.directory / FOLDING_NAME)
         self._new_log()
 
-    @overload
-    def _logs_locked(self) -> _flocked: ...
-    @overload
-    def _logs_locked(self, *, wait: Literal[False]) -> _flocked | None: ...
-    def _logs_locked(self, *, wait: bool = True) -> _flocked | None:
-        """Readers of this directory (`read_directory`) see the logs' files unchanged. Without
-        `wait`: None when a reader holds them (a paused `export` must not stop the server)."""
+    def _logs_lock_if_free(self) -> _flocked | None:
+        """The logs to swap, unchanged for readers (`read_directory`) until they are done: a
+        reader that read `commits.folding.log` before a swap would otherwise read the new
+        `commits.log` after it and miss the log in between. None when a reader holds them: a
+        paused `export` must not stop the server, and the fold waits for the next tick. (Every
+        other change to the logs' files leaves a reader either logs the database's number says
+        are folded, or logs of an epoch the database says is over.)"""
+        fd = self._logs_lock()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        return _flocked(fd, fcntl.LOCK_EX)
+
+    def _logs_lock(self) -> int:
+        """`commits.lock`, opened (and made) once."""
         if self._logs_lock_fd is None:
             self._logs_lock_fd = os.open(
                 self.directory / LOGS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600
             )
-        if not wait:
-            try:
-                fcntl.flock(self._logs_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return None
-        return _flocked(self._logs_lock_fd, fcntl.LOCK_EX)
+        return self._logs_lock_fd
 
     def _effective_rows(self) -> Rows:
         """Every row as the directory holds it: the database, then the log (verification)."""

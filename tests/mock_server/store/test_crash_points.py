@@ -310,11 +310,9 @@ def test_a_reader_that_reads_the_logs_before_a_fold_commits_and_the_database_aft
 def test_a_reader_paused_during_a_fold_does_not_stop_the_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """docs/design/state-store.md: the server skips a fold rather than wait while a reader
-    holds `commits.lock`, "so a paused `export` cannot stop the server". But a reader that
-    takes the lock while a fold's transaction runs makes the fold wait, holding the store's
-    fold lock, to delete its log; the next commit that fills the log then waits for that
-    lock too (and with it every commit after it: served, one writer thread makes them)."""
+    """A reader that takes `commits.lock` while a fold's transaction runs, and is paused: the
+    fold deletes its log without waiting for it, so the next commit that fills the log (and,
+    served, every commit after it: one writer thread makes them) does not wait either."""
     directory = tmp_path / "data"
     store = store_sqlite.SqliteStore(directory)
     store.apply(full({"a": "0"}))
@@ -345,3 +343,68 @@ def test_a_reader_paused_during_a_fold_does_not_stop_the_commits(
     ticker.join(10)
     store.close()
     assert not stuck, "a commit waited for a paused reader"
+
+
+def test_a_paused_reader_stops_neither_a_reset_nor_the_first_commit_of_a_run(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "data"
+    store = store_sqlite.SqliteStore(directory)
+    store.apply(full({"a": "0"}))
+    store.apply(Change(upserts=[(ROWS, "b", "1")]))  # in the log when the process dies
+    crashed = tmp_path / "crashed"
+    shutil.copytree(directory, crashed, ignore=shutil.ignore_patterns("lock"))
+    store.close()
+    again = store_sqlite.SqliteStore(crashed)
+    reader = os.open(crashed / "commits.lock", os.O_RDONLY)
+    fcntl.flock(reader, fcntl.LOCK_SH)  # an `export` paused (^Z) while it reads
+    try:
+        for change in (
+            Change(upserts=[(ROWS, "c", "1")]),  # the run's first commit folds the last run's
+            full({"z": "9"}),  # a reset
+        ):
+            commit = threading.Thread(target=again.apply, args=(change,), daemon=True)
+            commit.start()
+            commit.join(10)
+            assert not commit.is_alive(), f"{change} waited for a paused reader"
+    finally:
+        os.close(reader)
+    again.close()
+    assert database_rows(crashed) == [("z", "9")]
+
+
+def read_in_two_steps(directory: Path, between: Callable[[], None]) -> list[tuple[str, str]]:
+    """What `read_rows` finds when the server does `between` after it read the logs and before
+    it read the database (nothing holds a reader off but a swap of the logs)."""
+    logs = store_sqlite._read_logs(directory)
+    between()
+    db = sqlite3.connect(directory / "state.sqlite3")
+    try:
+        _, epoch, folded = store_sqlite.SqliteStore._meta(db, "test")
+        rows = store_sqlite.SqliteStore._read(db)
+    finally:
+        db.close()
+    store_sqlite._unfolded(logs, epoch, folded).over(rows)
+    return list(rows.get(ROWS, {}).items())
+
+
+def test_a_reader_between_the_logs_and_the_database_finds_a_whole_state(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    store = store_sqlite.SqliteStore(directory)
+    store.apply(full({"a": "0", "x": "0"}))
+    store.apply(Change(deletes=[(ROWS, "x")]))
+    store.apply(Change(upserts=[(ROWS, "x", "1")]))
+    store.apply(Change(upserts=[(ROWS, "w", "1")]))  # in the log when the process dies
+    crashed = tmp_path / "crashed"
+    shutil.copytree(directory, crashed, ignore=shutil.ignore_patterns("lock"))
+    store.close()
+    again = store_sqlite.SqliteStore(crashed)
+    before = [("a", "0"), ("x", "1"), ("w", "1")]
+    # The run's first commit folds the last run's log into the database and starts the next.
+    first = read_in_two_steps(crashed, lambda: again.apply(Change(upserts=[(ROWS, "v", "1")])))
+    assert first == before  # the log read is folded now: skipped, x keeps its place
+    assert read_in_two_steps(crashed, lambda: None) == [*before, ("v", "1")]
+    # A reset: the logs read are of the epoch it ended.
+    reset = read_in_two_steps(crashed, lambda: again.apply(full({"z": "9"})))
+    assert reset == [("z", "9")]
+    again.close()

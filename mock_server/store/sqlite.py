@@ -15,6 +15,7 @@ SQLite runs with `synchronous=FULL`. docs/design/state-store.md has the reasonin
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sqlite3
@@ -76,6 +77,7 @@ class SqliteStore:
         self._log_rows = self._log_bytes = 0
         self._epoch = 0  # the database's: a whole-state write starts the next
         self._log_number = 0  # the active log's (commitlog: each log's is one more)
+        self._unnumbered = False  # the last run's logs include format 2 ones (no number)
         self._version = DIRECTORY_VERSION  # the directory's format when opened
         self._started = False  # the first commit makes the directory this process's
         self._broken = ""  # why the last fold failed (until a whole-state write)
@@ -179,6 +181,9 @@ class SqliteStore:
                 except LogCorrupt as exc:
                     raise StoreError(f"{where}: corrupt state ({exc})") from exc
                 self._pending = _unfolded(logs, self._epoch, folded)
+                self._unnumbered = any(
+                    log.number is None and log.epoch == self._epoch for log in logs
+                )
                 self._pending.over(self._rows)
             # The next log's number follows every log's so far, folded or left behind.
             self._log_number = max([folded, *(log.number or 0 for log in logs)])
@@ -281,13 +286,21 @@ class SqliteStore:
     def _start(self) -> None:
         """The first commit: what the logs of the last run hold goes into the database (with
         this version's format), and a new log starts. Readers are not waited for: one that
-        read those logs finds their numbers folded when it reads the database."""
+        read those logs finds their numbers folded when it reads the database. Logs of format 2
+        have no number to say so: what they hold is written with the rest as a new epoch,
+        which voids them for such a reader."""
         with self._fold:
-            if self._started or self._db is None:
+            db = self._db
+            if self._started or db is None:
                 return
-            with _transaction(self._db):
-                _write_rows(self._db, self._pending)
-                self._set_meta(self._db, self._epoch, folded=self._log_number)
+            if self._unnumbered:
+                rows = self._read(db)
+                self._pending.over(rows)
+                self._whole(db, rows)
+                return
+            with _transaction(db):
+                _write_rows(db, self._pending)
+                self._set_meta(db, self._epoch, folded=self._log_number)
             self._restart_logs()
 
     def _write_whole(self, rows: Rows) -> None:
@@ -295,21 +308,24 @@ class SqliteStore:
         which voids the logs (a crash before they are replaced leaves logs of the old one, and a
         reader that read them finds the new epoch when it reads the database)."""
         with self._fold:
-            db = self._db
-            if db is None:
-                return
-            with self._use:
-                with _transaction(db):
-                    db.execute("DELETE FROM rows")
-                    for kind in (SECTIONS, *ROW_KINDS):
-                        db.executemany(
-                            "INSERT INTO rows VALUES (?, ?, ?)",
-                            [(kind, k, v) for k, v in rows.get(kind, {}).items()],
-                        )
-                    self._set_meta(db, self._epoch + 1, folded=self._log_number)
-                self._epoch += 1  # once it is the database's
-                self._broken = ""
-                self._restart_logs()
+            if self._db is not None:
+                self._whole(self._db, rows)
+
+    def _whole(self, db: sqlite3.Connection, rows: Rows) -> None:
+        """`_write_whole`, under `_fold`."""
+        with self._use:
+            with _transaction(db):
+                db.execute("DELETE FROM rows")
+                for kind in (SECTIONS, *ROW_KINDS):
+                    db.executemany(
+                        "INSERT INTO rows VALUES (?, ?, ?)",
+                        [(kind, k, v) for k, v in rows.get(kind, {}).items()],
+                    )
+                self._set_meta(db, self._epoch + 1, folded=self._log_number)
+            self._epoch += 1  # once it is the database's
+            self._broken = ""
+            self._unnumbered = False
+            self._restart_logs()
 
     def _restart_logs(self) -> None:
         """The database holds everything: no log left, a new one for what comes."""
@@ -328,11 +344,14 @@ class SqliteStore:
         )
 
     def _new_log(self) -> None:
-        """Start `commits.log` afresh for the current epoch (under `_use`, or before any commit)."""
+        """Start `commits.log` afresh for the current epoch (under `_use`, or before any commit):
+        a new file, never the old one cut short, so a reader that has the old one open reads
+        all of it rather than its start followed by the new one's middle."""
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None
-        fd = os.open(self.directory / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        (self.directory / LOG_NAME).unlink(missing_ok=True)
+        fd = os.open(self.directory / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._log_number += 1
         _write_all(fd, header(self._epoch, self._log_number))
         if self.fsync:  # the file and its name, before a commit in it is acknowledged
@@ -607,7 +626,17 @@ def read_rows(directory: str | Path) -> Rows:
 
 
 def _open_logs_lock(directory: Path) -> int | None:
+    """`commits.lock`, made if need be: a reader that found none and read without it could
+    miss a log a server starting meanwhile swapped. None where it cannot be made (a directory
+    this user may not write to, which no server of theirs writes either)."""
+    try:
+        return os.open(directory / LOGS_LOCK_NAME, os.O_RDONLY | os.O_CREAT, 0o600)
+    except PermissionError:
+        pass
+    except OSError as exc:
+        if exc.errno != errno.EROFS:
+            raise
     try:
         return os.open(directory / LOGS_LOCK_NAME, os.O_RDONLY)
     except FileNotFoundError:
-        return None  # no server has kept a log here
+        return None

@@ -220,8 +220,9 @@ def test_a_name_of_the_wrong_kind_is_corrupt_state_and_left_alone(
 
 
 def test_a_directory_of_format_2_resumes_with_its_unnumbered_log(tmp_path: Path) -> None:
-    """Format 2 had the same rows, and logs without numbers: its log is read back, nothing is
-    written anew, and the logs are numbered from then on."""
+    """Format 2 had the same rows, and logs without numbers: its log is read back, and its
+    first commit writes the state whole, as a new epoch (a reader that read the unnumbered log
+    could not tell it was folded; the epoch voids it), then logs are numbered."""
     from mock_server.store.commitlog import header, read_log
 
     directory = tmp_path / "data"
@@ -250,7 +251,7 @@ def test_a_directory_of_format_2_resumes_with_its_unnumbered_log(tmp_path: Path)
     meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
     db.close()
     assert meta["version"] == str(store_sqlite.DIRECTORY_VERSION)
-    assert meta["epoch"] == str(old.epoch)  # resumed, not written anew
+    assert meta["epoch"] == str(old.epoch + 1)
     now = read_log(crashed / "commits.log")
     assert now is not None and now.number is not None and now.number > int(meta["folded"])
     again.close()

@@ -241,9 +241,14 @@ def decoder(hint: Any) -> Callable[[Any], Any]:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in args if a is not type(None)]
-        if len(options) != 1:
-            return _none_or(_refuse(f"cannot read a value of type {hint}"))
-        return decoder(options[0])
+        if len(options) == 1:
+            return decoder(options[0])
+        return _none_or(_refuse(f"cannot read a value of type {hint}"))
+    return _none_or(_reader(hint, origin, args))
+
+
+def _reader(hint: Any, origin: Any, args: tuple[Any, ...]) -> Callable[[Any], Any]:
+    """`decoder`'s reading of a value that is not None."""
     if origin is typing.Literal:
 
         def literal(data: Any) -> Any:
@@ -251,14 +256,14 @@ def decoder(hint: Any) -> Callable[[Any], Any]:
                 raise StateFormatError(f"{data!r} is not one of {args}")
             return data
 
-        return _none_or(literal)
-    special = _DECODERS.get(hint)
+        return literal
+    special: Callable[[Any], Any] | None = _DECODERS.get(hint)
     if special is not None:
-        return _none_or(special)
+        return special
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _none_or(_record_decoder(hint))
+        return _record_decoder(hint)
     if hint is float:
-        return _none_or(_float_in)
+        return _float_in
     if hint in (int, str, bool):
 
         def exact(data: Any) -> Any:
@@ -266,9 +271,9 @@ def decoder(hint: Any) -> Callable[[Any], Any]:
                 raise StateFormatError(f"expected {hint.__name__}, got {data!r}")
             return data
 
-        return _none_or(exact)
+        return exact
     if hint is bytes:
-        return _none_or(lambda data: base64.b64decode(data, validate=True))
+        return lambda data: base64.b64decode(data, validate=True)
     if origin is dict:
         keys, values = decoder(args[0]), decoder(args[1])
 
@@ -276,10 +281,10 @@ def decoder(hint: Any) -> Callable[[Any], Any]:
             pairs = data.items() if isinstance(data, dict) else data
             return {keys(k): values(v) for k, v in pairs}
 
-        return _none_or(mapping)
+        return mapping
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         items = decoder(args[0])
-        return _none_or(lambda data: tuple(items(v) for v in data))
+        return lambda data: tuple(items(v) for v in data)
     if origin is tuple:
         parts = [decoder(a) for a in args]
 
@@ -288,13 +293,13 @@ def decoder(hint: Any) -> Callable[[Any], Any]:
                 raise StateFormatError(f"expected {len(parts)} values, got {len(data)}")
             return tuple(part(v) for part, v in zip(parts, data, strict=True))
 
-        return _none_or(shaped)
+        return shaped
     if origin in (list, deque):
         items = decoder(args[0])
         if origin is deque:
-            return _none_or(lambda data: deque([items(v) for v in data]))
-        return _none_or(lambda data: [items(v) for v in data])
-    return _none_or(_refuse(f"cannot read a value of type {hint}"))
+            return lambda data: deque([items(v) for v in data])
+        return lambda data: [items(v) for v in data]
+    return _refuse(f"cannot read a value of type {hint}")
 
 
 def _refuse(message: str) -> Callable[[Any], Any]:

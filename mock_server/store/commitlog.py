@@ -40,9 +40,10 @@ def _key(key: str) -> str:
     return json.dumps(key)
 
 
-def _count(text: str) -> bool:
-    """An epoch or a log number as written: decimal digits, within reason."""
-    return text.isascii() and text.isdigit() and len(text) <= 18
+def count(text: str) -> int | None:
+    """A count kept as text (an epoch, a log's number), or None when it is not one: decimal
+    digits, within reason."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def header(epoch: int, number: int | None = None) -> bytes:
@@ -132,10 +133,11 @@ def read_log(path: Path) -> Replayed | None:
     if first < 0:  # killed while creating it: not a log yet
         return None
     head = data[:first].decode("ascii", "replace").split(" ")
-    if len(head) not in (2, 3) or head[0] != HEADER or not all(_count(n) for n in head[1:]):
+    counts = [c for c in map(count, head[1:]) if c is not None]
+    if len(head) not in (2, 3) or head[0] != HEADER or len(counts) != len(head) - 1:
         raise LogCorrupt(f"{path.name}: not a commit log")
-    number = int(head[2]) if len(head) == 3 else None
-    replayed = Replayed(epoch=int(head[1]), number=number, length=first + 1)
+    number = counts[1] if len(counts) == 2 else None
+    replayed = Replayed(epoch=counts[0], number=number, length=first + 1)
     last = data.rfind(b"\n" + END, first)  # the line break before the last whole commit's end
     if last < 0:
         return replayed

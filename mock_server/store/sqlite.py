@@ -32,6 +32,7 @@ from mock_server.store.commitlog import (
     Op,
     Replayed,
     commit_bytes,
+    count,
     header,
     read_log,
 )
@@ -211,7 +212,7 @@ class SqliteStore:
             raise StoreError(f"{where}: corrupt state ({exc})") from exc
         if meta.get("format") != FORMAT:
             raise StoreError(f"{where}: corrupt state (not a tiktok-sandbox state database)")
-        version = _number(meta.get("version", ""))
+        version = count(meta.get("version", ""))
         if version is None:
             raise StoreError(f"{where}: corrupt state (state format {meta.get('version')!r})")
         if version > DIRECTORY_VERSION:
@@ -223,7 +224,7 @@ class SqliteStore:
             raise StoreError(f"{where}: corrupt state (state format {version})")
         numbers = []
         for name in ("epoch", "folded"):  # format 1 had no commit log, format 2 no numbers
-            number = _number(meta.get(name, "0"))
+            number = count(meta.get(name, "0"))
             if number is None:
                 raise StoreError(f"{where}: corrupt state ({name} {meta.get(name)!r})")
             numbers.append(number)
@@ -287,20 +288,16 @@ class SqliteStore:
         """The first commit: what the logs of the last run hold goes into the database (with
         this version's format), and a new log starts. Readers are not waited for: one that
         read those logs finds their numbers folded when it reads the database. Logs of format 2
-        have no number to say so: what they hold is written with the rest as a new epoch,
-        which voids them for such a reader."""
+        have no number to say so: the fold starts a new epoch instead, which voids them."""
         with self._fold:
             db = self._db
             if self._started or db is None:
                 return
-            if self._unnumbered:
-                rows = self._read(db)
-                self._pending.over(rows)
-                self._whole(db, rows)
-                return
+            epoch = self._epoch + 1 if self._unnumbered else self._epoch
             with _transaction(db):
                 _write_rows(db, self._pending)
-                self._set_meta(db, self._epoch, folded=self._log_number)
+                self._set_meta(db, epoch, folded=self._log_number)
+            self._epoch, self._unnumbered = epoch, False
             self._restart_logs()
 
     def _write_whole(self, rows: Rows) -> None:
@@ -308,24 +305,22 @@ class SqliteStore:
         which voids the logs (a crash before they are replaced leaves logs of the old one, and a
         reader that read them finds the new epoch when it reads the database)."""
         with self._fold:
-            if self._db is not None:
-                self._whole(self._db, rows)
-
-    def _whole(self, db: sqlite3.Connection, rows: Rows) -> None:
-        """`_write_whole`, under `_fold`."""
-        with self._use:
-            with _transaction(db):
-                db.execute("DELETE FROM rows")
-                for kind in (SECTIONS, *ROW_KINDS):
-                    db.executemany(
-                        "INSERT INTO rows VALUES (?, ?, ?)",
-                        [(kind, k, v) for k, v in rows.get(kind, {}).items()],
-                    )
-                self._set_meta(db, self._epoch + 1, folded=self._log_number)
-            self._epoch += 1  # once it is the database's
-            self._broken = ""
-            self._unnumbered = False
-            self._restart_logs()
+            db = self._db
+            if db is None:
+                return
+            with self._use:
+                with _transaction(db):
+                    db.execute("DELETE FROM rows")
+                    for kind in (SECTIONS, *ROW_KINDS):
+                        db.executemany(
+                            "INSERT INTO rows VALUES (?, ?, ?)",
+                            [(kind, k, v) for k, v in rows.get(kind, {}).items()],
+                        )
+                    self._set_meta(db, self._epoch + 1, folded=self._log_number)
+                self._epoch += 1  # once it is the database's
+                self._broken = ""
+                self._unnumbered = False
+                self._restart_logs()
 
     def _restart_logs(self) -> None:
         """The database holds everything: no log left, a new one for what comes."""
@@ -506,11 +501,6 @@ def _read_logs(directory: Path) -> list[Replayed]:
     being folded first)."""
     logs = (read_log(directory / name) for name in (FOLDING_NAME, LOG_NAME))
     return sorted((log for log in logs if log is not None), key=lambda log: log.number or 0)
-
-
-def _number(text: str) -> int | None:
-    """A count kept as text (an epoch, a log's number), or None when it is not one."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _unfolded(logs: list[Replayed], epoch: int, folded: int) -> LogRows:

@@ -221,8 +221,8 @@ def test_a_name_of_the_wrong_kind_is_corrupt_state_and_left_alone(
 
 def test_a_directory_of_format_2_resumes_with_its_unnumbered_log(tmp_path: Path) -> None:
     """Format 2 had the same rows, and logs without numbers: its log is read back, and its
-    first commit writes the state whole, as a new epoch (a reader that read the unnumbered log
-    could not tell it was folded; the epoch voids it), then logs are numbered."""
+    first commit folds it into a new epoch (a reader that read the unnumbered log could not
+    tell it was folded; the epoch voids it), then logs are numbered."""
     from mock_server.store.commitlog import header, read_log
 
     directory = tmp_path / "data"

@@ -11,7 +11,8 @@ never be used again is swept on the sandbox clock:
 - at most `MAX_OLD_REFRESH_TOKENS` rotated-out refresh tokens remembered per grant (a reuse of
   one is refused as `refresh_rotated`; older ones are simply unknown, refused all the same);
 - at most `MAX_CLIENT_TOKENS_PER_APP` live client tokens per app;
-- at most `MAX_CODES` authorization codes are kept (the oldest go first);
+- at most `MAX_CODES` authorization codes are kept (the oldest go first), and of those that
+  can no longer be used (used or expired) the sweep keeps the newest `MAX_ENDED_CODES`;
 - a code, token or grant that can no longer be used (expired, used, revoked) is remembered for
   `RETENTION_SECONDS`, so using it again is refused with the precise reason ("expired", "has
   been used", `token_revoked` in the journal), then swept; at most `MAX_ENDED_GRANTS_PER_APP`
@@ -34,6 +35,9 @@ MAX_ACCESS_TOKENS_PER_GRANT = 20
 MAX_OLD_REFRESH_TOKENS = 5
 MAX_CLIENT_TOKENS_PER_APP = 50
 MAX_CODES = 10_000
+# Each dead code is a few hundred bytes, most of it the 210-character code: an integration that
+# signs in a thousand times an hour would otherwise keep 24,000 of them for their day of retention.
+MAX_ENDED_CODES = 1_000
 RETENTION_SECONDS = 24 * 3600
 MAX_ENDED_GRANTS_PER_APP = 200
 SWEEP_EVERY_SECONDS = 60.0  # of sandbox time
@@ -97,9 +101,17 @@ def sweep(world: World, now: float) -> None:
     """Drop what can never be used again (and ended grants past their retention)."""
     world.next_sweep_at = now + SWEEP_EVERY_SECONDS
     world.issued_since_sweep = 0
-    # A used code stays known (refused as used) until it would have expired, plus retention.
-    codes = [k for k, c in world.codes.items() if c.expires_at > now - RETENTION_SECONDS]
-    kept = set(codes[-MAX_CODES:])
+    # A used code stays known (refused as used) until it would have expired, plus retention;
+    # of the dead ones (used or expired), only the newest MAX_ENDED_CODES.
+    live, ended = [], []
+    for key, record in world.codes.items():
+        if record.used or record.expires_at <= now:
+            if record.expires_at > now - RETENTION_SECONDS:
+                ended.append(key)
+        else:
+            live.append(key)
+    kept = set(live[-MAX_CODES:])
+    kept.update(ended[-MAX_ENDED_CODES:])
     for code in [k for k in world.codes if k not in kept]:
         del world.codes[code]  # in place: a tracked World (domain.changes) sees each one go
     gone = _ended_grants_to_forget(world, now)

@@ -20,7 +20,9 @@ from mock_server.domain.changes import GONE, Changes
 RETRY_WINDOW_SECONDS = 72 * 3600
 FIRST_RETRY_SECONDS = 30.0
 MAX_RETRY_INTERVAL_SECONDS = 6 * 3600.0
-DELIVERY_LOG_SIZE = 1000  # per app
+# Finished deliveries kept per app, newest first (a delivery with its body and attempts is close
+# to a kilobyte; the log is for looking at what was sent lately, the journal's size for them).
+DELIVERY_LOG_SIZE = 200
 # A receiver that never answers 200 must not make the sandbox keep every event for 72 h: past
 # this many pending deliveries per app, the oldest is given up (and says so in the log).
 MAX_PENDING_PER_APP = 500
@@ -124,9 +126,9 @@ class Outbox:
             self.changes.note(("outbox", delivery.delivery_id), GONE if gone else delivery)
 
     def add(self, delivery: Delivery) -> None:
-        """Keep the newest DELIVERY_LOG_SIZE deliveries per app, but never forget one that is
-        still pending (at-least-once delivery outranks the log's size); past
-        MAX_PENDING_PER_APP pending ones, give up the oldest that is not being sent."""
+        """Keep the newest DELIVERY_LOG_SIZE finished deliveries per app, and every one still
+        pending (at-least-once delivery outranks the log's size); past MAX_PENDING_PER_APP
+        pending ones, give up the oldest that is not being sent (it stays in the log)."""
         self.added += 1
         delivery.seq = self.added
         log = self.by_app.setdefault(delivery.client_key, deque())
@@ -140,14 +142,11 @@ class Outbox:
             give_up(old, "pending_cap")
             self.note(old)
             excess -= 1
-        while len(log) > DELIVERY_LOG_SIZE:
-            finished = next(
-                (d for d in log if d.status != PENDING and not (d.queued or d.in_flight)), None
-            )
-            if finished is None:
-                break
-            log.remove(finished)
-            self.note(finished, gone=True)
+        if len(log) > DELIVERY_LOG_SIZE:
+            finished = [d for d in log if d.status != PENDING and not (d.queued or d.in_flight)]
+            for old in finished[: len(finished) - DELIVERY_LOG_SIZE]:
+                log.remove(old)
+                self.note(old, gone=True)
 
     def in_order(self, client_key: str | None = None) -> list[Delivery]:
         """The deliveries (of one app, or of every app) oldest first: by when they were made,

@@ -10,6 +10,7 @@ from mock_server.domain.retention import (
     MAX_ACCESS_TOKENS_PER_GRANT,
     MAX_CLIENT_TOKENS_PER_APP,
     MAX_CODES,
+    MAX_ENDED_CODES,
     MAX_ENDED_GRANTS_PER_APP,
     MAX_GRANTS_PER_PAIR,
     MAX_OLD_REFRESH_TOKENS,
@@ -84,6 +85,25 @@ def test_codes_are_capped_oldest_first(env: Env) -> None:
     codes = [oauth.approve(env.world, request, ana, None, env.now()) for _ in range(MAX_CODES + 2)]
     assert len(env.world.codes) == MAX_CODES
     assert codes[0].code not in env.world.codes and codes[-1].code in env.world.codes
+
+
+def test_a_sweep_keeps_only_the_newest_dead_codes(env: Env) -> None:
+    dead = [env.authorize() for _ in range(MAX_ENDED_CODES + 3)]
+    used = env.authorize()
+    env.exchange(used)
+    env.clock.advance(301)  # past the 5 min code TTL
+    live = env.authorize()
+    retention.sweep(env.world, env.now())
+    assert len(env.world.codes) == MAX_ENDED_CODES + 1
+    assert live.code in env.world.codes and used.code in env.world.codes
+    with pytest.raises(OAuthError, match="invalid") as caught:
+        env.exchange(dead[3])  # forgotten: unknown, the same error code
+    assert caught.value.error == "invalid_grant"
+    with pytest.raises(OAuthError, match="expired"):
+        env.exchange(dead[4])
+    with pytest.raises(OAuthError, match="has been used"):
+        env.exchange(used)
+    assert env.exchange(live)
 
 
 def test_dead_codes_and_tokens_say_why_for_a_day_then_are_swept(env: Env) -> None:

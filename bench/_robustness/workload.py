@@ -93,7 +93,7 @@ class MemoryResult:
     pace: str = "tiktok"
     samples: list[tuple[float, int]] = field(default_factory=list)  # (s since start, KiB)
     # RSS once the workload stopped and the sandbox was reset (its state emptied), after the
-    # server's periodic give-back: what is left that no record accounts for.
+    # server gave free memory back: what is left that no record accounts for.
     after_reset_kib: int | None = None
     reference_seconds: float = 60.0
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, status)
@@ -488,7 +488,9 @@ async def run_memory(
     return result
 
 
-AFTER_RESET_SECONDS = 35.0  # past the served sandbox's 30 s give-back of free memory
+# Past the served sandbox's give-back of free memory: right after a reset (every 30 s before
+# 2026-12-05, which --sandbox-from may measure).
+AFTER_RESET_SECONDS = 35.0
 
 
 async def _after_reset(server: SandboxProcess, http: httpx.AsyncClient) -> int | None:

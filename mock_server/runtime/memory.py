@@ -3,8 +3,8 @@
 A served sandbox runs many threads (uvicorn's, the worker pools, FFmpeg's probes). glibc gives
 busy threads their own malloc arenas and keeps what is freed in them, so a server that only ever
 holds bounded state still sees its resident memory creep up from fragmentation. Fewer arenas,
-large blocks mapped apart from the heap, and giving free memory back now and then, keep it
-flat. Elsewhere than glibc this does nothing.
+large blocks mapped apart from the heap, and giving free memory back when much of it was freed
+at once (runtime.ticker), keep it flat. Elsewhere than glibc this does nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def map_large_blocks(threshold: int = 128 * 1024) -> bool:
     glibc starts at this threshold but raises it (up to 32 MiB) each time such a block is freed,
     after which the decoder frames, media buffers and bodies a server handles every few seconds
     come from the heap and stay resident when freed: several MiB of a served sandbox's RSS came
-    and went with each 30 s give-back. A fixed threshold keeps them out of the heap.
+    and went with each give-back (every 30 s then). A fixed threshold keeps them out of the heap.
     """
     libc = _glibc()
     return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, threshold))

@@ -28,3 +28,20 @@ def test_the_ticker_gives_memory_back_every_so_often(monkeypatch: pytest.MonkeyP
     state = Sandbox().state
     with ticker.Ticker(state, interval=0.01):
         assert given.wait(5), "the ticker never gave memory back"
+
+
+def test_the_ticker_gives_memory_back_once_a_reset_freed_the_world(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(memory, "give_back", lambda: calls.append(1))
+    state = Sandbox().state
+    with ticker.Ticker(state, interval=0.01):
+        threading.Event().wait(0.2)
+        assert calls == []  # nothing freed in bulk, and the hour is far off
+        state.reset()
+        for _ in range(500):
+            if calls:
+                break
+            threading.Event().wait(0.01)
+    assert calls == [1]

@@ -144,7 +144,8 @@ class Outbox:
             excess -= 1
         if len(log) > DELIVERY_LOG_SIZE:
             finished = [d for d in log if d.status != PENDING and not (d.queued or d.in_flight)]
-            for old in finished[: len(finished) - DELIVERY_LOG_SIZE]:
+            excess = len(finished) - DELIVERY_LOG_SIZE
+            for old in finished[: max(0, excess)]:
                 log.remove(old)
                 self.note(old, gone=True)
 

@@ -181,6 +181,21 @@ def test_the_outbox_keeps_a_bounded_log_per_app() -> None:
     assert len(box.all("k2")) == 1
 
 
+def test_pending_deliveries_past_the_log_size_forget_no_finished_one() -> None:
+    # Fewer finished deliveries than the log keeps, and pending ones besides: all stay.
+    box = Outbox()
+    finished = DELIVERY_LOG_SIZE - 50
+    for n in range(finished):
+        d = delivery(T + n, n=n)
+        box.add(d)
+        record_attempt(d, Attempt(T + n, "sig", 200))
+    for n in range(finished, DELIVERY_LOG_SIZE + 60):
+        box.add(delivery(T + n, n=n))
+    kept = box.all("awacmescheduler01")
+    assert len(kept) == DELIVERY_LOG_SIZE + 60
+    assert sum(d.status == DELIVERED for d in kept) == finished
+
+
 def test_pending_deliveries_are_capped_per_app_and_the_given_up_ones_say_so() -> None:
     # ref 14.1 is at least once, but a receiver that never answers must not make the sandbox
     # keep every event: past the cap the oldest pending one is given up, visibly.

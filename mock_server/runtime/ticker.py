@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("tiktok_sandbox")
 
 # How often (in real seconds) a served sandbox returns free heap memory to the system, besides
-# right after its World is replaced (a reset, an import: every record freed at once). Not more
-# often: memory freed by the requests of the moment is taken again within seconds, and giving it
-# back only to fault it in again cost page faults and made RSS swing by 4-6 MiB every cycle
-# without lowering its peaks (docs/performance.md, "Memory over time").
+# at its first tick (after a resumed data directory or an imported snapshot was decoded) and
+# right after a reset replaced its World (every record freed at once). Not more often: memory
+# freed by the requests of the moment is taken again within seconds, and giving it back only to
+# fault it in again cost page faults and made RSS swing by 4-6 MiB every cycle without lowering
+# its peaks (docs/performance.md, "Memory over time").
 GIVE_BACK_EVERY_SECONDS = 3600.0
 # How often a data directory's WAL is copied back into its database (store.sqlite).
 CHECKPOINT_EVERY_SECONDS = 1.0
@@ -46,7 +47,7 @@ class Ticker:
 
     def _run(self) -> None:
         ticks = 0
-        world = self.state.world
+        world = None  # the first tick gives back what starting up freed
         while not self._stop.wait(self.interval):
             try:
                 self.state.pump(background=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,25 @@ def test_the_ticker_gives_memory_back_at_start_and_once_a_reset_freed_the_world(
                 break
             threading.Event().wait(0.01)
     assert calls == [1, 1]
+
+
+def test_resets_many_times_a_second_neither_stop_checkpoints_nor_each_give_memory_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    given: list[int] = []
+    monkeypatch.setattr(memory, "give_back", lambda: given.append(1))
+    state = Sandbox(data_dir=tmp_path / "data").state
+    checkpoints: list[int] = []
+    checkpoint = state.store.checkpoint
+
+    def counted() -> None:
+        checkpoints.append(1)
+        checkpoint()
+
+    monkeypatch.setattr(state.store, "checkpoint", counted)
+    with ticker.Ticker(state, interval=0.01):
+        for _ in range(25):
+            threading.Event().wait(0.1)
+            state.reset()
+    assert checkpoints  # once a second, whatever the resets
+    assert len(given) < 25  # at most once a second, not once a reset

@@ -96,14 +96,15 @@ def build_app(state: SandboxState) -> Starlette:
         *dashboard.routes(),
         *store_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(SandboxMiddleware, state=state)],
-        exception_handlers={404: http_error, 405: http_error, Exception: internal_error},
-    )
     # ref 1: TikTok's paths end with `/`; one without it is an unknown path (404 in the
     # family's shape, docs/fidelity.md), never a redirect built from the request's Host.
-    app.router = IndexedRouter(routes, redirect_slashes=False)
+    router = IndexedRouter(routes, redirect_slashes=False)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SandboxMiddleware, state=state, router=router)],
+        exception_handlers={404: http_error, 405: http_error, Exception: internal_error},
+    )
+    app.router = router
     install_filters()
     app.state.sandbox = state
     return app

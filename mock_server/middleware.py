@@ -14,7 +14,7 @@ One layer rather than four: each layer wrapped `send` again and cost a coroutine
 from __future__ import annotations
 
 import anyio.to_thread
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.control.guard import guarded, policy_for, refuse, scope_headers
@@ -22,6 +22,7 @@ from mock_server.domain.changes import Touched
 from mock_server.domain.changes import scope as changes_scope
 from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
 from mock_server.logs import AnswerCutShort, ConnectionGone, answer_dropped, log, where
+from mock_server.routing import IndexedRouter
 from mock_server.runtime.journal import REPLAY_BYTES, Recording
 from mock_server.state import SandboxState
 
@@ -32,7 +33,10 @@ CLIENT_CLOSED_REQUEST = 499
 # Where the middleware leaves the sandbox's state in the request's scope, for the endpoints.
 STATE_KEY = "tiktok_sandbox.state"
 
-_REPLAYED_RESPONSE_HEADERS = ("location", "content-range", "content-type")
+# The response headers a replay compares, by their raw lower-case names.
+_REPLAYED_RESPONSE_HEADERS = {
+    name.encode("latin-1"): name for name in ("location", "content-range", "content-type")
+}
 
 
 def _journaled(scope: Scope) -> bool:
@@ -53,8 +57,12 @@ async def _send_or_gone(send: Send, message: Message) -> None:
 
 
 class SandboxMiddleware:
-    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+    def __init__(
+        self, app: ASGIApp, state: SandboxState, router: IndexedRouter | None = None
+    ) -> None:
         self.app = app
+        self.router = router
+        self.direct = router.direct if router is not None else {}
         self.state = state
         self.policy = policy_for(state.options)
 
@@ -106,7 +114,16 @@ class SandboxMiddleware:
         if keep_time and state.recorder is not None:
             await state.keep({})
         try:
-            await self.app(scope, receive, send)
+            route = self.direct.get((scope["path"], scope["method"]))
+            if route is None or scope.get("root_path"):
+                await self.app(scope, receive, send)
+            else:  # what Starlette's router and `request_response` do (routing.IndexedRouter)
+                scope.setdefault("router", self.router)
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = {}
+                response = await route.endpoint(Request(scope, receive, send))
+                await response(scope, receive, send)
         finally:
             state.release_ended()  # a cancel stops its download now, not at the next tick
             # A thread only when a delivery is due: most answers have none to send.
@@ -171,8 +188,8 @@ class SandboxMiddleware:
             if kind == "http.response.start":
                 status = message["status"]
                 for key, value in message.get("headers", []):
-                    name = key.decode("latin-1").lower()
-                    if name in _REPLAYED_RESPONSE_HEADERS:
+                    name = _REPLAYED_RESPONSE_HEADERS.get(key.lower())
+                    if name is not None:
                         response_headers[name] = value.decode("latin-1")
                 if touched is not None:
                     held.append(message)

@@ -12,19 +12,47 @@ from typing import Any
 
 from starlette import responses
 
+from mock_server import fastjson
+
 # Starlette's JSONResponse settings, in one encoder made once (json.dumps builds a new encoder
 # for every call that is not all defaults).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+def render_json(content: Any) -> bytes:
+    """`content` as compact UTF-8 JSON, as Starlette's JSONResponse writes it: through
+    orjson (`fastjson`; 0.2 µs rather than 3.8 for a creator_info answer), or `json` for
+    what orjson refuses."""
+    data = fastjson.dumps(content)
+    if data is not None:
+        return data
+    try:
+        return _ENCODER.encode(content).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped, the JSON stays valid
+        return json.dumps(
+            content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
+
+
 class JSONResponse(responses.JSONResponse):
     def render(self, content: Any) -> bytes:
-        try:
-            return _ENCODER.encode(content).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: escaped, the JSON stays valid
-            return json.dumps(
-                content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
-            ).encode("ascii")
+        return render_json(content)
+
+
+class LoggedJSON(JSONResponse):
+    """A TikTok answer: JSON with its log id in `x-tt-logid`, its headers written directly
+    (the same ones, in the same order, as `JSONResponse(content, status, {"x-tt-logid": ...})`
+    gives; Starlette's general header handling cost as much as encoding the body)."""
+
+    def __init__(self, content: Any, status_code: int, log_id: str) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body = self.render(content)
+        self.raw_headers = [
+            (b"x-tt-logid", log_id.encode("latin-1")),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", b"application/json"),
+        ]
 
 
 class HTMLResponse(responses.HTMLResponse):

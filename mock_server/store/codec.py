@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mock_server import __version__
+from mock_server import __version__, fastjson
 from mock_server.domain import models
 from mock_server.domain.changes import COLLECTIONS
 from mock_server.domain.ids import CountedRandom, IdFactory, moved
@@ -495,7 +495,16 @@ ROW_KINDS = (
 WORLD_SECTIONS = tuple(name for name, _ in _fields(World) if name not in COLLECTIONS)
 
 
-text = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode  # a row's JSON text
+_TEXT = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def text(value: Any) -> str:
+    """A row's JSON text: ASCII (the commit log's lines are), compact. Through orjson when
+    that gives ASCII (fastjson: the same text, a fifth of the time for a journal row)."""
+    data = fastjson.dumps(value)
+    if data is not None and data.isascii():
+        return data.decode("ascii")
+    return _TEXT(value)
 
 
 def clock_section(state: SandboxState) -> dict[str, Any]:

@@ -76,7 +76,9 @@ def parse(raw: bytes, *, strict: bool = True) -> Any:
     # A surrogate can only come from a \u escape; a control character from any escape.
     surrogates = "\\ud" in text.lower()
     controls = strict and "\\" in text
-    _check(value, surrogates, controls)
+    # A value is nested no deeper than the text has `[` and `{`: most bodies need no walk.
+    if surrogates or controls or text.count("[") + text.count("{") > MAX_DEPTH:
+        _check(value, surrogates, controls)
     return value
 
 

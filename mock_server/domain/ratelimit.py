@@ -6,6 +6,7 @@ from array import array
 from collections.abc import Hashable, Iterable
 
 from mock_server.domain.changes import Changes
+from mock_server.domain.errors import ApiError
 
 WINDOW_SECONDS = 60.0
 # Keys whose last hit left the window are forgotten at least this often (sandbox seconds), and
@@ -52,7 +53,8 @@ class SlidingWindowLimiter:
         cutoff, expired = now - self.window, 0
         while expired < len(hits) and hits[expired] <= cutoff:
             expired += 1
-        del hits[:expired]
+        if expired:
+            del hits[:expired]
         if len(hits) >= limit:
             return False
         hits.append(now)
@@ -88,8 +90,6 @@ class SlidingWindowLimiter:
 
 def check_rate(limiter: SlidingWindowLimiter, endpoint: str, token: str, now: float) -> None:
     """ref 4.3: over the endpoint's per-token limit is `rate_limit_exceeded` (429)."""
-    from mock_server.domain.errors import ApiError
-
     limit = RATE_LIMITS.get(endpoint)
     if limit is not None and not limiter.admit((endpoint, token), limit, now):
         raise ApiError("rate_limit_exceeded", rule=f"rate_limit_{endpoint}")

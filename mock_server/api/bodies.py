@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from mock_server.api import jsontext
-from mock_server.api.http import BAD_INPUT, read_body
+from mock_server.api.http import BAD_INPUT, header, read_body
 from mock_server.domain.errors import ApiError
 from mock_server.state import SandboxState
 
@@ -22,7 +22,7 @@ def bad(message: str, rule: str = "request_shape") -> ApiError:
 
 async def json_body(request: Request, state: SandboxState) -> dict[str, Any]:
     """ref 5.1, 7: `Content-Type: application/json; charset=UTF-8`; an empty body is `{}`."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = header(request, b"content-type").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
         raise bad(f"Content-Type must be application/json, not {content_type}.", "content_type")
     raw = await read_body(request, state.options.max_body_bytes)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 from starlette.datastructures import URL
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -50,7 +50,9 @@ def sandbox(request: Request) -> SandboxState:
 def note(request: Request, **fields: object) -> None:
     """Tell the journal about this request (client_key, creator, error_code, rule, media)."""
     notes = request.scope.setdefault("sandbox_notes", {})
-    notes.update({k: v for k, v in fields.items() if v is not None})
+    for key, value in fields.items():
+        if value is not None:
+            notes[key] = value
 
 
 async def authorized(request: Request, endpoint: str) -> Session:
@@ -96,25 +98,40 @@ def upload_base_url(request: Request) -> str:
     return upload_origin(url.scheme, url.hostname, url.port) or base_url(request)
 
 
+def header(request: Request, name: bytes) -> str:
+    """The first header `name` (lower-case) as `request.headers.get(name, "")` finds it (ASGI
+    header names are lower-case), without building the whole Headers view for one name."""
+    raw = next((v for k, v in request.scope["headers"] if k == name), b"")
+    return raw.decode("latin-1")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
-    """Read the body, refusing more than `limit` bytes without buffering them."""
-    declared = plain_decimal(request.headers.get("content-length", ""))
+    """Read the body, refusing more than `limit` bytes without buffering them. Reads the ASGI
+    messages as `request.stream()` does (a disconnect is ClientDisconnect), without an async
+    generator around them: the body is read once, here."""
+    declared = plain_decimal(header(request, b"content-length"))
     if declared is not None and declared > limit:
         raise BodyTooLarge
     chunks, size = [], 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.disconnect":
+            raise ClientDisconnect
+        if kind != "http.request":
+            continue
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def bearer_token(request: Request) -> str | None:
-    # The first Authorization header, as `request.headers.get` finds it (ASGI header names
-    # are lower-case), without building the whole Headers view for one name.
-    raw = next((v for k, v in request.scope["headers"] if k == b"authorization"), b"")
-    scheme, _, value = raw.decode("latin-1").strip().partition(" ")
+    scheme, _, value = header(request, b"authorization").strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     return value.strip() or None
@@ -125,10 +142,16 @@ def session_for(request: Request, state: SandboxState, now: float) -> Session:
     learns whose token it is even when it is refused (expired, revoked), so an app's calls
     with a dead token are its own."""
     value = bearer_token(request)
-    holder = token_holder(state.world, value)
-    if holder is not None:
-        note(request, client_key=holder[0].client_key, creator=holder[1].username)
-    return resolve_access_token(state.world, value, now)
+    try:
+        session = resolve_access_token(state.world, value, now)
+    except ApiError:
+        holder = token_holder(state.world, value)
+        if holder is not None:
+            note(request, client_key=holder[0].client_key, creator=holder[1].username)
+        raise
+    # A live token's holder is the session's app and creator (token_holder would find them).
+    note(request, client_key=session.app.client_key, creator=session.creator.username)
+    return session
 
 
 def new_log_id(request: Request) -> str:

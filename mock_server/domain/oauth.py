@@ -534,6 +534,6 @@ def token_holder(world: World, value: str | None) -> tuple[App, Creator] | None:
 def require_scope(session: Session, needed: frozenset[str], rule: str) -> None:
     """ref 4.2: the token lacks every scope that would allow the endpoint (the message names
     them)."""
-    if not session.scopes & needed:
+    if needed.isdisjoint(session.grant.scopes):
         message = with_scopes(API_ERRORS["scope_not_authorized"].message, sorted(needed))
         raise ApiError("scope_not_authorized", message, rule=rule)

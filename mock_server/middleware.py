@@ -13,8 +13,12 @@ One layer rather than four: each layer wrapped `send` again and cost a coroutine
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.control.guard import guarded, policy_for, refuse, scope_headers
@@ -29,6 +33,9 @@ from mock_server.state import SandboxState
 # What the journal records for a request whose client went away before the answer (nginx's
 # "client closed request"; no answer was sent).
 CLIENT_CLOSED_REQUEST = 499
+
+# A response sent by Starlette's own `Response.__call__`: its start and its whole body.
+_SENT_WHOLE = Response.__call__
 
 # Where the middleware leaves the sandbox's state in the request's scope, for the endpoints.
 STATE_KEY = "tiktok_sandbox.state"
@@ -71,10 +78,6 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
         scope[STATE_KEY] = self.state
-
-        async def guarded_send(message: Message) -> None:
-            await _send_or_gone(send, message)
-
         try:
             if guarded(scope["path"]):
                 client = scope.get("client")
@@ -86,12 +89,12 @@ class SandboxMiddleware:
                     headers=scope_headers(scope),
                 )
                 if refusal is not None:
-                    await refuse(guarded_send, refusal)
+                    await refuse(partial(_send_or_gone, send), refusal)
                     return
             if _journaled(scope):
                 await self._journal(scope, receive, send)
             else:
-                await self._pump(scope, receive, guarded_send, keep_time=True)
+                await self._pump(scope, receive, partial(_send_or_gone, send), keep_time=True)
         except ClientDisconnect:
             log.warning("tiktok-sandbox: the client disconnected during %s", where(scope))
         except ConnectionGone as gone:
@@ -104,11 +107,18 @@ class SandboxMiddleware:
             raise
 
     async def _pump(
-        self, scope: Scope, receive: Receive, send: Send, keep_time: bool = False
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        keep_time: bool = False,
+        whole: Callable[[Response], Awaitable[None]] | None = None,
     ) -> None:
         """Sandbox time acts before the request; webhooks fall due after it. `keep_time`: a
         request that changes nothing itself (a control read) still answers with what time
-        did, so with a data directory that is kept first."""
+        did, so with a data directory that is kept first. `whole`: what sends an answer a
+        direct endpoint gave whole (a body in memory, nothing to run after it), in place of
+        the answer's own two `send`s."""
         state = self.state
         state.tick()
         if keep_time and state.recorder is not None:
@@ -123,7 +133,14 @@ class SandboxMiddleware:
                 scope["endpoint"] = route.endpoint
                 scope["path_params"] = {}
                 response = await route.endpoint(Request(scope, receive, send))
-                await response(scope, receive, send)
+                if (
+                    whole is not None
+                    and type(response).__call__ is _SENT_WHOLE
+                    and response.background is None
+                ):
+                    await whole(response)
+                else:
+                    await response(scope, receive, send)
         finally:
             state.release_ended()  # a cancel stops its download now, not at the next tick
             # A thread only when a delivery is due: most answers have none to send.
@@ -209,14 +226,40 @@ class SandboxMiddleware:
                     await _send_or_gone(send, held.pop())
             await _send_or_gone(send, message)
 
+        async def send_whole(response: Response) -> None:
+            """`recording_send` for both messages of a whole answer, without passing each
+            through it (the most common answer: a JSON body)."""
+            nonlocal status
+            status = response.status_code
+            headers = response.raw_headers
+            for key, value in headers:
+                name = _REPLAYED_RESPONSE_HEADERS.get(key.lower())
+                if name is not None:
+                    response_headers[name] = value.decode("latin-1")
+            body = response.body
+            response_head.extend(body[: REPLAY_BYTES + 1])
+            start = {"type": "http.response.start", "status": status, "headers": headers}
+            end = {"type": "http.response.body", "body": body}
+            record()
+            if touched is not None:  # sent once the request's change is kept, as above
+                held.extend((start, end))
+                return
+            try:
+                await send(start)
+                await send(end)
+            except AnswerCutShort:
+                raise
+            except Exception as exc:  # as _send_or_gone
+                raise ConnectionGone(str(exc) or type(exc).__name__) from exc
+
         # With a data directory, what this request touches is its own (domain.changes).
         touched: Touched | None = None
         try:
             if state.recorder is None:
-                await self._pump(scope, recording_receive, recording_send)
+                await self._pump(scope, recording_receive, recording_send, whole=send_whole)
             else:
                 with changes_scope() as touched:
-                    await self._pump(scope, recording_receive, recording_send)
+                    await self._pump(scope, recording_receive, recording_send, whole=send_whole)
                     if held:  # the endpoint is done: its change is kept, then its answer ends
                         await state.keep(touched)
                         for message in held:

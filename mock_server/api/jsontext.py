@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from mock_server.domain.text import CONTROLS
@@ -49,6 +50,10 @@ def _constant(name: str) -> float:
 # The decoders json.loads would build for each call, built once.
 _STRICT = json.JSONDecoder(parse_int=_number, parse_float=_fraction, parse_constant=_constant)
 _LOOSE = json.JSONDecoder(parse_int=_loose_number, parse_float=float, parse_constant=_constant)
+# Their scanners (the `scan_once` that `decode` calls once it has matched the whitespace).
+Scanner = Callable[[str, int], tuple[Any, int]]
+_STRICT_SCAN: Scanner = _STRICT.__dict__["scan_once"]
+_LOOSE_SCAN: Scanner = _LOOSE.__dict__["scan_once"]
 
 
 def parse(raw: bytes, *, strict: bool = True) -> Any:
@@ -66,7 +71,10 @@ def parse(raw: bytes, *, strict: bool = True) -> Any:
     try:
         if text.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = (_STRICT if strict else _LOOSE).decode(text)
+        if strict:
+            value = _decode(_STRICT, _STRICT_SCAN, text)
+        else:
+            value = _decode(_LOOSE, _LOOSE_SCAN, text)
     except RecursionError as exc:
         raise JsonProblem(f"the JSON is nested more than {MAX_DEPTH} levels deep") from exc
     except JsonProblem:
@@ -74,12 +82,26 @@ def parse(raw: bytes, *, strict: bool = True) -> Any:
     except ValueError as exc:  # json.JSONDecodeError, or int() past its digit limit
         raise JsonProblem(f"the body is not valid JSON: {exc}") from exc
     # A surrogate can only come from a \u escape; a control character from any escape.
-    surrogates = "\\ud" in text.lower()
+    surrogates = "\\" in text and "\\ud" in text.lower()
     controls = strict and "\\" in text
     # A value is nested no deeper than the text has `[` and `{`: most bodies need no walk.
     if surrogates or controls or text.count("[") + text.count("{") > MAX_DEPTH:
         _check(value, surrogates, controls)
     return value
+
+
+def _decode(decoder: json.JSONDecoder, scan: Scanner, text: str) -> Any:
+    """`decoder.decode(text)`: an object with nothing around it (most bodies) is scanned
+    without the whitespace matching around it; anything else, and any text the scanner
+    stops short in, goes through `decode` itself, which gives the same value or error."""
+    if text[:1] == "{" and text[-1:] == "}":
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            return decoder.decode(text)
+        if end == len(text):
+            return value
+    return decoder.decode(text)
 
 
 def _check(value: Any, surrogates: bool, controls: bool) -> None:

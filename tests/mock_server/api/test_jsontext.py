@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mock_server.api import jsontext
 from mock_server.api.jsontext import MAX_DEPTH, JsonProblem, parse
 
 
@@ -93,3 +94,30 @@ def _controls(value: object) -> bool:
     if isinstance(value, dict):
         return any(_controls(k) or _controls(v) for k, v in value.items())
     return False
+
+
+json_texts = st.one_of(
+    json_values.map(json.dumps),
+    json_values.map(lambda v: json.dumps(v) + " "),
+    st.text("{}[]\":,0123456789.eE-+ tfnaulrs\\", max_size=30),
+    st.text(max_size=30).map(lambda t: "{" + t + "}"),
+)
+
+
+@given(json_texts, st.booleans())
+def test_the_shortcut_for_objects_reads_as_decode_does(text: str, strict: bool) -> None:
+    """parse's scan of `{...}` bodies (jsontext._decode) gives decode's value, or its error."""
+    decoder = jsontext._STRICT if strict else jsontext._LOOSE
+    scan = jsontext._STRICT_SCAN if strict else jsontext._LOOSE_SCAN
+    try:
+        expected: object = ("value", decoder.decode(text))
+    except (ValueError, RecursionError) as exc:
+        expected = ("error", type(exc), str(exc))
+    try:
+        got: object = ("value", jsontext._decode(decoder, scan, text))
+    except (ValueError, RecursionError) as exc:
+        got = ("error", type(exc), str(exc))
+    if expected[0] == "value" and got[0] == "value":
+        assert json.dumps(got[1]) == json.dumps(expected[1])  # NaN-free: ints, inf as floats
+    else:
+        assert got == expected

@@ -75,7 +75,11 @@ def base_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     scope = request.scope
-    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    host: bytes | None = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value
+            break
     root = scope.get("app_root_path", scope.get("root_path", ""))
     server = scope.get("server")
     return _origin(scope.get("scheme", "http"), host, tuple(server) if server else None, root)
@@ -101,8 +105,11 @@ def upload_base_url(request: Request) -> str:
 def header(request: Request, name: bytes) -> str:
     """The first header `name` (lower-case) as `request.headers.get(name, "")` finds it (ASGI
     header names are lower-case), without building the whole Headers view for one name."""
-    raw = next((v for k, v in request.scope["headers"] if k == name), b"")
-    return raw.decode("latin-1")
+    raw: bytes
+    for key, raw in request.scope["headers"]:
+        if key == name:
+            return raw.decode("latin-1")
+    return ""
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -482,9 +482,12 @@ def revoke_grants_of(world: World, client_key: str, creator_uid: str, now: float
             grant.revoked_at = now
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Session:
-    """A resolved user access token: who is calling, for which app, with which scopes."""
+    """A resolved user access token: who is calling, for which app, with which scopes.
+
+    Nothing changes a session once made; it is not a frozen dataclass only because every
+    request makes one, and a frozen dataclass's `__init__` costs three times as much."""
 
     token: str
     app: App

@@ -58,11 +58,18 @@ class Clock:
         return clock
 
     def now(self) -> float:
-        """Seconds since the epoch, on the sandbox's timeline."""
-        with self._lock:
-            if self._frozen_at is not None:
-                return self._frozen_at
-            return self._source() + self._offset
+        """Seconds since the epoch, on the sandbox's timeline.
+
+        Read without the lock (every request reads the clock several times). A change stores
+        one attribute, or two (`unfreeze`, `restore`) in an order where a read between them
+        gives the time before the change or after it; a clock frozen while the offset was
+        read is read frozen."""
+        frozen_at = self._frozen_at
+        if frozen_at is not None:
+            return frozen_at
+        now = self._source() + self._offset
+        frozen_at = self._frozen_at
+        return now if frozen_at is None else frozen_at
 
     def now_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=UTC)
@@ -136,5 +143,11 @@ def snapshot(clock: Clock) -> ClockState:
 
 
 def restore(clock: Clock, state: ClockState) -> None:
-    with clock._lock:
-        clock._offset, clock._frozen_at = state
+    offset, frozen_at = state
+    with clock._lock:  # in the order `Clock.now`'s reads without the lock need
+        if frozen_at is not None:
+            clock._frozen_at = frozen_at
+            clock._offset = offset
+        else:
+            clock._offset = offset
+            clock._frozen_at = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from mock_server.runtime.clock import (
     MAX_INSTANT,
     Clock,
+    ClockState,
     format_instant,
     parse_instant,
     restore,
@@ -205,3 +208,34 @@ def test_format_and_parse_round_trip() -> None:
     ts = moment.timestamp()
     assert parse_instant(format_instant(ts)) == ts
     assert format_instant(ts) == "2031-07-04T03:30:15.123456Z"
+
+
+def test_reads_without_the_lock_see_the_time_before_a_change_or_after_it() -> None:
+    """`now` takes no lock: with changes going on in another thread, every read is the time
+    of one of the clock's settings, never one half-changed (a frozen setting's stale offset
+    read as if the clock ran)."""
+    clock = Clock(source=lambda: 1000.0)
+    running: ClockState = (5.0, None)  # 1005
+    frozen: ClockState = (-900.0, 2000.0)  # 2000; its offset alone would read as 100
+    done = threading.Event()
+    seen: set[float] = set()
+
+    def change() -> None:
+        for _ in range(20_000):
+            restore(clock, frozen)
+            restore(clock, running)
+            clock.freeze()
+            clock.unfreeze()
+        done.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        writer = threading.Thread(target=change)
+        writer.start()
+        while not done.is_set():
+            seen.add(clock.now())
+        writer.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert seen <= {1005.0, 2000.0}

@@ -153,7 +153,7 @@ class SandboxMiddleware:
         state = self.state
         request_head = bytearray()
         request_size = 0
-        response_head = bytearray()
+        response_head: bytearray | bytes = bytearray()  # bytes: a whole answer's own body
         response_headers: dict[str, str] = {}
         status = 500
         at = state.now()
@@ -213,6 +213,7 @@ class SandboxMiddleware:
                     return
             elif kind == "http.response.body":
                 if len(response_head) <= REPLAY_BYTES:
+                    assert isinstance(response_head, bytearray)  # not a whole answer
                     response_head.extend(
                         message.get("body", b"")[: REPLAY_BYTES + 1 - len(response_head)]
                     )
@@ -229,7 +230,7 @@ class SandboxMiddleware:
         async def send_whole(response: Response) -> None:
             """`recording_send` for both messages of a whole answer, without passing each
             through it (the most common answer: a JSON body)."""
-            nonlocal status
+            nonlocal status, response_head
             status = response.status_code
             headers = response.raw_headers
             for key, value in headers:
@@ -237,7 +238,7 @@ class SandboxMiddleware:
                 if name is not None:
                     response_headers[name] = value.decode("latin-1")
             body = response.body
-            response_head.extend(body[: REPLAY_BYTES + 1])
+            response_head = bytes(body[: REPLAY_BYTES + 1])  # the body itself when it is short
             start = {"type": "http.response.start", "status": status, "headers": headers}
             end = {"type": "http.response.body", "body": body}
             record()

@@ -62,12 +62,14 @@ class Clock:
 
         Read without the lock (every request reads the clock several times). A change stores
         one attribute, or two (`unfreeze`, `restore`) in an order where a read between them
-        gives the time before the change or after it; a clock frozen while the offset was
-        read is read frozen."""
+        reads the setting before the change or the one after it. The offset is read before
+        the time source, so a change made while the source is read is not mixed with that
+        reading; a clock frozen meanwhile is read frozen."""
         frozen_at = self._frozen_at
         if frozen_at is not None:
             return frozen_at
-        now = self._source() + self._offset
+        offset = self._offset
+        now = self._source() + offset
         frozen_at = self._frozen_at
         return now if frozen_at is None else frozen_at
 

@@ -239,3 +239,35 @@ def test_reads_without_the_lock_see_the_time_before_a_change_or_after_it() -> No
     finally:
         sys.setswitchinterval(interval)
     assert seen <= {1005.0, 2000.0}
+
+
+def test_a_change_made_while_the_time_source_is_read_is_not_mixed_with_it() -> None:
+    """A read paused inside the time source while another thread sets the clock gives the
+    time before the set (or after it), never the new offset added to the old reading."""
+    wall = [100.0]
+    reading = threading.Event()
+    changed = threading.Event()
+
+    def source() -> float:
+        now = wall[0]
+        if threading.current_thread().name == "reader":
+            reading.set()  # the reader has read the wall clock, and is paused here
+            changed.wait(5)
+        return now
+
+    clock = Clock(source=source)  # running, offset 0: reads 100.0
+    seen: list[float] = []
+
+    def change() -> None:
+        reading.wait(5)
+        wall[0] = 100.5  # half a second passes
+        clock.set(5000.0)
+        changed.set()
+
+    reader = threading.Thread(target=lambda: seen.append(clock.now()), name="reader")
+    writer = threading.Thread(target=change)
+    reader.start()
+    writer.start()
+    reader.join()
+    writer.join()
+    assert seen == [100.0]

@@ -13,12 +13,14 @@ One layer rather than four: each layer wrapped `send` again and cost a coroutine
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from functools import partial
 
 import anyio.to_thread
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.control.guard import guarded, policy_for, refuse, scope_headers
@@ -61,6 +63,19 @@ async def _send_or_gone(send: Send, message: Message) -> None:
         raise
     except Exception as exc:  # the server can no longer answer on this connection
         raise ConnectionGone(str(exc) or type(exc).__name__) from exc
+
+
+async def _http_exception(request: Request, exc: HTTPException) -> Response:
+    """What Starlette's exception middleware answers for an HTTPException an endpoint raised:
+    the app's handler for its status code (the sandbox has them for 404 and 405), else its
+    detail as plain text."""
+    handler = request.app.exception_handlers.get(exc.status_code)
+    if handler is not None:
+        answer = handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
 
 class SandboxMiddleware:
@@ -132,7 +147,11 @@ class SandboxMiddleware:
                 scope["route"] = route
                 scope["endpoint"] = route.endpoint
                 scope["path_params"] = {}
-                response = await route.endpoint(Request(scope, receive, send))
+                request = Request(scope, receive, send)
+                try:
+                    response = await route.endpoint(request)
+                except HTTPException as exc:  # none does; answered as the layers skipped would
+                    response = await _http_exception(request, exc)
                 if (
                     whole is not None
                     and type(response).__call__ is _SENT_WHOLE

@@ -11,9 +11,9 @@ path parameters behave exactly as before.
 function that a plain path and a method lead to, which the middleware calls itself, as
 Starlette's `request_response` would, without the layers between (the exception middleware,
 the router, the route, each wrapping `send` again). Those layers only act on
-`HTTPException`, which the sandbox's endpoints never raise (an unknown path or a wrong
-method never reaches an endpoint); any other exception goes on to the outermost handler
-(`app.internal_error`) as before.
+`HTTPException`, which the sandbox's endpoints do not raise (an unknown path or a wrong method
+never reaches an endpoint); should one, the middleware answers it as they would. Any other
+exception goes on to the outermost handler (`app.internal_error`) as before.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -130,3 +131,35 @@ def test_a_direct_answer_is_the_routers_answer(sandbox: Sandbox) -> None:
     assert answers[0] == answers[1]
     assert answers[0][0] == 200
     assert answers[0][1] == ["x-tt-logid", "content-length", "content-type"]
+
+
+@pytest.mark.parametrize("status", [404, 418, 204])
+def test_an_http_exception_from_a_direct_endpoint_is_answered_as_starlettes_layers_would(
+    sandbox: Sandbox, status: int
+) -> None:
+    """No endpoint raises one today; if one did, the direct call answers as the exception
+    middleware it skips: the app's handler for the status (404 and 405: the family's error
+    shape), else the detail as plain text."""
+
+    async def raising(request: Request) -> Response:
+        raise HTTPException(status, "no tea here")
+
+    middleware = sandbox_middleware(sandbox)
+    saved = middleware.direct
+    middleware.direct = {**saved, ("/_sandbox/health", "GET"): Route("/_sandbox/health", raising)}
+    try:
+        with sandbox.client() as http:
+            answer = http.get("/_sandbox/health")
+            unknown = http.get("/_sandbox/no-such-thing")  # the router's own 404
+    finally:
+        middleware.direct = saved
+    assert answer.status_code == status
+    if status == 404:
+        assert answer.headers["content-type"] == unknown.headers["content-type"]
+        assert answer.json().keys() == unknown.json().keys()
+        assert answer.json()["error"]["code"] == unknown.json()["error"]["code"]
+    elif status == 418:
+        assert answer.text == "no tea here"
+        assert answer.headers["content-type"].startswith("text/plain")
+    else:
+        assert answer.content == b""

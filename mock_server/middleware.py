@@ -14,7 +14,7 @@ One layer rather than four: each layer wrapped `send` again and cost a coroutine
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 
 import anyio.to_thread
@@ -57,12 +57,26 @@ def _journaled(scope: Scope) -> bool:
 
 
 async def _send_or_gone(send: Send, message: Message) -> None:
+    await _send_all(send, (message,))
+
+
+async def _send_all(send: Send, messages: Iterable[Message]) -> None:
+    """Send `messages` in order; a server that can no longer answer is ConnectionGone."""
     try:
-        await send(message)
+        for message in messages:
+            await send(message)
     except AnswerCutShort:
         raise
     except Exception as exc:  # the server can no longer answer on this connection
         raise ConnectionGone(str(exc) or type(exc).__name__) from exc
+
+
+def _replayed_headers(headers: Iterable[tuple[bytes, bytes]], into: dict[str, str]) -> None:
+    """Note the response headers a replay compares."""
+    for key, value in headers:
+        name = _REPLAYED_RESPONSE_HEADERS.get(key.lower())
+        if name is not None:
+            into[name] = value.decode("latin-1")
 
 
 async def _http_exception(request: Request, exc: HTTPException) -> Response:
@@ -223,10 +237,7 @@ class SandboxMiddleware:
             kind = message["type"]
             if kind == "http.response.start":
                 status = message["status"]
-                for key, value in message.get("headers", []):
-                    name = _REPLAYED_RESPONSE_HEADERS.get(key.lower())
-                    if name is not None:
-                        response_headers[name] = value.decode("latin-1")
+                _replayed_headers(message.get("headers", []), response_headers)
                 if touched is not None:
                     held.append(message)
                     return
@@ -252,10 +263,7 @@ class SandboxMiddleware:
             nonlocal status, response_head
             status = response.status_code
             headers = response.raw_headers
-            for key, value in headers:
-                name = _REPLAYED_RESPONSE_HEADERS.get(key.lower())
-                if name is not None:
-                    response_headers[name] = value.decode("latin-1")
+            _replayed_headers(headers, response_headers)
             body = response.body
             response_head = bytes(body[: REPLAY_BYTES + 1])  # the body itself when it is short
             start = {"type": "http.response.start", "status": status, "headers": headers}
@@ -264,13 +272,7 @@ class SandboxMiddleware:
             if touched is not None:  # sent once the request's change is kept, as above
                 held.extend((start, end))
                 return
-            try:
-                await send(start)
-                await send(end)
-            except AnswerCutShort:
-                raise
-            except Exception as exc:  # as _send_or_gone
-                raise ConnectionGone(str(exc) or type(exc).__name__) from exc
+            await _send_all(send, (start, end))
 
         # With a data directory, what this request touches is its own (domain.changes).
         touched: Touched | None = None
@@ -282,8 +284,7 @@ class SandboxMiddleware:
                     await self._pump(scope, recording_receive, recording_send, whole=send_whole)
                     if held:  # the endpoint is done: its change is kept, then its answer ends
                         await state.keep(touched)
-                        for message in held:
-                            await _send_or_gone(send, message)
+                        await _send_all(send, held)
                         held.clear()
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST

@@ -75,11 +75,7 @@ def base_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     scope = request.scope
-    host: bytes | None = None
-    for key, value in scope["headers"]:
-        if key == b"host":
-            host = value
-            break
+    host = _raw_header(scope, b"host")
     root = scope.get("app_root_path", scope.get("root_path", ""))
     server = scope.get("server")
     return _origin(scope.get("scheme", "http"), host, tuple(server) if server else None, root)
@@ -105,11 +101,16 @@ def upload_base_url(request: Request) -> str:
 def header(request: Request, name: bytes) -> str:
     """The first header `name` (lower-case) as `request.headers.get(name, "")` finds it (ASGI
     header names are lower-case), without building the whole Headers view for one name."""
+    raw = _raw_header(request.scope, name)
+    return "" if raw is None else raw.decode("latin-1")
+
+
+def _raw_header(scope: Scope, name: bytes) -> bytes | None:
     raw: bytes
-    for key, raw in request.scope["headers"]:
+    for key, raw in scope["headers"]:
         if key == name:
-            return raw.decode("latin-1")
-    return ""
+            return raw
+    return None
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -82,8 +82,9 @@ def parse(raw: bytes, *, strict: bool = True) -> Any:
     except ValueError as exc:  # json.JSONDecodeError, or int() past its digit limit
         raise JsonProblem(f"the body is not valid JSON: {exc}") from exc
     # A surrogate can only come from a \u escape; a control character from any escape.
-    surrogates = "\\" in text and "\\ud" in text.lower()
-    controls = strict and "\\" in text
+    escaped = "\\" in text
+    surrogates = escaped and "\\ud" in text.lower()
+    controls = strict and escaped
     # A value is nested no deeper than the text has `[` and `{`: most bodies need no walk.
     if surrogates or controls or text.count("[") + text.count("{") > MAX_DEPTH:
         _check(value, surrogates, controls)

@@ -3,10 +3,13 @@
 The sandbox writes JSON on every answer (the body) and, with a data directory, on every commit
 (the rows). With `separators=(",", ":")`, orjson writes the same text as the standard library
 for strings (escapes included; non-ASCII as UTF-8, as `ensure_ascii=False` does), integers,
-booleans and null, in a tenth to a twentieth of the time. Floats are the same numbers, some in
-another form (`0.00001` where `json` writes `1e-05`), and a float that is not finite is `null`
-where `json(allow_nan=False)` refuses it: the sandbox checks numbers before it keeps them, and
-the data directory's codec writes non-finite instants as text of its own.
+booleans, null and most floats, in a tenth to a twentieth of the time. Floats under 1e-4 it
+writes in another form (`0.00001` and `1e-7` where `json` writes `1e-05` and `1e-07`): its
+output holds `0.0000` or `e-` then, and such output is left to `json`, so the bytes are the
+same as before for every value (a name like `Anne-Marie` takes the slower way too). A float
+that is not finite orjson writes as `null` where `json(allow_nan=False)` refuses it: the
+sandbox checks numbers before it keeps them, and the data directory's codec writes non-finite
+instants as text of its own.
 
 `dumps` answers None for what orjson refuses (a lone surrogate, an integer past 64 bits, a key
 that is not a string, and dataclasses and datetimes, which `json` refuses too) and where it is
@@ -30,6 +33,9 @@ def dumps(value: Any) -> bytes | None:
     if orjson is None:
         return None
     try:
-        return orjson.dumps(value, option=_OPTIONS)
+        data = orjson.dumps(value, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError
         return None
+    if b"0.0000" in data or b"e-" in data:  # perhaps a float under 1e-4 (module docstring)
+        return None
+    return data

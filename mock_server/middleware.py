@@ -13,6 +13,7 @@ One layer rather than four: each layer wrapped `send` again and cost a coroutine
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -286,7 +287,9 @@ class SandboxMiddleware:
                         await state.keep(touched)
                         await _send_all(send, held)
                         held.clear()
-        except ClientDisconnect:
+        except (ClientDisconnect, asyncio.CancelledError):
+            # The client went away (an in-process client that gives up cancels the request):
+            # whatever the endpoint was about to answer, nobody received it.
             status = CLIENT_CLOSED_REQUEST
             raise
         finally:

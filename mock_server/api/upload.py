@@ -29,7 +29,6 @@ from mock_server.domain.upload import (
     check_chunk,
     progress_header,
 )
-from mock_server.logs import log
 from mock_server.responses import JSONResponse
 from mock_server.runtime.covers import inspect_video
 from mock_server.runtime.spool import ChunkLengthMismatch
@@ -96,14 +95,10 @@ async def put_chunk(request: Request) -> Response:
         if isinstance(exc, ChunkLengthMismatch):
             message = f"Content-Length is {length} but the body carried {exc.received} bytes."
             return _answer(request, 400, publish, message, "body_length_mismatch")
-        log.warning(
-            "tiktok-sandbox: the client disconnected during PUT /upload/ (chunk %d-%d of %s)",
-            plan.first,
-            plan.last,
-            publish.publish_id,
-        )
-        message = "The connection closed before the chunk ended."
-        return _answer(request, 400, publish, message, "client_disconnected")
+        # No answer can reach a client that went away: the journal records the request as
+        # such (499, the middleware's one log line), with why the chunk was not kept.
+        note(request, rule="client_disconnected")
+        raise
     if plan.repeat is not None:
         # ref 10.3 allows retrying a chunk: the identical chunk again is answered as before.
         if digest != plan.repeat:

@@ -1,0 +1,87 @@
+"""A request whose client went away before its answer is journaled with status 499, in
+process (the client cancels it) and served (the connection closes), and the sandbox goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from mock_server import Sandbox
+
+APP, CREATOR = "awacmescheduler01", "ana_makes"
+CHUNK = 5 * 1024 * 1024
+
+
+async def _stalled() -> AsyncIterator[bytes]:
+    yield b'{"publish_id":'
+    await asyncio.sleep(30)
+    yield b'"x"}'
+
+
+def test_a_request_the_in_process_client_gives_up_on_is_journaled_499() -> None:
+    sandbox = Sandbox("default", seed=3)
+    token = sandbox.issue_tokens(APP, CREATOR, ["video.publish"])["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    async def give_up(path: str) -> None:
+        async with sandbox.async_client() as http:
+            try:
+                await asyncio.wait_for(http.post(path, content=_stalled(), headers=headers), 0.2)
+            except TimeoutError:
+                pass
+            else:
+                raise AssertionError("the stalled request was answered")
+
+    for path in ("/v2/post/publish/status/fetch/", "/_sandbox/creators"):
+        asyncio.run(give_up(path))
+        last = sandbox.journal()[-1]
+        assert (last.path, last.status, last.error_code) == (path, 499, None)
+    with sandbox.client() as http:  # later requests are answered as usual
+        answer = http.post("/v2/post/publish/creator_info/query/", headers=headers)
+        assert answer.status_code == 200
+    sandbox.close()
+
+
+def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again() -> None:
+    sandbox = Sandbox("default", seed=3)
+    token = sandbox.issue_tokens(APP, CREATOR, ["video.upload"])["access_token"]
+    size = 2 * CHUNK
+    with sandbox.serve() as running, sandbox.client() as http:
+        init = http.post(
+            "/v2/post/publish/inbox/video/init/",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "source_info": {
+                    "source": "FILE_UPLOAD",
+                    "video_size": size,
+                    "chunk_size": CHUNK,
+                    "total_chunk_count": 2,
+                }
+            },
+        )
+        upload_url = init.json()["data"]["upload_url"]
+        target = urlsplit(upload_url)
+        port = urlsplit(running.url).port
+        head = (
+            f"PUT {target.path}?{target.query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: video/mp4\r\nContent-Range: bytes 0-{CHUNK - 1}/{size}\r\n"
+            f"Content-Length: {CHUNK}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(head.encode() + b"\0" * (CHUNK // 4))
+        deadline = time.monotonic() + 10
+        while not any(e.path == "/upload/" for e in sandbox.journal()):
+            assert time.monotonic() < deadline, "the cut chunk was never journaled"
+            time.sleep(0.02)
+        (cut,) = [e for e in sandbox.journal() if e.path == "/upload/"]
+        assert (cut.status, cut.error_code, cut.rule) == (499, None, "client_disconnected")
+        again = http.put(
+            upload_url,
+            content=b"\0" * CHUNK,
+            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{CHUNK - 1}/{size}"},
+        )
+        assert again.status_code == 206, again.text
+    sandbox.close()

@@ -6,8 +6,10 @@ records as at 10.
     -> {"publishes": [...2...], "next": "/_sandbox/publishes?limit=2&cursor=v_pub_file~v2.7..."}
 
 The cursor names the last item of the page: new items (newest-first listings) or removed
-ones never make a page repeat or skip what was after it. A cursor whose item was forgotten
-since (swept, evicted) is a 400 saying to list again from the start.
+ones never make a page repeat or skip what was after it. It is found among all the listing's
+items, not only the ones its filters keep, so an item that no longer passes them (a publish
+listed by status that moved on) still says where the next page starts. A cursor whose item
+was forgotten since (swept, evicted) is a 400 saying to list again from the start.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ def paged(
     key: Callable[[T], str],
     render: Callable[[T], dict[str, Any]],
     field: str,
+    keep: Callable[[T], bool] | None = None,
 ) -> dict[str, Any]:
-    """`{field: [...], "next": ...}` for the page of `items` (in listing order) the request's
-    `limit` and `cursor` ask for; `next` only when more items follow."""
+    """`{field: [...], "next": ...}` for the page of `items` (all of the listing's, in its
+    order) that the request's `limit` and `cursor` ask for, of those `keep` (the filters)
+    keeps; `next` only when more items follow."""
     limit = _limit(request)
     cursor = request.query_params.get("cursor")
     remaining = iter(items)
@@ -50,8 +54,10 @@ def paged(
         else:
             raise PageRequestError(
                 f"cursor: {cursor!r} is not in this listing any more (forgotten since, or from "
-                "another listing or filter); list again without cursor"
+                "another listing); list again without cursor"
             )
+    if keep is not None:
+        remaining = filter(keep, remaining)
     chosen = list(islice(remaining, limit + 1))
     body: dict[str, Any] = {field: [render(item) for item in chosen[:limit]]}
     if len(chosen) > limit:

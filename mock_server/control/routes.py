@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -43,7 +44,14 @@ from mock_server.domain.errors import OAuthError
 from mock_server.domain.models import Creator
 from mock_server.domain.oauth import AuthorizeError
 from mock_server.domain.outcomes import FAIL_REASONS
-from mock_server.domain.publishing import Publish
+from mock_server.domain.publishing import (
+    FAILED,
+    PROCESSING_DOWNLOAD,
+    PROCESSING_UPLOAD,
+    PUBLISH_COMPLETE,
+    SEND_TO_USER_INBOX,
+    Publish,
+)
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
 from mock_server.domain.text import plain_decimal
@@ -64,6 +72,15 @@ from mock_server.scenario import ScenarioError, builtin_names, load_scenario, re
 from mock_server.state import SandboxState
 
 T = TypeVar("T")
+
+# What `GET /_sandbox/publishes?status=` may ask for: the statuses a publish can have.
+PUBLISH_STATUSES = (
+    PROCESSING_UPLOAD,
+    PROCESSING_DOWNLOAD,
+    SEND_TO_USER_INBOX,
+    PUBLISH_COMPLETE,
+    FAILED,
+)
 
 
 class ControlError(Exception):
@@ -229,10 +246,11 @@ def _page(
     key: Callable[[T], str],
     render: Callable[[T], dict[str, Any]],
     field: str,
+    keep: Callable[[T], bool] | None = None,
 ) -> dict[str, Any]:
     """A listing's page (control/paging.py); a bad `limit` or `cursor` is a 400."""
     try:
-        return paged(request, items, key, render, field)
+        return paged(request, items, key, render, field, keep)
     except PageRequestError as exc:
         raise ControlError(400, "invalid_request", str(exc)) from exc
 
@@ -338,13 +356,13 @@ async def list_grants(request: Request) -> dict[str, Any]:
     with state.lock:
         key = _client_key_param(state, request)
         now = state.now()
-        grants = (g for g in state.world.grants.values() if key is None or g.client_key == key)
         return _page(
             request,
-            grants,
+            state.world.grants.values(),
             lambda g: g.grant_id,
             lambda g: grant_json(state.world, g, now),
             "grants",
+            None if key is None else lambda g: g.client_key == key,
         )
 
 
@@ -356,20 +374,25 @@ async def list_publishes(request: Request) -> dict[str, Any]:
         creator = request.query_params.get("creator")
         uid = _creator(state, creator).uid if creator else None
         status = request.query_params.get("status")
+        if status is not None and status not in PUBLISH_STATUSES:
+            raise ControlError(
+                400,
+                "invalid_request",
+                f"status: expected one of {', '.join(PUBLISH_STATUSES)}, got {status!r}",
+            )
         world = state.world
         base = base_url(request)
         return _page(
             request,
-            (
-                p
-                for p in reversed(world.publishes.values())
-                if (key is None or p.client_key == key)
-                and (uid is None or p.creator_uid == uid)
-                and (status is None or p.status == status)
-            ),
+            reversed(world.publishes.values()),
             lambda p: p.publish_id,
             lambda p: publish_json(world, p, base),
             "publishes",
+            lambda p: (
+                (key is None or p.client_key == key)
+                and (uid is None or p.creator_uid == uid)
+                and (status is None or p.status == status)
+            ),
         )
 
 
@@ -476,14 +499,11 @@ async def webhooks(request: Request) -> dict[str, Any]:
         event = request.query_params.get("event")
         return _page(
             request,
-            (
-                d
-                for d in reversed(state.world.outbox.in_order(key))
-                if event is None or d.event == event
-            ),
+            reversed(state.world.outbox.in_order(key)),
             lambda d: d.delivery_id,
             delivery_json,
             "deliveries",
+            None if event is None else lambda d: d.event == event,
         )
 
 
@@ -604,18 +624,38 @@ async def journal(request: Request) -> Any:
     if request.method == "DELETE":
         state.journal.clear()
         return {"entries": []}
-    limit_text = request.query_params.get("limit", "100")
+    params = request.query_params
+    limit_text = params.get("limit", "100")
     limit = plain_decimal(limit_text)
     if limit is None:
         raise ControlError(
             400, "invalid_request", f"limit: expected a whole number, got {limit_text!r}"
         )
+    # Pages as the other listings' (control/paging.py), the cursor an entry's number: the
+    # next page is what the journal still holds below it, whatever was pushed out meanwhile.
+    cursor_text = params.get("cursor")
+    cursor = None if cursor_text is None else plain_decimal(cursor_text)
+    if cursor_text is not None and cursor is None:
+        raise ControlError(
+            400,
+            "invalid_request",
+            f"cursor: expected the cursor of a journal page's next link, got {cursor_text!r}",
+        )
     entries = state.journal.entries(
-        client_key=request.query_params.get("client_key"),
-        path=request.query_params.get("path"),
-        limit=limit,
+        client_key=params.get("client_key"),
+        path=params.get("path"),
+        limit=limit + 1,
+        before=cursor,
     )
-    return {"entries": [e.to_json() for e in entries], "capacity": state.journal.capacity}
+    answer: dict[str, Any] = {
+        "entries": [e.to_json() for e in entries[:limit]],
+        "capacity": state.journal.capacity,
+    }
+    if limit and len(entries) > limit:
+        query = dict(params)
+        query["cursor"] = str(entries[limit - 1].seq)
+        answer["next"] = f"{request.url.path}?{urlencode(query)}"
+    return answer
 
 
 async def journal_export(request: Request) -> Response:

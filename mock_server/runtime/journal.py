@@ -228,10 +228,14 @@ class Journal:
         client_key: str | None = None,
         path: str | None = None,
         limit: int | None = None,
+        before: int | None = None,
     ) -> list[JournalEntry]:
-        """Newest first; `path` matches as a prefix."""
+        """Newest first; `path` matches as a prefix; `before`: only entries numbered below it
+        (the next page after the entry numbered `before`)."""
         with self._lock:
             items = list(reversed(self._entries))
+        if before is not None:
+            items = [e for e in items if e.seq < before]
         if client_key is not None:
             items = [e for e in items if e.client_key == client_key]
         if path is not None:

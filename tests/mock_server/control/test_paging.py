@@ -161,3 +161,75 @@ def test_the_webhook_log_is_newest_first_across_apps() -> None:
         listed, _ = every(http, "/_sandbox/webhooks?limit=2", "deliveries")
     assert [d["delivery_id"] for d in listed] == ["d5", "d4", "d3", "d2", "d1", "d0"]
     sandbox.close()
+
+
+# -- a cursor whose item no longer passes the filters ------------------------------------------
+
+APP, CREATOR = "awacmescheduler01", "ana_makes"
+
+
+def init_uploads(sandbox: Sandbox, http: httpx.Client, count: int) -> None:
+    assert http.patch(f"/_sandbox/creators/{CREATOR}", json={"daily_post_cap": 1000}).is_success
+    for n in range(count):
+        if n % 5 == 0:  # a token's init budget is 6 a minute
+            token = sandbox.issue_tokens(APP, CREATOR, ["video.publish"])["access_token"]
+        size = 52_333
+        source = {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": size}
+        answer = http.post(
+            "/v2/post/publish/video/init/",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "post_info": {"privacy_level": "SELF_ONLY", "title": f"t{n}"},
+                "source_info": {**source, "total_chunk_count": 1},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_filtered_page_goes_on_when_its_last_item_no_longer_passes_the_filter() -> None:
+    sandbox = Sandbox("default", seed=3)
+    with sandbox.client() as http:
+        init_uploads(sandbox, http, 7)
+        url = "/_sandbox/publishes?status=PROCESSING_UPLOAD&limit=3"
+        whole = [p["publish_id"] for p in http.get(url.replace("3", "100")).json()["publishes"]]
+        first = http.get(url).json()
+        last = first["publishes"][-1]["publish_id"]
+        action = {"action": "fail", "fail_reason": "internal"}
+        assert http.post(f"/_sandbox/publishes/{last}/actions", json=action).is_success
+        rest, _ = every(http, first["next"], "publishes")
+    assert [p["publish_id"] for p in first["publishes"]] + [p["publish_id"] for p in rest] == whole
+    sandbox.close()
+
+
+def test_an_unknown_publish_status_is_a_400_that_names_the_statuses(http: httpx.Client) -> None:
+    for status in ("NOPE", "failed", ""):
+        answer = http.get("/_sandbox/publishes", params={"status": status})
+        assert answer.status_code == 400, answer.text
+        assert "PROCESSING_UPLOAD" in answer.json()["error"]["message"]
+
+
+# -- the journal -------------------------------------------------------------------------------
+
+
+def test_the_journal_pages_by_its_entries_numbers() -> None:
+    sandbox = Sandbox("default", seed=3)
+    with sandbox.client() as http:
+        for n in range(130):
+            http.get("/v2/user/info/", params={"fields": "open_id", "n": n})
+        first = http.get("/_sandbox/journal").json()
+        assert len(first["entries"]) == 100 and first["next"].startswith("/_sandbox/journal?")
+        walked, pages = every(http, "/_sandbox/journal?path=/v2/user/&limit=40", "entries")
+        assert pages == 4
+        assert [e["seq"] for e in walked] == list(range(130, 0, -1))  # each once, newest first
+        everything = http.get("/_sandbox/journal", params={"limit": 1000}).json()
+        assert "next" not in everything
+        assert http.get("/_sandbox/journal", params={"limit": 0}).json()["entries"] == []
+        # Entries come in while a page is read: the next page starts below the cursor all the same.
+        page = http.get("/_sandbox/journal?path=/v2/user/&limit=50").json()
+        http.get("/v2/user/info/", params={"fields": "open_id"})
+        after = http.get(page["next"]).json()["entries"]
+        assert after[0]["seq"] == page["entries"][-1]["seq"] - 1
+        for cursor in ("abc", "-1", "1.5", ""):
+            refused = http.get("/_sandbox/journal", params={"cursor": cursor})
+            assert refused.status_code == 400 and "cursor" in refused.json()["error"]["message"]
+    sandbox.close()

@@ -118,6 +118,7 @@ class SandboxState:
         self.recorder: Recorder | None = None  # set with a data directory (store.recorder)
         self._group: GroupCommitter | None = None  # served: commits shared (store.group)
         self.resumed = False  # whether the state came from a data directory or a snapshot
+        self.uploads_started_again = 0  # from a snapshot: uploads under way, bytes not in it
         self._commit_lock = threading.Lock()
 
     @property

@@ -110,6 +110,17 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
     return ChunkPlan(first, last)
 
 
+def start_upload_again(publish: Publish) -> bool:
+    """Forget the chunks an upload under way received, so it takes them again from the first
+    (their bytes are gone: a snapshot holds an upload's progress, not its media). Whether it
+    had received any."""
+    if publish.status != PROCESSING_UPLOAD or not publish.chunks:
+        return False
+    publish.chunks.clear()
+    publish.uploaded_bytes = publish.received_bytes = 0
+    return True
+
+
 def act_out_upload_fault(publish: Publish, action: str, now: float) -> None:
     """Injected upload faults that change the upload's state before this PUT is judged:
     `lose_progress` forgets the last received chunk (so this PUT meets a 416 with the earlier

@@ -23,7 +23,14 @@ from mock_server.store.sqlite import SqliteStore
 if TYPE_CHECKING:
     from mock_server.state import SandboxState
 
-__all__ = ["MemoryStore", "StateStore", "StoreError", "open_data_dir", "read_snapshot"]
+__all__ = [
+    "MemoryStore",
+    "StateStore",
+    "StoreError",
+    "install_snapshot",
+    "open_data_dir",
+    "read_snapshot",
+]
 
 
 def open_data_dir(
@@ -50,7 +57,7 @@ def open_data_dir(
         state.store = store
         state.recorder = recorder = Recorder(verify=verify)
         if snapshot is not None:
-            install_state(state, snapshot)
+            install_snapshot(state, snapshot)
         elif doc is not None:
             try:
                 restore_state(state, doc)
@@ -75,6 +82,21 @@ def open_data_dir(
         store.close()
         raise
     return store
+
+
+def install_snapshot(state: SandboxState, snapshot: Decoded) -> None:
+    """Start `state` from a snapshot (`serve --import`). A snapshot is JSON: it holds an
+    upload's progress but not the bytes received (they stay in the spool they were written
+    to), so an upload under way takes its chunks again from the first; a client that sends
+    the next one meets the 416 that says where to start, as after a lost chunk. How many is
+    in `state.uploads_started_again`."""
+    from mock_server.domain.upload import start_upload_again
+
+    install_state(state, snapshot)
+    with state.lock:
+        state.uploads_started_again = sum(
+            start_upload_again(p) for p in dict.values(state.world.publishes)
+        )
 
 
 def _restart_pulls(state: SandboxState) -> None:

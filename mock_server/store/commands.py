@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from mock_server.store import StoreError, open_data_dir, read_snapshot
+from mock_server.domain.publishing import PROCESSING_UPLOAD
+from mock_server.store import StoreError, install_snapshot, open_data_dir, read_snapshot
 from mock_server.store.sqlite import read_directory
 
 if TYPE_CHECKING:
@@ -60,19 +61,28 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
         raise StoreError("--fsync: only with --data-dir")
     if args.data_dir is None:
         if snapshot is not None:
-            from mock_server.store.codec import install_state
-
-            install_state(state, snapshot)
-            return f"from {args.import_file} (in memory)"
+            install_snapshot(state, snapshot)
+            return f"from {args.import_file} (in memory{_uploads_again(state)})"
         return None
     open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot, fsync=fsync)
     if snapshot is not None:
-        how = f"started from {args.import_file}"
+        how = f"started from {args.import_file}{_uploads_again(state)}"
     else:
         how = "resumed" if state.resumed else "new"
     if fsync:
         how += "; every change waits for the disk (--fsync)"
     return f"{os.path.abspath(args.data_dir)} ({how})"
+
+
+def _uploads_again(state: SandboxState) -> str:
+    count = state.uploads_started_again
+    if not count:
+        return ""
+    one = count == 1
+    return (
+        f"; {count} upload{'' if one else 's'} under way {'starts' if one else 'start'} again"
+        " from the first chunk (a snapshot holds no media bytes)"
+    )
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -106,12 +116,31 @@ def export_command(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"tiktok-sandbox: {exc}", file=sys.stderr)
         return 2
+    under_way = _uploads_under_way(doc)
+    if under_way:
+        one = under_way == 1
+        print(
+            f"tiktok-sandbox: note: {under_way} upload{'' if one else 's'} under way: a snapshot"
+            f" holds {'its' if one else 'their'} progress, not the bytes received; after"
+            f" `serve --import` {'it starts' if one else 'they start'} again from the first chunk",
+            file=sys.stderr,
+        )
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
     if args.output == "-":
         sys.stdout.write(text)
     else:
         Path(args.output).write_text(text, encoding="utf-8")
     return 0
+
+
+def _uploads_under_way(doc: dict[str, Any]) -> int:
+    """Publishes in the snapshot whose upload received chunks and has not ended."""
+    publishes = doc.get("world", {}).get("publishes", {})
+    return sum(
+        1
+        for p in publishes.values()
+        if isinstance(p, dict) and p.get("status") == PROCESSING_UPLOAD and p.get("chunks")
+    )
 
 
 def _fetch(url: str, admin_token: str | None) -> dict[str, Any]:

@@ -104,3 +104,65 @@ def test_fsync_without_a_data_directory_is_refused_in_one_line(tmp_path: Path) -
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["tiktok-sandbox: --fsync: only with --data-dir"]
+
+
+def test_an_upload_under_way_starts_again_from_its_first_chunk_after_an_import(
+    tmp_path: Path,
+) -> None:
+    chunk = 5 * 1024 * 1024
+    size = 3 * chunk
+    with serve() as (url, _), httpx.Client(base_url=url) as http:
+        token = http.post(
+            "/_sandbox/tokens",
+            json={"client_key": APP, "username": CREATOR, "scopes": ["video.upload"]},
+        ).json()["access_token"]
+        init = http.post(
+            "/v2/post/publish/inbox/video/init/",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "source_info": {
+                    "source": "FILE_UPLOAD",
+                    "video_size": size,
+                    "chunk_size": chunk,
+                    "total_chunk_count": 3,
+                }
+            },
+        ).json()["data"]
+        first = http.put(
+            init["upload_url"],
+            content=b"\0" * chunk,
+            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{chunk - 1}/{size}"},
+        )
+        assert first.status_code == 206, first.text
+        exported = subprocess.run(
+            [sys.executable, "-m", "mock_server", "export", "--url", url, "-o", "snap.json"],
+            cwd=tmp_path,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert "1 upload under way" in exported.stderr and "first chunk" in exported.stderr
+    with serve("--import", str(tmp_path / "snap.json")) as (url, output):
+        assert "1 upload under way starts again from the first chunk" in state_line(output)
+        with httpx.Client(base_url=url) as http:
+            publish = http.get(f"/_sandbox/publishes/{init['publish_id']}").json()
+            assert publish["uploaded_bytes"] == 0
+            second = http.put(
+                publish["upload_url"],
+                content=b"\0" * chunk,
+                headers={
+                    "Content-Type": "video/mp4",
+                    "Content-Range": f"bytes {chunk}-{2 * chunk - 1}/{size}",
+                },
+            )
+            assert second.status_code == 416, second.text
+            again = http.put(
+                publish["upload_url"],
+                content=b"\0" * chunk,
+                headers={
+                    "Content-Type": "video/mp4",
+                    "Content-Range": f"bytes 0-{chunk - 1}/{size}",
+                },
+            )
+            assert again.status_code == 206, again.text

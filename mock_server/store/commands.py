@@ -134,12 +134,15 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def _uploads_under_way(doc: dict[str, Any]) -> int:
-    """Publishes in the snapshot whose upload received chunks and has not ended."""
+    """Publishes in the snapshot whose upload received some of its chunks, not all."""
     publishes = doc.get("world", {}).get("publishes", {})
     return sum(
         1
         for p in publishes.values()
-        if isinstance(p, dict) and p.get("status") == PROCESSING_UPLOAD and p.get("chunks")
+        if isinstance(p, dict)
+        and p.get("status") == PROCESSING_UPLOAD
+        and p.get("chunks")
+        and p.get("uploaded_bytes", 0) < p.get("video_size", 0)
     )
 
 

@@ -33,6 +33,7 @@ from mock_server.domain.webhooks import (
 )
 from mock_server.domain.world import MAX_PUBLISHES, World
 from mock_server.forms import FormTokens
+from mock_server.logs import log
 from mock_server.population import add_fault, injection_from, new_faker, populate
 from mock_server.runtime.clock import Clock, ClockState, restore, snapshot
 from mock_server.runtime.covers import CoverStore
@@ -344,4 +345,9 @@ class SandboxState:
         self.spool.close()
         if self._group is not None:
             self._group.close()
+        if self.recorder is not None:
+            try:  # what changed without a commit of its own (a clock set through `Sandbox.clock`)
+                self.commit()
+            except Exception:  # the store says why in its own log line; closing goes on
+                log.exception("tiktok-sandbox: the last changes could not be written at close")
         self.store.close()

@@ -14,7 +14,11 @@ if TYPE_CHECKING:
 
 
 class StoreError(Exception):
-    """A data directory that cannot be used; the message is one line for the user."""
+    """A data directory that cannot be used; the message is one line for the user (what it
+    quotes, SQLite's multi-line reports among them, is put on that line)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
 
 
 class StateStore(Protocol):

@@ -715,6 +715,8 @@ def check_format(doc: Any) -> None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise StateFormatError("not a tiktok-sandbox state document")
     version = doc.get("version")
+    if type(version) is not int:  # `true` equals 1 and 2.0 equals 2, but neither is a format
+        raise StateFormatError(f"state format {json.dumps(version)[:40]}: not a format number")
     if version not in READS:
         raise StateFormatError(
             f"state format {version}, this tiktok-sandbox reads {min(READS)} to {VERSION}"

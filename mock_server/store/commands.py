@@ -110,7 +110,12 @@ def add_parser(sub: Any) -> None:
 def export_command(args: argparse.Namespace) -> int:
     try:
         if args.data_dir is not None:
-            doc = read_directory(args.data_dir)
+            try:
+                doc = read_directory(args.data_dir)
+            except OSError as exc:  # a directory or file this user may not read
+                raise StoreError(
+                    f"--data-dir {args.data_dir}: cannot read it ({_reason(exc)})"
+                ) from exc
         else:
             doc = _fetch(args.url, args.admin_token or os.environ.get("TIKTOK_SANDBOX_ADMIN_TOKEN"))
     except StoreError as exc:
@@ -128,9 +133,19 @@ def export_command(args: argparse.Namespace) -> int:
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
     if args.output == "-":
         sys.stdout.write(text)
-    else:
+        return 0
+    try:
         Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"tiktok-sandbox: --output {args.output}: {_reason(exc)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError as one line: what failed, on which file."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _uploads_under_way(doc: dict[str, Any]) -> int:

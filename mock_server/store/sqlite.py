@@ -91,6 +91,10 @@ class SqliteStore:
         except BaseException:
             self.close()
             raise
+        # Only a directory taken in use says whose it is: a refused start changes nothing.
+        assert self._lock_fd is not None
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
 
     @property
     def spool(self) -> Path:
@@ -132,11 +136,15 @@ class SqliteStore:
             os.close(fd)
             raise StoreError(f"{where}: in use by another sandbox (pid {holder})") from None
         self._lock_fd = fd
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
     def _open(self, where: str, fresh: bool) -> None:
         db_path = self.directory / DB_NAME
+        # SQLite opens a database it cannot write read-only, and a chunk file or the spool is
+        # written only when an upload comes: whatever the sandbox would write must be writable
+        # now, or the start is refused rather than every change failing later.
+        unwritable = _unwritable(self.directory)
+        if unwritable is not None:
+            raise StoreError(f"{where}: not writable ({unwritable}: permission denied)")
         if fresh:  # whatever the directory held (another version, corruption) goes
             for name in (LOG_NAME, FOLDING_NAME, *DB_FILES):  # its logs first (see below)
                 (self.directory / name).unlink(missing_ok=True)
@@ -496,6 +504,20 @@ def _write_rows(db: sqlite3.Connection, rows: LogRows) -> None:
     )
 
 
+def _unwritable(directory: Path) -> str | None:
+    """The first of the sandbox's files in `directory` that this process cannot write."""
+    for name in (*DB_FILES, LOG_NAME, FOLDING_NAME, LOGS_LOCK_NAME, SPOOL_NAME):
+        if (directory / name).exists() and not os.access(directory / name, os.W_OK):
+            return name
+    spool = directory / SPOOL_NAME
+    if spool.is_dir():
+        with os.scandir(spool) as entries:
+            for entry in entries:
+                if not os.access(entry.path, os.W_OK):
+                    return f"{SPOOL_NAME}/{entry.name}"
+    return None
+
+
 def _read_logs(directory: Path) -> list[Replayed]:
     """The directory's logs, oldest first: by number (unnumbered ones, of format 2: the log
     being folded first)."""
@@ -586,10 +608,7 @@ def read_rows(directory: str | Path) -> Rows:
         _check_kinds(directory, where)
     if not db_path.is_file():
         raise StoreError(f"{where}: no sandbox state there")
-    try:
-        db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{where}: cannot read it ({exc})") from exc
+    db = _open_to_read(db_path, where)
     lock_fd = _open_logs_lock(directory)
     try:
         # The logs first, then the database with the number of the last log folded into it
@@ -613,6 +632,32 @@ def read_rows(directory: str | Path) -> Rows:
             os.close(lock_fd)
     _unfolded(logs, epoch, folded).over(rows)
     return rows
+
+
+def _open_to_read(db_path: Path, where: str) -> sqlite3.Connection:
+    """The database, read-only. A reader of a database in WAL mode writes SQLite's `-shm`
+    file beside it: where this user cannot, a database with no WAL (its server stopped, its
+    log folded) is read as the immutable file it then is; one a server is writing cannot be
+    read by this user, and says so rather than calling it corrupt."""
+    uri = db_path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+        try:
+            db.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                raise
+            wal = db_path.with_name(f"{db_path.name}-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreError(
+                    f"{where}: cannot read it as this user while a sandbox writes it (SQLite "
+                    f"needs to write {db_path.name}-shm); export as the user the sandbox runs as"
+                ) from exc
+            db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{where}: cannot read it ({exc})") from exc
+    return db
 
 
 def _open_logs_lock(directory: Path) -> int | None:

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from mock_server import Sandbox
+from tests.mock_server.lifecycle_kit import ANA, AUDITED, CHUNK, INBOX_INIT, content_range, plan
 
-APP, CREATOR = "awacmescheduler01", "ana_makes"
-CHUNK = 5 * 1024 * 1024
+APP, CREATOR = AUDITED, ANA
 
 
 async def _stalled() -> AsyncIterator[bytes]:
@@ -51,16 +51,9 @@ def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again(
     size = 2 * CHUNK
     with sandbox.serve() as running, sandbox.client() as http:
         init = http.post(
-            "/v2/post/publish/inbox/video/init/",
+            INBOX_INIT,
             headers={"Authorization": f"Bearer {token}"},
-            json={
-                "source_info": {
-                    "source": "FILE_UPLOAD",
-                    "video_size": size,
-                    "chunk_size": CHUNK,
-                    "total_chunk_count": 2,
-                }
-            },
+            json={"source_info": plan(size)},
         )
         upload_url = init.json()["data"]["upload_url"]
         target = urlsplit(upload_url)
@@ -78,10 +71,7 @@ def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again(
             time.sleep(0.02)
         (cut,) = [e for e in sandbox.journal() if e.path == "/upload/"]
         assert (cut.status, cut.error_code, cut.rule) == (499, None, "client_disconnected")
-        again = http.put(
-            upload_url,
-            content=b"\0" * CHUNK,
-            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{CHUNK - 1}/{size}"},
-        )
+        resent = {"Content-Type": "video/mp4", "Content-Range": content_range(0, CHUNK - 1, size)}
+        again = http.put(upload_url, content=b"\0" * CHUNK, headers=resent)
         assert again.status_code == 206, again.text
     sandbox.close()

@@ -99,7 +99,7 @@ def _controls(value: object) -> bool:
 json_texts = st.one_of(
     json_values.map(json.dumps),
     json_values.map(lambda v: json.dumps(v) + " "),
-    st.text("{}[]\":,0123456789.eE-+ tfnaulrs\\", max_size=30),
+    st.text('{}[]":,0123456789.eE-+ tfnaulrs\\', max_size=30),
     st.text(max_size=30).map(lambda t: "{" + t + "}"),
 )
 

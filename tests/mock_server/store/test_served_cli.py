@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.mock_server.lifecycle_kit import CHUNK, INBOX_INIT, content_range, plan
 from tests.served import ROOT, _wait_for_url, environment
 
 pytestmark = pytest.mark.server
@@ -109,31 +110,24 @@ def test_fsync_without_a_data_directory_is_refused_in_one_line(tmp_path: Path) -
 def test_an_upload_under_way_starts_again_from_its_first_chunk_after_an_import(
     tmp_path: Path,
 ) -> None:
-    chunk = 5 * 1024 * 1024
-    size = 3 * chunk
+    size = 3 * CHUNK
+
+    def put(http: httpx.Client, url: str, first: int) -> int:
+        last = first + CHUNK - 1
+        headers = {"Content-Type": "video/mp4", "Content-Range": content_range(first, last, size)}
+        return http.put(url, content=b"\0" * CHUNK, headers=headers).status_code
+
     with serve() as (url, _), httpx.Client(base_url=url) as http:
         token = http.post(
             "/_sandbox/tokens",
             json={"client_key": APP, "username": CREATOR, "scopes": ["video.upload"]},
         ).json()["access_token"]
         init = http.post(
-            "/v2/post/publish/inbox/video/init/",
+            INBOX_INIT,
             headers={"Authorization": f"Bearer {token}"},
-            json={
-                "source_info": {
-                    "source": "FILE_UPLOAD",
-                    "video_size": size,
-                    "chunk_size": chunk,
-                    "total_chunk_count": 3,
-                }
-            },
+            json={"source_info": plan(size)},
         ).json()["data"]
-        first = http.put(
-            init["upload_url"],
-            content=b"\0" * chunk,
-            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{chunk - 1}/{size}"},
-        )
-        assert first.status_code == 206, first.text
+        assert put(http, init["upload_url"], 0) == 206
         exported = subprocess.run(
             [sys.executable, "-m", "mock_server", "export", "--url", url, "-o", "snap.json"],
             cwd=tmp_path,
@@ -148,21 +142,5 @@ def test_an_upload_under_way_starts_again_from_its_first_chunk_after_an_import(
         with httpx.Client(base_url=url) as http:
             publish = http.get(f"/_sandbox/publishes/{init['publish_id']}").json()
             assert publish["uploaded_bytes"] == 0
-            second = http.put(
-                publish["upload_url"],
-                content=b"\0" * chunk,
-                headers={
-                    "Content-Type": "video/mp4",
-                    "Content-Range": f"bytes {chunk}-{2 * chunk - 1}/{size}",
-                },
-            )
-            assert second.status_code == 416, second.text
-            again = http.put(
-                publish["upload_url"],
-                content=b"\0" * chunk,
-                headers={
-                    "Content-Type": "video/mp4",
-                    "Content-Range": f"bytes 0-{chunk - 1}/{size}",
-                },
-            )
-            assert again.status_code == 206, again.text
+            assert put(http, publish["upload_url"], CHUNK) == 416  # not where it starts now
+            assert put(http, publish["upload_url"], 0) == 206

@@ -605,11 +605,11 @@ async def post_clock(request: Request) -> dict[str, Any]:
             raise ControlError(400, "invalid_request", "set: expected an ISO 8601 string")
         target = parse_instant(data["set"])
     with state.lock:
+        if freeze is True:  # before `set`: frozen at the instant set, not the µs after it
+            state.clock.freeze()
         if target is not None:
             state.clock.set(target)
-        if freeze is True:
-            state.clock.freeze()
-        elif freeze is False:
+        if freeze is False:
             state.clock.unfreeze()
         if advance:
             state.clock.advance(advance)

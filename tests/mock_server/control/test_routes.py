@@ -682,6 +682,23 @@ def test_clock_freeze_and_unfreeze() -> None:
         assert ok(http.get("/_sandbox/clock"))["now"] == "2026-01-01T00:00:05Z"
 
 
+def test_a_running_clock_set_and_frozen_in_one_call_stops_at_the_instant_set() -> None:
+    wall = [T0.timestamp()]
+
+    def source() -> float:
+        wall[0] += 0.001  # the real clock moves on between any two readings
+        return wall[0]
+
+    sandbox = Sandbox("default", clock=Clock(source=source))
+    with sandbox.client() as http:
+        body = {"set": "2030-01-01T00:00:00Z", "freeze": True}
+        assert ok(http.post("/_sandbox/clock", json=body)) == {
+            "now": "2030-01-01T00:00:00Z",
+            "frozen": True,
+        }
+    sandbox.close()
+
+
 def test_clock_set_then_advance_in_one_call(http: httpx.Client) -> None:
     body = {"set": "2026-02-01T00:00:00Z", "advance_seconds": 60, "freeze": True}
     assert ok(http.post("/_sandbox/clock", json=body)) == {

@@ -120,3 +120,9 @@ def test_a_logged_answer_has_the_headers_of_a_json_response(status: int) -> None
     assert mine.body == starlettes.body
     assert mine.status_code == starlettes.status_code
     assert mine.background is None
+
+
+@given(st.uuids(), st.text("abcdefxyz- ", max_size=12))
+def test_text_that_only_looks_like_a_small_float_stays_with_orjson(token: Any, name: str) -> None:
+    value = {"upload_token": str(token), "name": f"Anne-Marie 0.00001 {name}", "n": -1.5}
+    assert fastjson.dumps(value) == stdlib_answer(value)

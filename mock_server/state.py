@@ -348,6 +348,6 @@ class SandboxState:
         if self.recorder is not None:
             try:  # what changed without a commit of its own (a clock set through `Sandbox.clock`)
                 self.commit()
-            except Exception:  # the store says why in its own log line; closing goes on
-                log.exception("tiktok-sandbox: the last changes could not be written at close")
+            except Exception as exc:  # closing goes on; one line says what was not kept
+                log.error("tiktok-sandbox: the last changes could not be written at close: %s", exc)
         self.store.close()

@@ -113,11 +113,11 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
 def start_upload_again(publish: Publish) -> bool:
     """Forget the chunks an upload under way received, so it takes them again from the first
     (their bytes are gone: a snapshot holds an upload's progress, not its media). Whether it
-    had received any. An upload whose chunks all arrived is not under way: its media was
-    checked when the last one did."""
+    had received any. An upload whose media arrived whole (`arrived_at`, set once its media
+    check ran) is not under way; one whose last chunk was in while its check ran is."""
     if publish.status != PROCESSING_UPLOAD or not publish.chunks:
         return False
-    if publish.video_size is not None and publish.uploaded_bytes >= publish.video_size:
+    if publish.arrived_at is not None:
         return False
     publish.chunks.clear()
     publish.uploaded_bytes = publish.received_bytes = 0

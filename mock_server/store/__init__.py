@@ -77,6 +77,7 @@ def open_data_dir(
         state.commit()
         if resumed:  # pulls under way when it stopped start again, from their start
             _restart_pulls(state)
+        store.claim()
     except BaseException:
         state.store, state.recorder = previous, None
         store.close()

@@ -149,15 +149,19 @@ def _reason(exc: OSError) -> str:
 
 
 def _uploads_under_way(doc: dict[str, Any]) -> int:
-    """Publishes in the snapshot whose upload received some of its chunks, not all."""
-    publishes = doc.get("world", {}).get("publishes", {})
+    """Publishes in the snapshot whose upload is under way with chunks received
+    (domain.upload.start_upload_again)."""
+    world = doc.get("world")
+    publishes = world.get("publishes") if isinstance(world, dict) else None
+    if not isinstance(publishes, dict):
+        return 0
     return sum(
         1
         for p in publishes.values()
         if isinstance(p, dict)
         and p.get("status") == PROCESSING_UPLOAD
         and p.get("chunks")
-        and p.get("uploaded_bytes", 0) < p.get("video_size", 0)
+        and p.get("arrived_at") is None
     )
 
 
@@ -175,6 +179,14 @@ def _fetch(url: str, admin_token: str | None) -> dict[str, Any]:
         doc: dict[str, Any] = response.json()
     except ValueError as exc:
         raise StoreError(f"--url {url}: {EXPORT_PATH} did not answer JSON") from exc
+    from mock_server.store.codec import StateFormatError, check_format
+
+    try:
+        check_format(doc)
+    except StateFormatError as exc:
+        raise StoreError(
+            f"--url {url}: {EXPORT_PATH} did not answer a sandbox's state ({exc})"
+        ) from exc
     return doc
 
 

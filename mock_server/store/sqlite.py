@@ -91,10 +91,13 @@ class SqliteStore:
         except BaseException:
             self.close()
             raise
-        # Only a directory taken in use says whose it is: a refused start changes nothing.
-        assert self._lock_fd is not None
-        os.ftruncate(self._lock_fd, 0)
-        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
+
+    def claim(self) -> None:
+        """Write this process's pid into DIR/lock, once the directory is accepted (the state it
+        holds restored): a refused start leaves the file as it was."""
+        if self._lock_fd is not None:
+            os.ftruncate(self._lock_fd, 0)
+            os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
 
     @property
     def spool(self) -> Path:
@@ -425,7 +428,7 @@ class SqliteStore:
         """`commits.lock`, opened (and made) once."""
         if self._logs_lock_fd is None:
             self._logs_lock_fd = os.open(
-                self.directory / LOGS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600
+                self.directory / LOGS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644
             )
         return self._logs_lock_fd
 
@@ -665,7 +668,7 @@ def _open_logs_lock(directory: Path) -> int | None:
     miss a log a server starting meanwhile swapped. None where it cannot be made (a directory
     this user may not write to, which no server of theirs writes either)."""
     try:
-        return os.open(directory / LOGS_LOCK_NAME, os.O_RDONLY | os.O_CREAT, 0o600)
+        return os.open(directory / LOGS_LOCK_NAME, os.O_RDONLY | os.O_CREAT, 0o644)
     except PermissionError:
         pass
     except OSError as exc:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mock_server.cli import main
@@ -127,3 +129,55 @@ def test_a_snapshot_version_that_is_not_a_number_is_refused(
     path.write_text(json.dumps(snapshot))
     with pytest.raises(StoreError, match=said):
         read_snapshot(path)
+
+
+def test_a_state_that_does_not_decode_is_refused_and_the_lock_keeps_its_pid(
+    tmp_path: Path,
+) -> None:
+    directory = made(tmp_path / "data")
+    with sqlite3.connect(directory / "state.sqlite3") as db:
+        db.execute("UPDATE rows SET doc = '[]' WHERE kind = 'world.apps'")
+    db.close()
+    (directory / "lock").write_text("4242\n")
+    before = digests(directory)
+    with pytest.raises(StoreError, match="corrupt state"):
+        Sandbox("default", data_dir=directory)
+    assert digests(directory) == before
+    sandbox = Sandbox("default", data_dir=directory, fresh=True)  # taken: now it says whose
+    assert (directory / "lock").read_text() == f"{os.getpid()}\n"
+    sandbox.close()
+
+
+def test_export_from_a_url_that_does_not_answer_a_sandbox_state_fails_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for answer in ([], {"format": "something else"}):
+        monkeypatch.setattr(
+            httpx, "get", lambda *_, answer=answer, **__: httpx.Response(200, json=answer)
+        )
+        assert main(["export", "--url", "http://127.0.0.1:9"]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert "did not answer a sandbox's state" in line
+
+
+def test_only_an_upload_whose_media_did_not_arrive_whole_starts_again(tmp_path: Path) -> None:
+    from mock_server.domain.upload import start_upload_again
+    from tests.mock_server.lifecycle_kit import ANA, AUDITED, INBOX_INIT, content_range, plan
+
+    sandbox = Sandbox("default", seed=1)
+    token = sandbox.issue_tokens(AUDITED, ANA, ["video.upload"])["access_token"]
+    size = 1000
+    with sandbox.client() as http:
+        init = http.post(
+            INBOX_INIT,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"source_info": plan(size)},
+        ).json()["data"]
+        headers = {"Content-Type": "video/mp4", "Content-Range": content_range(0, size - 1, size)}
+        assert http.put(init["upload_url"], content=b"\0" * size, headers=headers).is_success
+    publish = sandbox.state.world.publishes[init["publish_id"]]
+    assert publish.arrived_at is not None and not start_upload_again(publish)
+    publish.status, publish.arrived_at = "PROCESSING_UPLOAD", None  # its check still running
+    assert start_upload_again(publish)
+    assert (publish.chunks, publish.uploaded_bytes) == ([], 0)
+    sandbox.close()

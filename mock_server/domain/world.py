@@ -117,6 +117,29 @@ class World:
         final.sort(key=lambda p: p.timeline[-1][1] if p.timeline else p.created_at)
         self.finished = deque(p.publish_id for p in final)
 
+    def dangling(self) -> str | None:
+        """The first reference between the collections to a record that is not there (a
+        document edited by hand, or cut), which the sandbox never leaves: a token's grant, a
+        grant's or a publish's app and creator, an upload's publish. None when all are there.
+        For a World just read, before anything tracks it."""
+        tokens = [("access_tokens", k, t.grant_id) for k, t in self.access_tokens.items()]
+        tokens += [("refresh_tokens", k, t.grant_id) for k, t in self.refresh_tokens.items()]
+        for name, key, grant_id in tokens:
+            if grant_id not in self.grants:
+                return f"{name}[{key!r}]: grant {grant_id!r} is not in grants"
+        uids = {c.uid for c in self.creators.values()}
+        owned = [("grants", k, g.client_key, g.creator_uid) for k, g in self.grants.items()]
+        owned += [("publishes", k, p.client_key, p.creator_uid) for k, p in self.publishes.items()]
+        for name, key, client_key, creator_uid in owned:
+            if client_key not in self.apps:
+                return f"{name}[{key!r}]: app {client_key!r} is not in apps"
+            if creator_uid not in uids:
+                return f"{name}[{key!r}]: creator uid {creator_uid!r} is not in creators"
+        for upload_id, publish_id in self.uploads.items():
+            if publish_id not in self.publishes:
+                return f"uploads[{upload_id!r}]: publish {publish_id!r} is not in publishes"
+        return None
+
     def next_fault_id(self) -> str:
         self._fault_ids += 1
         return f"fault-{self._fault_ids}"

@@ -467,6 +467,9 @@ def world_from_doc(doc: Any) -> World:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"world: {type(exc).__name__}: {exc}") from exc
+    dangling = world.dangling()
+    if dangling is not None:
+        raise StateFormatError(f"world.{dangling}")
     world.rebuild_indexes()
     return world
 

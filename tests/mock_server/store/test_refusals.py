@@ -181,3 +181,23 @@ def test_only_an_upload_whose_media_did_not_arrive_whole_starts_again(tmp_path: 
     assert start_upload_again(publish)
     assert (publish.chunks, publish.uploaded_bytes) == ([], 0)
     sandbox.close()
+
+
+def test_a_snapshot_or_directory_missing_records_others_refer_to_is_refused(
+    tmp_path: Path,
+) -> None:
+    sandbox = Sandbox("default", seed=1, data_dir=tmp_path / "data")
+    sandbox.issue_tokens("awacmescheduler01", "ana_makes", ["video.publish"])
+    with sandbox.client() as http:
+        snapshot = http.get("/_sandbox/export").json()
+    sandbox.close()
+    cut = {**snapshot, "world": {k: v for k, v in snapshot["world"].items() if k != "grants"}}
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps(cut))
+    with pytest.raises(StoreError, match=r"access_tokens\[.*\]: grant .* is not in grants"):
+        read_snapshot(path)
+    with sqlite3.connect(tmp_path / "data" / "state.sqlite3") as db:
+        db.execute("DELETE FROM rows WHERE kind = 'world.grants'")
+    db.close()
+    with pytest.raises(StoreError, match=r"corrupt state \(world\.access_tokens\["):
+        Sandbox("default", data_dir=tmp_path / "data")

@@ -1,8 +1,9 @@
 """What the server logs: one line per event, never a secret, never a traceback for a client
 that went away.
 
-- `middleware.SandboxMiddleware` (outermost): a client that disconnects mid-request, and an
-  injected fault that breaks an answer on purpose, are one line each on the `tiktok_sandbox`
+- `middleware.SandboxMiddleware` (outermost): a client that disconnects mid-request, an
+  injected fault that breaks an answer on purpose, and a request cancelled before its answer
+  (a server stopping while it waits for a body) are one line each on the `tiktok_sandbox`
   logger, instead of uvicorn's "Exception in ASGI application" traceback.
 - `install_filters()`: uvicorn's access log shows `upload_token` (and any other credential in a
   query string) as `<redacted>`, and uvicorn's traceback for an answer a fault cut short is
@@ -12,6 +13,7 @@ that went away.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import re
@@ -31,6 +33,12 @@ _INCOMPLETE = "ASGI callable returned without completing response."
 # runs in the same task when uvicorn logs after the app returned).
 answer_dropped: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "answer_dropped", default=False
+)
+# Set in the request's task when it was cancelled and the middleware said so in its one line
+# (a server stopping with a request still waiting for its body, a client that gave up in
+# process): uvicorn's traceback for the cancellation is then dropped.
+answer_cancelled: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "answer_cancelled", default=False
 )
 
 
@@ -59,12 +67,15 @@ class _AccessLogRedaction(logging.Filter):
 
 
 class _CutShortAnswers(logging.Filter):
-    """uvicorn's traceback for an answer a fault broke on purpose, and its complaint about an
-    answer the connection could no longer take: each already has its one line."""
+    """uvicorn's traceback for an answer a fault broke on purpose or a request cancelled, and
+    its complaint about an answer the connection could no longer take: each already has its
+    one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, AnswerCutShort):
+            return False
+        if isinstance(error, asyncio.CancelledError) and answer_cancelled.get():
             return False
         return not (record.msg == _INCOMPLETE and answer_dropped.get())
 

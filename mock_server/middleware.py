@@ -28,7 +28,14 @@ from mock_server.control.guard import guarded, policy_for, refuse, scope_headers
 from mock_server.domain.changes import Touched
 from mock_server.domain.changes import scope as changes_scope
 from mock_server.domain.signed_urls import PUBLIC_MEDIA_PREFIXES
-from mock_server.logs import AnswerCutShort, ConnectionGone, answer_dropped, log, where
+from mock_server.logs import (
+    AnswerCutShort,
+    ConnectionGone,
+    answer_cancelled,
+    answer_dropped,
+    log,
+    where,
+)
 from mock_server.routing import IndexedRouter
 from mock_server.runtime.journal import REPLAY_BYTES, Recording
 from mock_server.state import SandboxState
@@ -134,6 +141,14 @@ class SandboxMiddleware:
             log.debug("tiktok-sandbox: no answer to %s: %s", where(scope), gone)
         except AnswerCutShort as cut:
             log.warning("tiktok-sandbox: %s (%s)", cut, where(scope))
+            raise
+        except asyncio.CancelledError:
+            answer_cancelled.set(True)
+            log.warning(
+                "tiktok-sandbox: %s was cancelled before its answer (the server stopping, or "
+                "an in-process client that gave up)",
+                where(scope),
+            )
             raise
 
     async def _pump(

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -176,6 +177,23 @@ def test_sigterm_stops_a_server_with_a_stalled_pull_and_a_hanging_webhook(served
 
         _, err = served.terminate()  # exit code 0 within the bound
     assert "Traceback" not in err
+
+
+def test_sigterm_with_a_request_still_waiting_for_its_body_logs_one_line_for_it(
+    served: Served,
+) -> None:
+    head = (
+        f"PATCH /_sandbox/creators/ana_makes HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", served.port)) as sock:
+        sock.sendall(head.encode() + b'{"nick')  # and the rest never comes
+        time.sleep(0.3)
+        _, err = served.terminate()  # uvicorn cancels it once its graceful wait is over
+    assert "Traceback" not in err, err
+    cancelled = [line for line in err.splitlines() if "was cancelled before its answer" in line]
+    assert len(cancelled) == 1, err
+    assert "PATCH /_sandbox/creators/ana_makes" in cancelled[0]
 
 
 # -- one line per client that went away -----------------------------------------------------

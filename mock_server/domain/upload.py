@@ -110,14 +110,20 @@ def check_chunk(publish: Publish, headers: Mapping[str, str], now: float) -> Chu
     return ChunkPlan(first, last)
 
 
+def upload_under_way(publish: Publish) -> bool:
+    """Whether an upload received some of its chunks and its media has not arrived whole
+    (`arrived_at`, set once its media check ran: one whose last chunk was in while its check
+    ran is still under way)."""
+    return (
+        publish.status == PROCESSING_UPLOAD and bool(publish.chunks) and publish.arrived_at is None
+    )
+
+
 def start_upload_again(publish: Publish) -> bool:
     """Forget the chunks an upload under way received, so it takes them again from the first
     (their bytes are gone: a snapshot holds an upload's progress, not its media). Whether it
-    had received any. An upload whose media arrived whole (`arrived_at`, set once its media
-    check ran) is not under way; one whose last chunk was in while its check ran is."""
-    if publish.status != PROCESSING_UPLOAD or not publish.chunks:
-        return False
-    if publish.arrived_at is not None:
+    was under way."""
+    if not upload_under_way(publish):
         return False
     publish.chunks.clear()
     publish.uploaded_bytes = publish.received_bytes = 0

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from mock_server.domain.publishing import PROCESSING_UPLOAD
 from mock_server.store import StoreError, install_snapshot, open_data_dir, read_snapshot
 from mock_server.store.sqlite import read_directory
 
@@ -76,13 +75,14 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
 
 def _uploads_again(state: SandboxState) -> str:
     count = state.uploads_started_again
-    if not count:
-        return ""
-    one = count == 1
-    return (
-        f"; {count} upload{'' if one else 's'} under way {'starts' if one else 'start'} again"
-        " from the first chunk (a snapshot holds no media bytes)"
-    )
+    return f"; {_started_again(count)} (a snapshot holds no media bytes)" if count else ""
+
+
+def _started_again(count: int) -> str:
+    """What `serve --import` does to `count` uploads under way (store.install_snapshot)."""
+    if count == 1:
+        return "1 upload under way starts again from the first chunk"
+    return f"{count} uploads under way start again from the first chunk"
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -123,11 +123,9 @@ def export_command(args: argparse.Namespace) -> int:
         return 2
     under_way = _uploads_under_way(doc)
     if under_way:
-        one = under_way == 1
         print(
-            f"tiktok-sandbox: note: {under_way} upload{'' if one else 's'} under way: a snapshot"
-            f" holds {'its' if one else 'their'} progress, not the bytes received; after"
-            f" `serve --import` {'it starts' if one else 'they start'} again from the first chunk",
+            "tiktok-sandbox: note: a snapshot holds an upload's progress, not the bytes received;"
+            f" after `serve --import`, {_started_again(under_way)}",
             file=sys.stderr,
         )
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
@@ -149,20 +147,17 @@ def _reason(exc: OSError) -> str:
 
 
 def _uploads_under_way(doc: dict[str, Any]) -> int:
-    """Publishes in the snapshot whose upload is under way with chunks received
-    (domain.upload.start_upload_again)."""
-    world = doc.get("world")
-    publishes = world.get("publishes") if isinstance(world, dict) else None
-    if not isinstance(publishes, dict):
+    """The snapshot's uploads under way (domain.upload.upload_under_way), which an import
+    starts again; 0 when its publishes do not decode (the import says why)."""
+    from mock_server.domain.publishing import Publish
+    from mock_server.domain.upload import upload_under_way
+    from mock_server.store.codec import StateFormatError, decode
+
+    try:
+        publishes = decode(doc["world"]["publishes"], dict[str, Publish])
+    except (StateFormatError, KeyError, TypeError, ValueError, AttributeError):
         return 0
-    return sum(
-        1
-        for p in publishes.values()
-        if isinstance(p, dict)
-        and p.get("status") == PROCESSING_UPLOAD
-        and p.get("chunks")
-        and p.get("arrived_at") is None
-    )
+    return sum(upload_under_way(p) for p in publishes.values())
 
 
 def _fetch(url: str, admin_token: str | None) -> dict[str, Any]:

@@ -61,10 +61,16 @@ def paged(
     chosen = list(islice(remaining, limit + 1))
     body: dict[str, Any] = {field: [render(item) for item in chosen[:limit]]}
     if len(chosen) > limit:
-        params = dict(request.query_params)
-        params["cursor"] = key(chosen[limit - 1])
-        body["next"] = f"{request.url.path}?{urlencode(params)}"
+        body["next"] = next_link(request, key(chosen[limit - 1]))
     return body
+
+
+def next_link(request: Request, cursor: str) -> str:
+    """The path and query of the page after the one `request` asked for: the same filters
+    and `limit`, and the cursor of its last item."""
+    params = dict(request.query_params)
+    params["cursor"] = cursor
+    return f"{request.url.path}?{urlencode(params)}"
 
 
 def _limit(request: Request) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -29,7 +28,7 @@ from mock_server.api.http import (
 from mock_server.control.dashboard import DASHBOARD_FORMS
 from mock_server.control.dashboard_data import publish_label
 from mock_server.control.flash import back_to_dashboard
-from mock_server.control.paging import PageRequestError, paged
+from mock_server.control.paging import PageRequestError, next_link, paged
 from mock_server.control.render import (
     app_json,
     creator_json,
@@ -652,9 +651,7 @@ async def journal(request: Request) -> Any:
         "capacity": state.journal.capacity,
     }
     if limit and len(entries) > limit:
-        query = dict(params)
-        query["cursor"] = str(entries[limit - 1].seq)
-        answer["next"] = f"{request.url.path}?{urlencode(query)}"
+        answer["next"] = next_link(request, str(entries[limit - 1].seq))
     return answer
 
 

@@ -206,7 +206,7 @@ class Sandbox:
         port an HTTPS proxy for TikTok's hosts (docs/https-and-proxy.md). `http` and `loop`
         choose the stack as `serve --http/--loop` do (httptools and uvloop when installed);
         a name that is not installed raises `StackUnavailable`."""
-        stack = choose(http, loop)
+        stack = choose(http, loop, python=True)
         sock = bind_socket(host, port)
         bound = sock.getsockname()[1]
         try:

@@ -44,20 +44,28 @@ def available(module: str) -> bool:
     return True
 
 
-def choose(http: str = "auto", loop: str = "auto") -> Stack:
+def choose(http: str = "auto", loop: str = "auto", *, python: bool = False) -> Stack:
     """The stack to serve on: `auto` takes the compiled implementation when it imports and falls
-    back to the pure-Python one; a name asked for explicitly must be there."""
-    return Stack(http=_pick("http", http, HTTP_CHOICES), loop=_pick("loop", loop, LOOP_CHOICES))
+    back to the pure-Python one; a name asked for explicitly must be there. Errors name the
+    choice as the command line spells it (`--http h2`), or as Python does with `python=True`
+    (`http='h2'`)."""
+    return Stack(
+        http=_pick("http", http, HTTP_CHOICES, python),
+        loop=_pick("loop", loop, LOOP_CHOICES, python),
+    )
 
 
-def _pick(what: str, asked: str, choices: tuple[str, ...]) -> str:
+def _pick(what: str, asked: str, choices: tuple[str, ...], python: bool) -> str:
+    def spelled(value: str) -> str:
+        return f"{what}={value!r}" if python else f"--{what} {value}"
+
     if asked not in choices:
-        raise StackUnavailable(f"--{what} {asked}: expected one of {', '.join(choices)}")
+        raise StackUnavailable(f"{spelled(asked)}: expected one of {', '.join(choices)}")
     if asked == "auto":
         return _FAST[what] if available(_FAST[what]) else _PLAIN[what]
     if asked == _FAST[what] and not available(asked):
         raise StackUnavailable(
-            f"--{what} {asked}: {asked} is not installed here (pip install {asked}); "
-            f"--{what} auto falls back to {_PLAIN[what]}"
+            f"{spelled(asked)}: {asked} is not installed here (pip install {asked}); "
+            f"{spelled('auto')} falls back to {_PLAIN[what]}"
         )
     return asked

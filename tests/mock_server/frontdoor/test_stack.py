@@ -36,6 +36,16 @@ def test_a_missing_implementation_asked_for_by_name_says_so(
         choose(loop="trio")
 
 
+def test_sandbox_serve_names_the_argument_it_was_given() -> None:
+    with Sandbox("default", seed=2) as sandbox:
+        refused = r"^http='h2': expected one of auto, "
+        with pytest.raises(StackUnavailable, match=refused), sandbox.serve(http="h2"):
+            pass
+        refused = r"^loop='trio': expected one of "
+        with pytest.raises(StackUnavailable, match=refused), sandbox.serve(loop="trio"):
+            pass
+
+
 def test_the_pure_python_stack_is_always_there() -> None:
     assert choose("h11", "asyncio").describe() == "h11 + asyncio"
 

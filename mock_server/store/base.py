@@ -15,10 +15,12 @@ if TYPE_CHECKING:
 
 class StoreError(Exception):
     """A data directory that cannot be used; the message is one line for the user (what it
-    quotes, SQLite's multi-line reports among them, is put on that line)."""
+    quotes, SQLite's multi-line reports among them, is put on that line; a path's own spaces
+    are kept)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
+        lines = (line.strip() for line in message.splitlines())
+        super().__init__(" ".join(line for line in lines if line))
 
 
 class StateStore(Protocol):

@@ -51,6 +51,14 @@ def test_a_damaged_database_is_refused_in_one_line_and_nothing_in_it_changes(
     assert digests(directory) == before  # the lock file keeps its pid too
 
 
+def test_a_refusal_keeps_the_spaces_of_the_path_it_names(tmp_path: Path) -> None:
+    directory = tmp_path / "two  spaces"
+    directory.write_text("a file, not a directory")
+    with pytest.raises(StoreError) as refused:
+        Sandbox("default", data_dir=directory)
+    assert str(refused.value) == f"--data-dir {directory}: not a directory"
+
+
 def test_a_database_this_user_cannot_write_is_refused_at_start_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

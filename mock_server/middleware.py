@@ -132,8 +132,9 @@ class SandboxMiddleware:
                 await self._journal(scope, receive, send)
             else:
                 await self._pump(scope, receive, partial(_send_or_gone, send), keep_time=True)
-        except ClientDisconnect:
-            log.warning("tiktok-sandbox: the client disconnected during %s", where(scope))
+        except ClientDisconnect as gone:
+            detail = f" ({gone})" if str(gone) else ""  # an upload names the chunk it lost
+            log.warning("tiktok-sandbox: the client disconnected during %s%s", where(scope), detail)
         except ConnectionGone as gone:
             # e.g. a malformed chunked body: the HTTP server refused it with its own 400 (and
             # its own log line) and closed the connection while the endpoint was answering.

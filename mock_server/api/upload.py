@@ -96,9 +96,11 @@ async def put_chunk(request: Request) -> Response:
             message = f"Content-Length is {length} but the body carried {exc.received} bytes."
             return _answer(request, 400, publish, message, "body_length_mismatch")
         # No answer can reach a client that went away: the journal records the request as
-        # such (499, the middleware's one log line), with why the chunk was not kept.
+        # such (499), with why the chunk was not kept, and the middleware's one log line
+        # says which chunk it was.
         note(request, rule="client_disconnected")
-        raise
+        lost = f"bytes {plan.first}-{plan.last}/{publish.video_size} not kept"
+        raise ClientDisconnect(lost) from exc
     if plan.repeat is not None:
         # ref 10.3 allows retrying a chunk: the identical chunk again is answered as before.
         if digest != plan.repeat:

@@ -4,10 +4,13 @@ process (the client cancels it) and served (the connection closes), and the sand
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
+
+import pytest
 
 from mock_server import Sandbox
 from tests.mock_server.lifecycle_kit import ANA, AUDITED, CHUNK, INBOX_INIT, content_range, plan
@@ -45,7 +48,10 @@ def test_a_request_the_in_process_client_gives_up_on_is_journaled_499() -> None:
     sandbox.close()
 
 
-def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again() -> None:
+def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tiktok_sandbox")
     sandbox = Sandbox("default", seed=3)
     token = sandbox.issue_tokens(APP, CREATOR, ["video.upload"])["access_token"]
     size = 2 * CHUNK
@@ -71,6 +77,11 @@ def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again(
             time.sleep(0.02)
         (cut,) = [e for e in sandbox.journal() if e.path == "/upload/"]
         assert (cut.status, cut.error_code, cut.rule) == (499, None, "client_disconnected")
+        (line,) = [r.getMessage() for r in caplog.records if "disconnected" in r.getMessage()]
+        assert line == (
+            f"tiktok-sandbox: the client disconnected during PUT /upload/ "
+            f"(bytes 0-{CHUNK - 1}/{size} not kept)"
+        )
         resent = {"Content-Type": "video/mp4", "Content-Range": content_range(0, CHUNK - 1, size)}
         again = http.put(upload_url, content=b"\0" * CHUNK, headers=resent)
         assert again.status_code == 206, again.text

@@ -154,3 +154,13 @@ def test_sweeps_run_on_the_sandbox_clock_through_tick(env: Env) -> None:
     env.clock.advance(2 * 3600 + RETENTION_SECONDS + 1)
     env.state.tick()  # what every request and the served ticker do
     assert pair.access.token not in env.world.access_tokens
+
+
+def test_a_clock_set_back_does_not_put_the_next_sweep_out_of_reach(env: Env) -> None:
+    env.state.tick()  # a sweep now: the next is due a little later
+    env.clock.set(env.now() - 300 * DAY)  # a test sets the sandbox back to an earlier date
+    pair = env.tokens()
+    oauth.revoke_grants_of(env.world, WEB, pair.grant.creator_uid, env.now())
+    env.clock.advance(RETENTION_SECONDS + 3600)
+    env.state.tick()
+    assert pair.grant.grant_id not in env.world.grants

@@ -23,7 +23,8 @@ class ActiveCreatorWindow:
 
     def active(self, now: float) -> set[str]:
         self._prune(now)
-        return set(self.last_post)
+        # A post after `now` was made before the clock was set back: not in the 24 h up to now.
+        return {uid for uid, at in self.last_post.items() if at <= now}
 
     def admits(self, creator_uid: str, now: float, cap: int | None) -> bool:
         """Whether `creator_uid` may post now without making the app exceed `cap` creators."""

@@ -430,8 +430,9 @@ def pending_shares(world: World, creator: Creator, now: float) -> int:
     # Drafts posted, failed or forgotten can never count again: let go, the list stays short.
     pending = [p for i in drafts if (p := world.publishes.get(i)) is not None and p.pending_share]
     drafts[:] = [p.publish_id for p in pending]
-    real = sum(1 for p in pending if p.created_at > now - DAY_SECONDS)
-    declared = sum(1 for t in creator.pending_share_times if t > now - DAY_SECONDS)
+    # Those after `now` (the clock was set back) are not in the 24 h up to now, as for posts.
+    real = sum(1 for p in pending if now - DAY_SECONDS < p.created_at <= now)
+    declared = sum(1 for t in creator.pending_share_times if now - DAY_SECONDS < t <= now)
     return real + declared
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Hashable, Iterable
 
 from mock_server.domain.changes import Changes
@@ -50,14 +51,15 @@ class SlidingWindowLimiter:
             hits = self._hits[key] = array("d")
         if self.changes is not None:
             self.changes.note(("limiter", key))
-        cutoff, expired = now - self.window, 0
-        while expired < len(hits) and hits[expired] <= cutoff:
-            expired += 1
+        expired = bisect_right(hits, now - self.window)
         if expired:
             del hits[:expired]
-        if len(hits) >= limit:
+        # Hits after `now` were admitted before the clock was set back (POST /_sandbox/clock):
+        # they are not in the last minute, and count again once the clock reaches them.
+        within = len(hits) if not hits or hits[-1] <= now else bisect_right(hits, now)
+        if within >= limit:
             return False
-        hits.append(now)
+        hits.insert(within, now)
         self._admitted_since_sweep += 1
         if (
             self._admitted_since_sweep >= SWEEP_EVERY_ADMITTED
@@ -72,7 +74,7 @@ class SlidingWindowLimiter:
 
     def admitted(self, key: Hashable, now: float) -> list[float]:
         """When the requests still counting against `key` were admitted, oldest first."""
-        return [t for t in self._hits.get(key, ()) if t > now - self.window]
+        return [t for t in self._hits.get(key, ()) if now - self.window < t <= now]
 
     def _sweep(self, now: float) -> None:
         """Forget keys with no hit in the window, so memory follows live tokens only: a token

@@ -484,6 +484,22 @@ def test_pending_shares_free_up_after_24h(p: Posting) -> None:
     expect_ok(p.inbox_init(token))
 
 
+def test_caps_count_only_what_came_before_a_clock_set_back(p: Posting) -> None:
+    token = p.token(AUDITED, "ana_makes")
+    for _ in range(5):
+        expect_ok(p.inbox_init(token))
+    expect_error(p.inbox_init(token), "spam_risk_too_many_pending_share", 403)
+    key, names = p.new_app([{"account": "private"}] * 6, stage="unaudited")
+    tokens = [p.token(key, name) for name in names]
+    for each in tokens[:5]:
+        expect_ok(p.video_init(each))
+    expect_error(p.video_init(tokens[5]), "reached_active_user_cap", 403)
+    # A test sets the clock a week back: those drafts and posts are not in the 24 h up to it.
+    p.sandbox.clock.set(p.sandbox.clock.now() - 7 * DAY)
+    expect_ok(p.inbox_init(p.token(AUDITED, "ana_makes")))
+    expect_ok(p.video_init(p.token(key, names[5])))
+
+
 # -- app_version_check_failed (ref 9) -------------------------------------------------------
 
 

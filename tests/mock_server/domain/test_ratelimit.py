@@ -27,3 +27,18 @@ def test_keys_are_counted_apart() -> None:
     assert limiter.admit(("status_fetch", "b"), 1, 1.0)
     assert limiter.admit(("creator_info", "a"), 1, 1.0)
     assert limiter.admitted(("status_fetch", "c"), 1.0) == []
+
+
+def test_a_clock_set_back_counts_only_the_requests_of_the_minute_before_it() -> None:
+    limiter = SlidingWindowLimiter()
+    key = ("creator_info", "act.token")
+    assert all(limiter.admit(key, 2, 1000.0 + t) for t in (0.0, 1.0))
+    assert not limiter.admit(key, 2, 1002.0)
+    # The clock is set back an hour: those two are not in the minute before it.
+    assert limiter.admitted(key, 1000.0 - 3600) == []
+    assert all(limiter.admit(key, 2, 1000.0 - 3600 + t) for t in (0.0, 1.0))
+    assert not limiter.admit(key, 2, 1000.0 - 3600 + 2)
+    assert limiter.admitted(key, 1000.0 - 3600 + 2) == [1000.0 - 3600, 1001.0 - 3600]
+    # Once the clock reaches them again, the later two count once more.
+    assert not limiter.admit(key, 2, 1001.5)
+    assert limiter.admitted(key, 1001.5) == [1000.0, 1001.0]

@@ -166,6 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = build_server(
             build_app(state),
             door,
+            stopping=state.server_stopping,
             **stack.config(),
             log_level=args.log_level,
             lifespan="off",

@@ -146,9 +146,9 @@ class SandboxMiddleware:
         except asyncio.CancelledError:
             answer_cancelled.set(True)
             log.warning(
-                "tiktok-sandbox: %s was cancelled before its answer (the server stopping, or "
-                "an in-process client that gave up)",
+                "tiktok-sandbox: %s was cancelled before its answer (%s)",
                 where(scope),
+                "the server stopping" if self.state.stopping else "its client gave up",
             )
             raise
 
@@ -303,10 +303,15 @@ class SandboxMiddleware:
                         await state.keep(touched)
                         await _send_all(send, held)
                         held.clear()
-        except (ClientDisconnect, asyncio.CancelledError):
-            # The client went away (an in-process client that gives up cancels the request):
-            # whatever the endpoint was about to answer, nobody received it.
-            status = CLIENT_CLOSED_REQUEST
+        except (ClientDisconnect, asyncio.CancelledError) as gone:
+            if isinstance(gone, asyncio.CancelledError) and state.stopping:
+                # Cut by the server stopping: it answers 500 itself when no answer started
+                # (`status` is still 500 then), and the entry says so.
+                scope.setdefault("sandbox_notes", {}).setdefault("rule", "server_stopping")
+            else:
+                # The client went away (an in-process client that gives up cancels the
+                # request): whatever the endpoint was about to answer, nobody received it.
+                status = CLIENT_CLOSED_REQUEST
             raise
         finally:
             record()

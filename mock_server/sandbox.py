@@ -213,6 +213,7 @@ class Sandbox:
             server = build_server(
                 self.app,
                 FrontDoor(https=https, proxy=proxy),
+                stopping=self.state.server_stopping,
                 **stack.config(),
                 log_level="warning",
                 # At "warning" uvicorn prints no request line, but with its access log on it
@@ -231,6 +232,7 @@ class Sandbox:
             name=f"tiktok-sandbox:{bound}",
         )
         ticker = Ticker(self.state)
+        self.state.stopping = False  # set again when this server begins to stop
         thread.start()
         try:
             while not server.started:

@@ -119,6 +119,8 @@ class SandboxState:
         self.recorder: Recorder | None = None  # set with a data directory (store.recorder)
         self._group: GroupCommitter | None = None  # served: commits shared (store.group)
         self.resumed = False  # whether the state came from a data directory or a snapshot
+        # Set when the server serving this sandbox begins to stop (frontdoor.build_server).
+        self.stopping = False
         self.uploads_started_again = 0  # from a snapshot: uploads under way, bytes not in it
         self._commit_lock = threading.Lock()
 
@@ -217,6 +219,11 @@ class SandboxState:
             await anyio.to_thread.run_sync(self.commit, touched)
         else:  # a write to the WAL, no wait for the disk: cheaper than a thread
             self.commit(touched)
+
+    def server_stopping(self) -> None:
+        """The server serving this sandbox begins to stop: what it cancels from now on was
+        cut by it (answered with its own 500), not given up by a client."""
+        self.stopping = True
 
     def leave_uncommitted(self, touched: Touched) -> None:
         """A change that ended without its commit (its client went away): what it touched is

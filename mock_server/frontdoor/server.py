@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -42,20 +43,45 @@ _DISTRUST = ("UNKNOWN_CA", "BAD_CERTIFICATE", "CERTIFICATE_UNKNOWN", "UNSUPPORTE
 TRUST_HINT = "`tiktok-sandbox ca` prints how to trust the sandbox's CA"
 
 
-def build_server(app: ASGIApp, door: FrontDoor, **config: Any) -> uvicorn.Server:
+def build_server(
+    app: ASGIApp, door: FrontDoor, *, stopping: Callable[[], None] | None = None, **config: Any
+) -> uvicorn.Server:
     """A uvicorn server for `app` whose port speaks what `door` says; plain uvicorn when the
-    door is plain HTTP only. `config` goes to uvicorn.Config."""
+    door is plain HTTP only. `config` goes to uvicorn.Config. `stopping` is called when the
+    server begins to stop, before it cuts the requests still running."""
     if door.plain_only:
-        return uvicorn.Server(uvicorn.Config(app, **config))
+        return StoppingServer(uvicorn.Config(app, **config), stopping)
     tls = server_context(LocalCA.load_or_create())
     # h11, whatever else is installed: absolute-form targets must reach PlainRequestPolicy.
     wrapped = PlainRequestPolicy(app, door)
-    return FrontDoorServer(uvicorn.Config(wrapped, **{**config, "http": "h11"}), door, tls)
+    return FrontDoorServer(
+        uvicorn.Config(wrapped, **{**config, "http": "h11"}), door, tls, stopping
+    )
 
 
-class FrontDoorServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, door: FrontDoor, tls: ssl.SSLContext) -> None:
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server, telling the sandbox when it begins to stop: a request it then cancels
+    (past the graceful shutdown's time) was cut by the server, not given up by its client."""
+
+    def __init__(self, config: uvicorn.Config, stopping: Callable[[], None] | None) -> None:
         super().__init__(config)
+        self._stopping = stopping
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._stopping is not None:
+            self._stopping()
+        await super().shutdown(sockets=sockets)
+
+
+class FrontDoorServer(StoppingServer):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        door: FrontDoor,
+        tls: ssl.SSLContext,
+        stopping: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(config, stopping)
         self.door = door
         self.tls = tls
         self._accepting: list[asyncio.Task[None]] = []

@@ -86,3 +86,24 @@ def test_a_chunk_cut_short_by_its_client_is_journaled_499_and_can_be_sent_again(
         again = http.put(upload_url, content=b"\0" * CHUNK, headers=resent)
         assert again.status_code == 206, again.text
     sandbox.close()
+
+
+def test_a_request_cut_by_the_server_stopping_is_journaled_as_the_500_it_was_sent() -> None:
+    sandbox = Sandbox("default", seed=3)
+    with sandbox.serve() as running:
+        port = urlsplit(running.url).port
+        head = (
+            f"PATCH /_sandbox/creators/ana_makes HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(head.encode() + b'{"nick')  # and the rest never comes
+        time.sleep(0.2)
+    # Leaving the block stopped the server, which cut the request after its graceful wait.
+    sock.settimeout(5)
+    answer = sock.recv(4096)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 500 "), answer
+    (cut,) = [e for e in sandbox.journal() if e.path == "/_sandbox/creators/ana_makes"]
+    assert (cut.status, cut.rule) == (500, "server_stopping")
+    sandbox.close()

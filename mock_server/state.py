@@ -122,6 +122,8 @@ class SandboxState:
         # Set when the server serving this sandbox begins to stop (frontdoor.build_server).
         self.stopping = False
         self.uploads_started_again = 0  # from a snapshot: uploads under way, bytes not in it
+        # Resumed or imported: the scenario file and seed of the sandbox that saved it.
+        self.made_with: tuple[str, int | None] | None = None
         self._commit_lock = threading.Lock()
 
     @property

@@ -739,6 +739,9 @@ class Decoded:
     entries: list[JournalEntry | Recording]
     seq: int
     cleared: bool
+    # The scenario file's name and the seed of the sandbox that saved it, which its reset went
+    # back to (only told to the user: a reset goes back to the running sandbox's own).
+    made_with: tuple[str, int | None] | None = None
 
 
 def decode_state(doc: Any) -> Decoded:
@@ -759,6 +762,7 @@ def decode_state(doc: Any) -> Decoded:
             entries=[journal_entry_in(e) for e in journal_doc["entries"]],
             seq=decode(journal_doc["seq"], int),
             cleared=decode(journal_doc["cleared"], bool),
+            made_with=_made_with(sandbox),
         )
     except StateFormatError:
         raise
@@ -766,6 +770,13 @@ def decode_state(doc: Any) -> Decoded:
         raise StateFormatError("nested too deeply") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFormatError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _made_with(sandbox: Any) -> tuple[str, int | None] | None:
+    scenario, seed = sandbox.get("scenario"), sandbox.get("seed")
+    if not isinstance(scenario, str) or not (seed is None or type(seed) is int):
+        return None
+    return scenario, seed
 
 
 def restore_state(state: SandboxState, doc: Any) -> None:
@@ -782,6 +793,7 @@ def install_state(state: SandboxState, decoded: Decoded) -> None:
         world.generation = state._generation = max(decoded.generation, world.generation)
         state.install(world)
         state.built_at = decoded.built_at
+        state.made_with = decoded.made_with
         state.faker.random.setstate(decoded.faker_random.getstate())
         if not state._clock_given:  # a clock handed in by the caller is theirs
             restore(state.clock, decoded.clock)

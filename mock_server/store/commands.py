@@ -61,7 +61,7 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
     if args.data_dir is None:
         if snapshot is not None:
             install_snapshot(state, snapshot)
-            return f"from {args.import_file} (in memory{_uploads_again(state)})"
+            return f"from {args.import_file} (in memory{_uploads_again(state)}){_origin(state)}"
         return None
     open_data_dir(state, args.data_dir, fresh=args.fresh, snapshot=snapshot, fsync=fsync)
     if snapshot is not None:
@@ -70,7 +70,21 @@ def attach(state: SandboxState, args: argparse.Namespace) -> str | None:
         how = "resumed" if state.resumed else "new"
     if fsync:
         how += "; every change waits for the disk (--fsync)"
-    return f"{os.path.abspath(args.data_dir)} ({how})"
+    return f"{os.path.abspath(args.data_dir)} ({how}){_origin(state)}"
+
+
+def _origin(state: SandboxState) -> str:
+    """When the sandbox that saved the state resumed or imported was started with another
+    scenario or seed than this one: which, and that a reset now goes back to this one's."""
+    made_with = state.made_with
+    if made_with is None or made_with == (state.scenario.source, state.seed):
+        return ""
+    scenario, seed = made_with
+    return (
+        f"\n                 saved by a sandbox started with {scenario}, seed {seed}; "
+        f"POST /_sandbox/reset now goes back to {state.scenario.source}, seed {state.seed} "
+        "(--scenario and --seed say which)"
+    )
 
 
 def _uploads_again(state: SandboxState) -> str:

@@ -144,3 +144,21 @@ def test_an_upload_under_way_starts_again_from_its_first_chunk_after_an_import(
             assert publish["uploaded_bytes"] == 0
             assert put(http, publish["upload_url"], CHUNK) == 416  # not where it starts now
             assert put(http, publish["upload_url"], 0) == 206
+
+
+def test_the_summary_names_the_scenario_and_seed_of_the_sandbox_that_saved_the_state(
+    tmp_path: Path,
+) -> None:
+    data = str(tmp_path / "data")
+    with serve("--data-dir", data, "--scenario", "multi-chunk-refused", "--seed", "7") as (_, out):
+        assert "saved by" not in out  # a new directory
+    with serve("--data-dir", data, "--scenario", "multi-chunk-refused", "--seed", "7") as (_, out):
+        assert "saved by" not in out  # resumed as it was started
+    with serve("--data-dir", data) as (url, output):
+        assert (
+            "saved by a sandbox started with multi-chunk-refused.yaml, seed 7; POST "
+            "/_sandbox/reset now goes back to default.yaml, seed 0 (--scenario and --seed say "
+            "which)"
+        ) in " ".join(output.split())
+        health = httpx.get(f"{url}/_sandbox/health").json()
+        assert (health["scenario"], health["seed"]) == ("default", 0)

@@ -85,6 +85,20 @@ class CoverStore:
         self._lock = threading.Lock()
         # publish_id -> the JPEG (in memory) or None (in its file)
         self._covers: OrderedDict[str, bytes | None] = OrderedDict()
+        # The file names of covers a previous run left in `directory` (a data directory
+        # resumed), not yet asked for: each is known again when first asked for, or removed
+        # with its publish.
+        self._left: set[str] = set()
+
+    def find_left(self) -> None:
+        """Take in the covers a previous run left in the directory (a resumed data
+        directory keeps its spool, and the covers in it)."""
+        if self._directory is None:
+            return
+        with contextlib.suppress(OSError):
+            found = {p.name for p in self._directory().glob("cover-*.jpeg")}
+            with self._lock:
+                self._left = found
 
     def put(self, publish_id: str, jpeg: bytes) -> None:
         kept: bytes | None = jpeg
@@ -99,7 +113,31 @@ class CoverStore:
                     partial.unlink(missing_ok=True)
                 return
             kept = None
+        self._keep(publish_id, kept)
+
+    def get(self, publish_id: str) -> bytes | None:
         with self._lock:
+            known = publish_id in self._covers
+            jpeg = self._covers.get(publish_id)
+            left = not known and bool(self._left) and self._path(publish_id).name in self._left
+        if jpeg is not None or self._directory is None or not (known or left):
+            return jpeg
+        try:
+            jpeg = self._path(publish_id).read_bytes()
+        except OSError:  # removed meanwhile (forgotten, or the spool cleared by a reset)
+            return None
+        if left:  # made before the data directory it is kept in was resumed
+            self._keep(publish_id, None, only_new=True)
+        return jpeg
+
+    def _keep(self, publish_id: str, kept: bytes | None, only_new: bool = False) -> None:
+        """Remember a cover (its JPEG, or None: in its file), the newest; past `limit`, the
+        oldest are forgotten."""
+        with self._lock:
+            if self._left:
+                self._left.discard(self._path(publish_id).name)
+            if only_new and publish_id in self._covers:
+                return
             self._covers[publish_id] = kept
             self._covers.move_to_end(publish_id)
             dropped = []
@@ -108,22 +146,14 @@ class CoverStore:
         for old in dropped:
             self._remove(old)
 
-    def get(self, publish_id: str) -> bytes | None:
-        with self._lock:
-            if publish_id not in self._covers:
-                return None
-            jpeg = self._covers[publish_id]
-        if jpeg is not None or self._directory is None:
-            return jpeg
-        try:
-            return self._path(publish_id).read_bytes()
-        except OSError:  # removed meanwhile (forgotten, or the spool cleared by a reset)
-            return None
-
     def discard(self, publish_id: str) -> None:
         with self._lock:
             known = publish_id in self._covers
             self._covers.pop(publish_id, None)
+            if self._left:
+                name = self._path(publish_id).name
+                known = known or name in self._left
+                self._left.discard(name)
         if known:
             self._remove(publish_id)
 
@@ -131,6 +161,7 @@ class CoverStore:
         with self._lock:
             ids = list(self._covers)
             self._covers.clear()
+            self._left.clear()  # removed with the spool they are in
         for publish_id in ids:
             self._remove(publish_id)
 

@@ -72,6 +72,8 @@ def open_data_dir(
         store.spool.mkdir(exist_ok=True)
         state.spool.close()
         state.spool = MediaSpool(store.spool, durable=fsync)
+        if resumed and not fresh and snapshot is None:  # the covers are in the spool kept
+            state.covers.find_left()
         state.resumed = resumed
         state.tick()  # the steps that fell due while the sandbox was down happen now
         state.commit()

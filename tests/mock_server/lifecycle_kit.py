@@ -144,6 +144,7 @@ class Studio:
         *,
         fetcher: UrlFetcher | None = None,
         sender: WebhookSender | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.fetcher = fetcher if fetcher is not None else StaticFetcher({})
         self.sender = sender if sender is not None else RecordingWebhookSender()
@@ -152,6 +153,7 @@ class Studio:
             clock=Clock.frozen_at(T0),
             fetcher=self.fetcher,
             webhook_sender=self.sender,
+            data_dir=data_dir,
         )
         self.http = self.sandbox.client()
 

@@ -104,3 +104,21 @@ def test_a_cover_finished_after_its_spool_went_is_dropped_quietly(tmp_path: Path
     store = CoverStore(directory=lambda: gone)
     store.put("v_pub_file~v2.1", b"\xff\xd8jpeg")  # no exception: the request still gets its answer
     assert store.get("v_pub_file~v2.1") is None and len(store) == 0
+
+
+def test_covers_a_previous_run_left_are_served_and_removed_with_their_publish(
+    tmp_path: Path,
+) -> None:
+    before = CoverStore(directory=lambda: tmp_path)
+    for n in range(3):
+        before.put(f"p{n}", bytes([n]))
+    after = CoverStore(limit=2, directory=lambda: tmp_path)  # a resumed data directory
+    assert after.get("p0") is None  # not looked for until told what is there
+    after.find_left()
+    assert after.get("p0") == b"\x00" and after.get("p1") == b"\x01"
+    assert after.get("unknown") is None
+    after.discard("p2")  # its publish was forgotten before anyone asked for its cover
+    after.put("p3", b"\x03")  # past the limit: the oldest known (p0) goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        before._path(n).name for n in ("p1", "p3")
+    )

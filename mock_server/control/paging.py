@@ -53,8 +53,8 @@ def paged(
                 break
         else:
             raise PageRequestError(
-                f"cursor: {cursor!r} is not in this listing any more (forgotten since, or from "
-                "another listing); list again without cursor"
+                f"cursor: {quoted(cursor)} is not in this listing any more (forgotten since, "
+                "or from another listing); list again without cursor"
             )
     if keep is not None:
         remaining = filter(keep, remaining)
@@ -79,5 +79,10 @@ def _limit(request: Request) -> int:
         return DEFAULT_LIMIT
     value = plain_decimal(text)
     if value is None or not 1 <= value <= MAX_LIMIT:
-        raise PageRequestError(f"limit: expected a whole number 1-{MAX_LIMIT}, got {text!r}")
+        raise PageRequestError(f"limit: expected a whole number 1-{MAX_LIMIT}, got {quoted(text)}")
     return value
+
+
+def quoted(text: str, most: int = 64) -> str:
+    """`text` as an error message quotes it: whole when short, else its start."""
+    return repr(text) if len(text) <= most else f"{text[:most]!r}... ({len(text)} characters)"

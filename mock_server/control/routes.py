@@ -28,7 +28,7 @@ from mock_server.api.http import (
 from mock_server.control.dashboard import DASHBOARD_FORMS
 from mock_server.control.dashboard_data import publish_label
 from mock_server.control.flash import back_to_dashboard
-from mock_server.control.paging import PageRequestError, next_link, paged
+from mock_server.control.paging import PageRequestError, next_link, paged, quoted
 from mock_server.control.render import (
     app_json,
     creator_json,
@@ -381,16 +381,16 @@ async def list_publishes(request: Request) -> dict[str, Any]:
             )
         world = state.world
         base = base_url(request)
+        # A creator's own publishes come from its index: not a walk through everyone's.
+        items = world.publishes.values() if uid is None else world.creator_publishes(uid)
         return _page(
             request,
-            reversed(world.publishes.values()),
+            reversed(items),
             lambda p: p.publish_id,
             lambda p: publish_json(world, p, base),
             "publishes",
             lambda p: (
-                (key is None or p.client_key == key)
-                and (uid is None or p.creator_uid == uid)
-                and (status is None or p.status == status)
+                (key is None or p.client_key == key) and (status is None or p.status == status)
             ),
         )
 
@@ -628,7 +628,7 @@ async def journal(request: Request) -> Any:
     limit = plain_decimal(limit_text)
     if limit is None:
         raise ControlError(
-            400, "invalid_request", f"limit: expected a whole number, got {limit_text!r}"
+            400, "invalid_request", f"limit: expected a whole number, got {quoted(limit_text)}"
         )
     # Pages as the other listings' (control/paging.py), the cursor an entry's number: the
     # next page is what the journal still holds below it, whatever was pushed out meanwhile.
@@ -638,7 +638,7 @@ async def journal(request: Request) -> Any:
         raise ControlError(
             400,
             "invalid_request",
-            f"cursor: expected the cursor of a journal page's next link, got {cursor_text!r}",
+            f"cursor: expected the cursor of a journal page's next link, got {quoted(cursor_text)}",
         )
     entries = state.journal.entries(
         client_key=params.get("client_key"),

@@ -221,14 +221,18 @@ def publishes(
     """Every publish an init accepted since the last reset, oldest first."""
     with state.lock:
         world = state.world
-        views = [publish_json(world, p, "") for p in world.publishes.values()]
-    return [
-        PublishRecord.from_json(v)
-        for v in views
-        if (client_key is None or v["client_key"] == client_key)
-        and (creator is None or v["creator"] == creator)
-        and (status is None or v["status"] == status)
-    ]
+        if creator is None:
+            candidates = list(dict.values(world.publishes))
+        else:
+            found = dict.get(world.creators, creator)
+            candidates = [] if found is None else world.creator_publishes(found.uid)
+        views = [
+            publish_json(world, p, "")
+            for p in candidates
+            if (client_key is None or p.client_key == client_key)
+            and (status is None or p.status == status)
+        ]
+    return [PublishRecord.from_json(v) for v in views]
 
 
 def publish(state: SandboxState, publish_id: str) -> PublishRecord:

@@ -288,6 +288,7 @@ def make_public(world: World, publish: Publish, at: float) -> None:
     """ref 11, 14.3: public posts get 19-digit post ids once moderation passes."""
     if not publish.post_ids:
         publish.post_ids = (world.ids.numeric_id(),)
+        world.note_post_ids(publish)
     publish.public = True
     publish.privacy_level = PUBLIC
     for post_id in publish.post_ids:
@@ -343,10 +344,8 @@ def discard_draft(publish: Publish, at: float) -> None:
 def auth_removed(world: World, client_key: str, creator_uid: str, reason: int, at: float) -> None:
     """The creator's authorization of the app ended: in-flight publishes fail with
     `auth_removed` (ref 11) and `authorization.removed` is sent (ref 14.3)."""
-    for publish in list(world.publishes.values()):
-        if (publish.client_key, publish.creator_uid) == (client_key, creator_uid) and not (
-            publish.final
-        ):
+    for publish in world.creator_publishes(creator_uid):
+        if publish.client_key == client_key and not publish.final:
             fail(world, publish, "auth_removed", at)
     emit(world, client_key, creator_uid, "authorization.removed", {"reason": reason}, at)
 

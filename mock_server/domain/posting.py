@@ -542,7 +542,7 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
         record_post(session.creator, now)
     elif publish.pending_share:
         world.drafts_by_creator.setdefault(publish.creator_uid, []).append(publish.publish_id)
-    world.publishes[publish.publish_id] = publish
+    world.add_publish(publish)
     world.forget_old_publishes()
     return publish
 

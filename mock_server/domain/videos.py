@@ -30,12 +30,8 @@ def public_videos(world: World, creator_uid: str) -> list[Publish]:
     """The creator's publicly available video posts, newest first."""
     videos = [
         p
-        for p in world.publishes.values()
-        if p.creator_uid == creator_uid
-        and p.media_type == VIDEO
-        and p.public
-        and p.post_ids
-        and p.posted_ms is not None
+        for p in world.creator_posts(creator_uid)
+        if p.media_type == VIDEO and p.public and p.post_ids and p.posted_ms is not None
     ]
     return sorted(videos, key=lambda p: p.posted_ms or 0, reverse=True)
 
@@ -178,11 +174,7 @@ def _embed_html(share_url: str, video_id: str, creator: Creator, caption: str) -
 
 def find_cover(world: World, video_id: str) -> Publish | None:
     """The public video whose id is `video_id` (the cover route's lookup)."""
-    return next(
-        (
-            p
-            for p in world.publishes.values()
-            if p.media_type == VIDEO and p.public and p.post_ids and p.post_ids[0] == video_id
-        ),
-        None,
-    )
+    p = world.publish_of_post(video_id)
+    if p is not None and p.media_type == VIDEO and p.public and p.post_ids[0] == video_id:
+        return p
+    return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mock_server.domain.changes import COLLECTIONS, Changes, TrackedDict, touch
@@ -70,6 +72,12 @@ class World:
     # Inbox publishes per creator uid that may still be pending drafts (domain.posting
     # .pending_shares prunes it), so counting them never walks every publish.
     drafts_by_creator: dict[str, list[str]] = field(default_factory=dict)
+    # Publish ids per creator uid, oldest first; of those the ones given post ids (made public
+    # once), in that order; and the publish of each post id: a creator's publishes, its videos
+    # (video list and query) and a cover are found without walking every publish.
+    publishes_by_creator: dict[str, list[str]] = field(default_factory=dict)
+    posts_by_creator: dict[str, list[str]] = field(default_factory=dict)
+    by_post_id: dict[str, str] = field(default_factory=dict)
     # Publishes whose media work (a download, spooled bytes) the runtime should drop: they
     # failed, were cancelled or were forgotten. The runtime drains this list.
     released: list[str] = field(default_factory=list)
@@ -112,6 +120,9 @@ class World:
                 self.drafts_by_creator.setdefault(publish.creator_uid, []).append(
                     publish.publish_id
                 )
+        self.publishes_by_creator, self.posts_by_creator, self.by_post_id = {}, {}, {}
+        for publish in self.publishes.values():
+            self._index_publish(publish)
         # Final publishes in the order they became final (ties: the order they were made).
         final = [p for p in self.publishes.values() if p.final]
         final.sort(key=lambda p: p.timeline[-1][1] if p.timeline else p.created_at)
@@ -144,6 +155,41 @@ class World:
         self._fault_ids += 1
         return f"fault-{self._fault_ids}"
 
+    def add_publish(self, publish: Publish) -> None:
+        self.publishes[publish.publish_id] = publish
+        self._index_publish(publish)
+
+    def _index_publish(self, publish: Publish) -> None:
+        self.publishes_by_creator.setdefault(publish.creator_uid, []).append(publish.publish_id)
+        self.note_post_ids(publish)
+
+    def note_post_ids(self, publish: Publish) -> None:
+        """Index the post ids a publish was given (domain.lifecycle.make_public)."""
+        if not publish.post_ids:
+            return
+        for post_id in publish.post_ids:
+            self.by_post_id[post_id] = publish.publish_id
+        self.posts_by_creator.setdefault(publish.creator_uid, []).append(publish.publish_id)
+
+    def creator_publishes(self, creator_uid: str) -> list[Publish]:
+        """The creator's publishes, oldest first (a read: a tracked World does not note
+        them as touched)."""
+        return self._publishes_of(self.publishes_by_creator.get(creator_uid, ()))
+
+    def creator_posts(self, creator_uid: str) -> list[Publish]:
+        """The creator's publishes that were given post ids (public now or once), in the
+        order they were (a read, as above)."""
+        return self._publishes_of(self.posts_by_creator.get(creator_uid, ()))
+
+    def _publishes_of(self, ids: Iterable[str]) -> list[Publish]:
+        publishes = self.publishes
+        return [p for i in ids if (p := dict.get(publishes, i)) is not None]
+
+    def publish_of_post(self, post_id: str) -> Publish | None:
+        """The publish that was given `post_id` (a read, as above)."""
+        publish_id = self.by_post_id.get(post_id)
+        return None if publish_id is None else dict.get(self.publishes, publish_id)
+
     def forget_old_publishes(self, keep: int | None = None) -> None:
         """Bound what the sandbox keeps: past `keep` (`max_publishes`) publishes, the ones that
         finished first go, then (only if none is final) the oldest of the others. Each call
@@ -156,6 +202,11 @@ class World:
             publish = self.publishes.pop(oldest)
             if publish.upload_id is not None:
                 self.uploads.pop(publish.upload_id, None)
+            _unlist(self.publishes_by_creator, publish.creator_uid, oldest)
+            if publish.post_ids:
+                _unlist(self.posts_by_creator, publish.creator_uid, oldest)
+            for post_id in publish.post_ids:
+                self.by_post_id.pop(post_id, None)
             self.released.append(oldest)
 
     def add_creator(self, creator: Creator) -> None:
@@ -185,3 +236,15 @@ class World:
         if creator is not None and self.changes is not None:
             touch(self.changes, "creators", creator.username)
         return creator
+
+
+def _unlist(index: dict[str, list[str]], key: str, publish_id: str) -> None:
+    """Take a forgotten publish out of a per-creator index (the oldest go first: it is found
+    near the front)."""
+    listed = index.get(key)
+    if listed is None:
+        return
+    with contextlib.suppress(ValueError):
+        listed.remove(publish_id)
+    if not listed:
+        del index[key]

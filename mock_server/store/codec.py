@@ -59,6 +59,9 @@ _DERIVED = frozenset(
         "client_tokens_by_app",
         "finished",
         "drafts_by_creator",
+        "publishes_by_creator",
+        "posts_by_creator",
+        "by_post_id",
         "changes",
     }
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -350,3 +351,64 @@ def test_reset_forgets_covers(st: Studio, clips: dict[str, bytes]) -> None:
     assert len(st.sandbox.state.covers) == 1
     st.sandbox.reset()
     assert len(st.sandbox.state.covers) == 0
+
+
+# -- the creator indexes (domain.world) -------------------------------------------------------
+
+
+def test_a_forgotten_video_leaves_the_list_the_query_and_its_cover(
+    st: Studio, clips: dict[str, bytes]
+) -> None:
+    access = token(st)
+    gone = post_public(st, access, clips["wide.mp4"], title="first")
+    kept = post_public(st, access, clips["wide.mp4"], title="second")
+    (_, old) = videos(call(st, LIST, access, {}, fields="id,cover_image_url"))
+    assert old["id"] == gone
+    world = st.sandbox.state.world
+    world.max_publishes = len(world.publishes)  # the next init forgets the first final one
+    expect_ok(
+        st.post(
+            VIDEO_INIT,
+            access,
+            {
+                "post_info": {"privacy_level": "SELF_ONLY"},
+                "source_info": {
+                    "source": "FILE_UPLOAD",
+                    "video_size": 1000,
+                    "chunk_size": 1000,
+                    "total_chunk_count": 1,
+                },
+            },
+        )
+    )
+    assert [v["id"] for v in videos(call(st, LIST, access, {}, fields="id"))] == [kept]
+    body = {"filters": {"video_ids": [gone, kept]}}
+    assert [v["id"] for v in videos(call(st, QUERY, access, body, fields="id"))] == [kept]
+    assert st.http.get(old["cover_image_url"]).status_code in (403, 404)
+    assert gone not in world.by_post_id
+
+
+def test_videos_are_listed_and_covered_after_a_data_directory_restart(
+    clips: dict[str, bytes], tmp_path: Path
+) -> None:
+    files = {ACME_MEDIA + name: data for name, data in clips.items()}
+    studio = Studio(fetcher=StaticFetcher(files), data_dir=tmp_path / "data")
+    access = token(studio)
+    video_id = post_public(studio, access, clips["tall.mp4"])
+    before = videos(call(studio, LIST, access, {}))
+    studio.close()
+    again = Studio(fetcher=StaticFetcher(files), data_dir=tmp_path / "data")
+    try:
+        after = videos(call(again, LIST, access, {}))
+        # The same video and facts; its cover URL is signed again on the (caller's) clock.
+        assert [{**v, "cover_image_url": None} for v in after] == [
+            {**v, "cover_image_url": None} for v in before
+        ]
+        assert after[0]["id"] == video_id
+        image_of(again.http.get(after[0]["cover_image_url"]))
+        body = {"filters": {"video_ids": [video_id]}}
+        assert [v["id"] for v in videos(call(again, QUERY, access, body, fields="id"))] == [
+            video_id
+        ]
+    finally:
+        again.close()

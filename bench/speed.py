@@ -5,8 +5,8 @@
    a 401; wrk drives them, server and wrk pinned to separate cores, alternating rounds;
 2. uploads: PUT chunks to the sandbox against a raw body drain to disk, and the sandbox's
    peak RSS as gigabytes go through;
-3. state: in-process latency of creator_info, init and status fetch at 10, 1,000, 10,000 and
-   100,000 publishes and tokens;
+3. state: in-process latency of creator_info, init, status fetch and video list at 10, 1,000,
+   10,000 and 100,000 publishes and tokens;
 4. in process: `Sandbox.client()` against `Sandbox.serve()` over a loopback socket;
 5. start-up: `tiktok-sandbox serve` until it answers, and `Sandbox()`.
 

@@ -11,11 +11,12 @@ from mock_server import Clock, Sandbox
 from mock_server.state import ServerOptions
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-SCOPES = ["user.info.basic", "video.publish", "video.upload"]
+SCOPES = ["user.info.basic", "video.list", "video.publish", "video.upload"]
 GRANTS_PER_CREATOR = 20  # live grants per app and creator (domain.retention)
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 STATUS_FETCH = "/v2/post/publish/status/fetch/"
 VIDEO_INIT = "/v2/post/publish/video/init/"
+VIDEO_LIST = "/v2/video/list/?fields=id,title,cover_image_url"
 MiB = 1024 * 1024
 
 

@@ -1,5 +1,6 @@
-"""Per-request latency as state grows: creator_info, a Direct Post init and a status fetch,
-in process, on sandboxes holding 10 to 100,000 publishes and tokens (alternating rounds).
+"""Per-request latency as state grows: creator_info, a Direct Post init, a status fetch and
+the creator's video list, in process, on sandboxes holding 10 to 100,000 publishes and tokens
+(alternating rounds).
 
 State is seeded fast and for real: tokens through `Sandbox.issue_tokens` (20 live grants per
 app and creator, so N tokens take N/20 creators), publishes through the domain's own
@@ -24,7 +25,7 @@ from mock_server.domain.posting import InitRequest, PostInfo, SourceInfo, init_p
 from mock_server.domain.publishing import DIRECT_POST, FILE_UPLOAD, UPLOAD_URL_SECONDS, VIDEO
 from mock_server.domain.world import MAX_PUBLISHES
 
-ENDPOINTS = ("creator_info", "video_init", "status_fetch")
+ENDPOINTS = ("creator_info", "video_init", "status_fetch", "video_list")
 EVICTING = "10,000 kept of 12,000 (default bound)"
 
 
@@ -140,6 +141,7 @@ def measure(
             },
         ),
         "status_fetch": (fixture.STATUS_FETCH, {"publish_id": publish_id}),
+        "video_list": (fixture.VIDEO_LIST, {}),
     }
     for endpoint, (path, body) in requests.items():
         # ref 4.3: 6 inits a minute per token; creator_info and status allow more

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -45,6 +45,7 @@ MAX_TOKENS = 10
 # a second must stay cheap), and says how many there are.
 MAX_APPS = 100
 MAX_CREATORS = 100
+MAX_APP_CREATORS = 20  # per app card
 MAX_GRANTS = 100
 MAX_FILTER_CHARS = 200
 
@@ -185,34 +186,50 @@ def _cap(used: int, cap: int | None) -> dict[str, Any]:
     return {"used": used, "cap": cap, "left": None if cap is None else max(cap - used, 0)}
 
 
-def app_view(world: World, app: App, now: float, grants: Iterable[Any]) -> dict[str, Any]:
-    creators: dict[str, Creator] = {}
+def app_view(
+    world: World, app: App, now: float, grants: Iterable[Any], recent: Container[str] = ()
+) -> dict[str, Any]:
+    """`recent`: the tokens the rate limiter holds hits of (only those can have windows)."""
+    creators: dict[str, Creator] = {}  # the ones listed
+    authorized: dict[str, str] = {}  # uid -> username, of every one
     tokens: list[dict[str, Any]] = []
     live_tokens = 0
     for grant in grants:
-        creator = world.creator_by_uid(grant.creator_uid)
-        if creator is None or grant.revoked:
+        if grant.revoked:
             continue
-        creators.setdefault(creator.username, creator)
+        username = authorized.get(grant.creator_uid)
+        if username is None:
+            creator = world.creator_by_uid(grant.creator_uid)
+            if creator is None:
+                continue
+            username = authorized[grant.creator_uid] = creator.username
+            if len(creators) < MAX_APP_CREATORS:
+                creators[username] = creator
         for token in reversed(grant.access_tokens):
-            record = world.access_tokens.get(token)
+            record = dict.get(world.access_tokens, token)
             if record is None or record.expires_at <= now:
                 continue
             live_tokens += 1
+            if len(tokens) >= MAX_TOKENS or token not in recent:
+                continue
             windows = _windows(world, token, now)
-            if windows and len(tokens) < MAX_TOKENS:
+            if windows:
                 tokens.append(
                     {
                         "token": token[:14] + "…",
-                        "creator": creator.username,
+                        "creator": username,
                         "expires_at": when(record.expires_at),
                         "windows": windows,
                     }
                 )
     for uid in app.active_creators.active(now):
+        if uid in authorized:
+            continue
         creator = world.creator_by_uid(uid)
         if creator is not None:
-            creators.setdefault(creator.username, creator)
+            authorized[uid] = creator.username
+            if len(creators) < MAX_APP_CREATORS:
+                creators[creator.username] = creator
     cap = effective_active_creator_cap(app.stage, app.active_creator_cap)
     return {
         "name": app.name,
@@ -233,6 +250,7 @@ def app_view(world: World, app: App, now: float, grants: Iterable[Any]) -> dict[
             }
             for c in creators.values()
         ],
+        "creators_more": len(authorized) - len(creators),
         "tokens": tokens,
         "quiet_tokens": live_tokens - len(tokens),
     }
@@ -281,20 +299,9 @@ def creator_views(world: World, now: float, covers: Any) -> list[dict[str, Any]]
     grids: dict[str, list[Publish]] = {c.uid: [] for c in shown}
     inboxes: dict[str, list[Publish]] = {uid: [] for uid in grids}
     counts: dict[str, int] = dict.fromkeys(grids, 0)
-    for publish in reversed(world.publishes.values()):
-        uid = publish.creator_uid
-        if uid not in grids:
-            continue
-        if publish.status == PUBLISH_COMPLETE:
-            counts[uid] += 1
-            if len(grids[uid]) < MAX_GRID:
-                grids[uid].append(publish)
-        elif (
-            publish.status == SEND_TO_USER_INBOX
-            and publish.discarded_at is None
-            and len(inboxes[uid]) < MAX_INBOX
-        ):
-            inboxes[uid].append(publish)
+    for uid in grids:
+        for publish in reversed(world.creator_publishes(uid)):
+            _place(publish, grids[uid], inboxes[uid], counts)
     views = []
     for c in shown:
         views.append(
@@ -328,6 +335,22 @@ def creator_views(world: World, now: float, covers: Any) -> list[dict[str, Any]]
             }
         )
     return views
+
+
+def _place(
+    publish: Publish, grid: list[Publish], inbox: list[Publish], counts: dict[str, int]
+) -> None:
+    """A creator's publish, newest first: on its grid (posted), or in its inbox (a draft)."""
+    if publish.status == PUBLISH_COMPLETE:
+        counts[publish.creator_uid] += 1
+        if len(grid) < MAX_GRID:
+            grid.append(publish)
+    elif (
+        publish.status == SEND_TO_USER_INBOX
+        and publish.discarded_at is None
+        and len(inbox) < MAX_INBOX
+    ):
+        inbox.append(publish)
 
 
 def _app_name(world: World, client_key: str) -> str:
@@ -489,9 +512,22 @@ def board(
     journal: list[JournalEntry],
 ) -> dict[str, Any]:
     """Everything the live part of the dashboard shows; `journal` is newest first."""
+    apps = list(
+        islice(
+            (a for a in world.apps.values() if not filters.app or a.client_key == filters.app),
+            MAX_APPS,
+        )
+    )
+    # The grants of the apps shown, from the index of grants by app and creator: not a walk
+    # through every grant.
+    shown = {app.client_key for app in apps}
     grants_by_app: dict[str, list[Any]] = {}
-    for grant in world.grants.values():
-        grants_by_app.setdefault(grant.client_key, []).append(grant)
+    for (client_key, _), grant_ids in world.grants_by_pair.items():
+        if client_key in shown:
+            grants_by_app.setdefault(client_key, []).extend(
+                grant for i in grant_ids if (grant := dict.get(world.grants, i)) is not None
+            )
+    recent = {key[1] for key in world.limiter.keys_in_use() if isinstance(key, tuple)}
     journal_counts: Counter[str] = Counter()
     matching = []
     for entry in journal:
@@ -517,11 +553,7 @@ def board(
             break
     return {
         "apps": [
-            app_view(world, app, now, grants_by_app.get(app.client_key, ()))
-            for app in islice(
-                (a for a in world.apps.values() if not filters.app or a.client_key == filters.app),
-                MAX_APPS,
-            )
+            app_view(world, app, now, grants_by_app.get(app.client_key, ()), recent) for app in apps
         ],
         "apps_total": len(world.apps) if not filters.app else 1,
         "creators": creator_views(world, now, covers),

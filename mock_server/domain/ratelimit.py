@@ -72,6 +72,11 @@ class SlidingWindowLimiter:
         """Set `key`'s hits (oldest first), as a stored state reads them back."""
         self._hits[key] = array("d", times)
 
+    def keys_in_use(self) -> Iterable[Hashable]:
+        """The keys with hits kept: every key used in the last minute, and a few more until
+        the next sweep."""
+        return self._hits.keys()
+
     def admitted(self, key: Hashable, now: float) -> list[float]:
         """When the requests still counting against `key` were admitted, oldest first."""
         return [t for t in self._hits.get(key, ()) if now - self.window < t <= now]

@@ -279,4 +279,22 @@ def test_a_large_sandbox_shows_the_first_hundred_and_says_how_many() -> None:
     assert re.search(r"Creators <span class=muted>\(the first 100 of 15\d\)", html)
     assert re.search(r"Grants <span class=muted>\(the newest 100 of 12\d", html)
     assert "many_119" in html  # the newest grants are the ones shown
+    # The app's card lists 20 of the 120 creators who authorized it and says how many more.
+    card = html.split(f'id="app-{key}"', 1)[1].split("</article>", 1)[0]
+    assert len(re.findall(r'<td data-label=creator><a href="#creator-many_', card)) == 20
+    assert "and 100 more" in card
     sandbox.close()
+
+
+def test_an_app_card_shows_the_windows_of_tokens_used_in_the_last_minute(st: Studio) -> None:
+    quiet = st.token(AUDITED, BEN)
+    used = st.token(AUDITED, ANA)
+    info = st.http.post(
+        "/v2/post/publish/creator_info/query/", headers={"Authorization": f"Bearer {used}"}
+    )
+    assert info.status_code == 200
+    card = st.http.get(PAGE).text.split(f'id="app-{AUDITED}"', 1)[1].split("</article>", 1)[0]
+    assert f"<code>{used[:14]}…</code> @{ANA}" in card
+    assert "<code>creator_info</code> 1 / 20" in card
+    assert f"<code>{quiet[:14]}…</code>" not in card
+    assert "live token(s), unused in the last minute" in card

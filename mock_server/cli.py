@@ -9,6 +9,7 @@ import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 from types import FrameType
 
@@ -45,6 +46,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
+# Rows of each table in the start-up summary: a state of thousands of creators (resumed, or
+# imported) is summed up, not printed whole.
+SUMMARY_ROWS = 25
+
+
+def _more(total: int, what: str, path: str) -> str:
+    if total <= SUMMARY_ROWS:
+        return ""
+    return f"\n... and {total - SUMMARY_ROWS} more {what} (GET {path}, or the dashboard)"
+
+
 def startup_summary(
     state: SandboxState, base_url: str, front_door: str = "", stack: str = "", data: str = ""
 ) -> str:
@@ -53,9 +65,9 @@ def startup_summary(
         ["app", "client_key", "client_secret", "stage", "redirect_uris"],
         [
             [a.name, a.client_key, a.client_secret, a.stage, " ".join(a.redirect_uris)]
-            for a in world.apps.values()
+            for a in islice(world.apps.values(), SUMMARY_ROWS)
         ],
-    )
+    ) + _more(len(world.apps), "apps", "/_sandbox/apps")
     first_key = next(iter(world.apps), None)
     creators = _table(
         ["creator", "nickname", "account", "max duration", "open_id (" + (first_key or "-") + ")"],
@@ -67,9 +79,9 @@ def startup_summary(
                 f"{c.max_video_post_duration_sec} s",
                 open_id(first_key, c.uid) if first_key else "-",
             ]
-            for c in world.creators.values()
+            for c in islice(world.creators.values(), SUMMARY_ROWS)
         ],
-    )
+    ) + _more(len(world.creators), "creators", "/_sandbox/creators")
     return (
         f"tiktok-sandbox: scenario {state.scenario.name!r}, seed {state.seed}\n\n"
         f"  API base URL   {base_url}   (use instead of https://open.tiktokapis.com)\n"

@@ -219,3 +219,22 @@ def test_serve_on_the_pure_python_stack_says_so() -> None:
         assert wait_for_health(proc, base)["status"] == "ok"
         out, _ = stop(proc, signal.SIGTERM)
     assert "HTTP stack     h11 + asyncio" in out, out
+
+
+def test_the_summary_shows_the_first_rows_of_a_large_state_and_counts_the_rest() -> None:
+    from mock_server.cli import SUMMARY_ROWS, startup_summary
+
+    with Sandbox("default", seed=1) as sandbox, sandbox.client() as http:
+        names = [f"row_{i:03d}" for i in range(60)]
+        made = http.post("/_sandbox/apps", json={"creators": [{"username": n} for n in names]})
+        assert made.status_code == 201, made.text
+        creators = len(sandbox.state.world.creators)
+        summary = startup_summary(sandbox.state, "http://127.0.0.1:8080")
+    rows = [
+        line
+        for line in summary.splitlines()
+        if line.split(" ", 1)[0] in sandbox.state.world.creators
+    ]
+    assert len(rows) == SUMMARY_ROWS
+    assert f"... and {creators - SUMMARY_ROWS} more creators (GET /_sandbox/creators" in summary
+    assert "more apps" not in summary  # the default scenario's few apps are all shown

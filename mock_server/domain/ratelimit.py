@@ -51,15 +51,20 @@ class SlidingWindowLimiter:
             hits = self._hits[key] = array("d")
         if self.changes is not None:
             self.changes.note(("limiter", key))
-        expired = bisect_right(hits, now - self.window)
-        if expired:
-            del hits[:expired]
-        # Hits after `now` were admitted before the clock was set back (POST /_sandbox/clock):
-        # they are not in the last minute, and count again once the clock reaches them.
-        within = len(hits) if not hits or hits[-1] <= now else bisect_right(hits, now)
-        if within >= limit:
-            return False
-        hits.insert(within, now)
+        cutoff = now - self.window
+        if hits and hits[0] <= cutoff:
+            del hits[: bisect_right(hits, cutoff)]
+        if hits and hits[-1] > now:
+            # Hits after `now` were admitted before the clock was set back (POST
+            # /_sandbox/clock): not in the last minute; they count once the clock is there.
+            within = bisect_right(hits, now)
+            if within >= limit:
+                return False
+            hits.insert(within, now)
+        else:
+            if len(hits) >= limit:
+                return False
+            hits.append(now)
         self._admitted_since_sweep += 1
         if (
             self._admitted_since_sweep >= SWEEP_EVERY_ADMITTED

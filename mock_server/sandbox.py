@@ -232,7 +232,6 @@ class Sandbox:
             name=f"tiktok-sandbox:{bound}",
         )
         ticker = Ticker(self.state)
-        self.state.stopping = False  # set again when this server begins to stop
         thread.start()
         try:
             while not server.started:
@@ -252,6 +251,8 @@ class Sandbox:
             server.should_exit = True
             thread.join(10)
             sock.close()
+            # Stopped: an in-process request cancelled from now on was given up by its client.
+            self.state.stopping = False
 
     # -- shortcuts for tests ------------------------------------------------------------------
 

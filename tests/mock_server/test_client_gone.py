@@ -4,6 +4,7 @@ process (the client cancels it) and served (the connection closes), and the sand
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -106,4 +107,15 @@ def test_a_request_cut_by_the_server_stopping_is_journaled_as_the_500_it_was_sen
     assert answer.startswith(b"HTTP/1.1 500 "), answer
     (cut,) = [e for e in sandbox.journal() if e.path == "/_sandbox/creators/ana_makes"]
     assert (cut.status, cut.rule) == (500, "server_stopping")
+
+    async def give_up() -> None:  # the server is gone: a cancel is the client's again
+        async with sandbox.async_client() as http:
+            with contextlib.suppress(TimeoutError):
+                json_body = {"Content-Type": "application/json"}
+                stalled = http.post("/_sandbox/creators", content=_stalled(), headers=json_body)
+                await asyncio.wait_for(stalled, 0.2)
+
+    asyncio.run(give_up())
+    last = sandbox.journal()[-1]
+    assert (last.path, last.status, last.rule) == ("/_sandbox/creators", 499, None)
     sandbox.close()

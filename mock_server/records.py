@@ -221,16 +221,15 @@ def publishes(
     """Every publish an init accepted since the last reset, oldest first."""
     with state.lock:
         world = state.world
-        if creator is None:
-            candidates = list(dict.values(world.publishes))
-        else:
+        uid = None
+        if creator is not None:
             found = dict.get(world.creators, creator)
-            candidates = [] if found is None else world.creator_publishes(found.uid)
+            if found is None:
+                return []
+            uid = found.uid
         views = [
             publish_json(world, p, "")
-            for p in candidates
-            if (client_key is None or p.client_key == client_key)
-            and (status is None or p.status == status)
+            for p in world.iter_publishes(uid, client_key=client_key, status=status)
         ]
     return [PublishRecord.from_json(v) for v in views]
 

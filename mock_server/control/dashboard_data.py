@@ -300,7 +300,7 @@ def creator_views(world: World, now: float, covers: Any) -> list[dict[str, Any]]
     inboxes: dict[str, list[Publish]] = {uid: [] for uid in grids}
     counts: dict[str, int] = dict.fromkeys(grids, 0)
     for uid in grids:
-        for publish in reversed(world.creator_publishes(uid)):
+        for publish in world.iter_publishes(uid, newest_first=True):
             _place(publish, grids[uid], inboxes[uid], counts)
     views = []
     for c in shown:

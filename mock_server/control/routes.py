@@ -381,11 +381,9 @@ async def list_publishes(request: Request) -> dict[str, Any]:
             )
         world = state.world
         base = base_url(request)
-        # A creator's own publishes come from its index: not a walk through everyone's.
-        items = world.publishes.values() if uid is None else world.creator_publishes(uid)
         return _page(
             request,
-            reversed(items),
+            world.iter_publishes(uid, newest_first=True),
             lambda p: p.publish_id,
             lambda p: publish_json(world, p, base),
             "publishes",

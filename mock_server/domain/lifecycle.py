@@ -344,8 +344,8 @@ def discard_draft(publish: Publish, at: float) -> None:
 def auth_removed(world: World, client_key: str, creator_uid: str, reason: int, at: float) -> None:
     """The creator's authorization of the app ended: in-flight publishes fail with
     `auth_removed` (ref 11) and `authorization.removed` is sent (ref 14.3)."""
-    for publish in world.creator_publishes(creator_uid):
-        if publish.client_key == client_key and not publish.final:
+    for publish in list(world.iter_publishes(creator_uid, client_key=client_key)):
+        if not publish.final:
             fail(world, publish, "auth_removed", at)
     emit(world, client_key, creator_uid, "authorization.removed", {"reason": reason}, at)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from mock_server.domain.changes import COLLECTIONS, Changes, TrackedDict, touch
@@ -163,6 +163,13 @@ class World:
         self.publishes_by_creator.setdefault(publish.creator_uid, []).append(publish.publish_id)
         self.note_post_ids(publish)
 
+    def _unindex_publish(self, publish: Publish) -> None:
+        _unlist(self.publishes_by_creator, publish.creator_uid, publish.publish_id)
+        if publish.post_ids:
+            _unlist(self.posts_by_creator, publish.creator_uid, publish.publish_id)
+        for post_id in publish.post_ids:
+            self.by_post_id.pop(post_id, None)
+
     def note_post_ids(self, publish: Publish) -> None:
         """Index the post ids a publish was given (domain.lifecycle.make_public)."""
         if not publish.post_ids:
@@ -171,19 +178,42 @@ class World:
             self.by_post_id[post_id] = publish.publish_id
         self.posts_by_creator.setdefault(publish.creator_uid, []).append(publish.publish_id)
 
-    def creator_publishes(self, creator_uid: str) -> list[Publish]:
-        """The creator's publishes, oldest first (a read: a tracked World does not note
-        them as touched)."""
-        return self._publishes_of(self.publishes_by_creator.get(creator_uid, ()))
+    def iter_publishes(
+        self,
+        creator_uid: str | None = None,
+        *,
+        client_key: str | None = None,
+        status: str | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[Publish]:
+        """The publishes, or the creator's (from its index, not a walk through everyone's),
+        oldest or newest first, lazily (a listing's page stops early), those of `client_key`
+        and in `status` when given. Reads: a tracked World does not note them as touched.
+        Iterate under the sandbox's lock."""
+        found: Iterator[Publish]
+        if creator_uid is None:
+            values = dict.values(self.publishes)
+            found = reversed(values) if newest_first else iter(values)
+        else:
+            ids = self.publishes_by_creator.get(creator_uid, [])
+            found = self._publishes_of(reversed(ids) if newest_first else ids)
+        if client_key is not None or status is not None:
+            found = (
+                p
+                for p in found
+                if (client_key is None or p.client_key == client_key)
+                and (status is None or p.status == status)
+            )
+        return found
 
-    def creator_posts(self, creator_uid: str) -> list[Publish]:
+    def creator_posts(self, creator_uid: str) -> Iterator[Publish]:
         """The creator's publishes that were given post ids (public now or once), in the
-        order they were (a read, as above)."""
+        order they were (reads, as above)."""
         return self._publishes_of(self.posts_by_creator.get(creator_uid, ()))
 
-    def _publishes_of(self, ids: Iterable[str]) -> list[Publish]:
+    def _publishes_of(self, ids: Iterable[str]) -> Iterator[Publish]:
         publishes = self.publishes
-        return [p for i in ids if (p := dict.get(publishes, i)) is not None]
+        return (p for i in ids if (p := dict.get(publishes, i)) is not None)
 
     def publish_of_post(self, post_id: str) -> Publish | None:
         """The publish that was given `post_id` (a read, as above)."""
@@ -202,11 +232,7 @@ class World:
             publish = self.publishes.pop(oldest)
             if publish.upload_id is not None:
                 self.uploads.pop(publish.upload_id, None)
-            _unlist(self.publishes_by_creator, publish.creator_uid, oldest)
-            if publish.post_ids:
-                _unlist(self.posts_by_creator, publish.creator_uid, oldest)
-            for post_id in publish.post_ids:
-                self.by_post_id.pop(post_id, None)
+            self._unindex_publish(publish)
             self.released.append(oldest)
 
     def add_creator(self, creator: Creator) -> None:

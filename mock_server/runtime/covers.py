@@ -86,19 +86,26 @@ class CoverStore:
         # publish_id -> the JPEG (in memory) or None (in its file)
         self._covers: OrderedDict[str, bytes | None] = OrderedDict()
         # The file names of covers a previous run left in `directory` (a data directory
-        # resumed), not yet asked for: each is known again when first asked for, or removed
-        # with its publish.
-        self._left: set[str] = set()
+        # resumed), not yet asked for, oldest first: each is known again when first asked for,
+        # or removed with its publish; they count toward `limit`, and go first past it.
+        self._left: OrderedDict[str, None] = OrderedDict()
 
     def find_left(self) -> None:
         """Take in the covers a previous run left in the directory (a resumed data
-        directory keeps its spool, and the covers in it)."""
+        directory keeps its spool, and the covers in it), the newest `limit` of them."""
         if self._directory is None:
             return
-        with contextlib.suppress(OSError):
-            found = {p.name for p in self._directory().glob("cover-*.jpeg")}
-            with self._lock:
-                self._left = found
+        try:
+            found = sorted(
+                (entry.stat().st_mtime, entry.name)
+                for entry in os.scandir(self._directory())
+                if entry.name.startswith("cover-") and entry.name.endswith(".jpeg")
+            )
+        except OSError:
+            return
+        with self._lock:
+            self._left = OrderedDict.fromkeys(name for _, name in found)
+        self._keep_within_limit()
 
     def put(self, publish_id: str, jpeg: bytes) -> None:
         kept: bytes | None = jpeg
@@ -135,25 +142,39 @@ class CoverStore:
         oldest are forgotten."""
         with self._lock:
             if self._left:
-                self._left.discard(self._path(publish_id).name)
+                self._left.pop(self._path(publish_id).name, None)
             if only_new and publish_id in self._covers:
                 return
             self._covers[publish_id] = kept
             self._covers.move_to_end(publish_id)
-            dropped = []
-            while len(self._covers) > self.limit:
-                dropped.append(self._covers.popitem(last=False)[0])
+        self._keep_within_limit()
+
+    def _keep_within_limit(self) -> None:
+        """Past `limit` covers, forget the oldest: those a previous run left first."""
+        dropped, left = [], []
+        with self._lock:
+            while len(self._covers) + len(self._left) > self.limit:
+                if self._left:
+                    left.append(self._left.popitem(last=False)[0])
+                else:
+                    dropped.append(self._covers.popitem(last=False)[0])
         for old in dropped:
             self._remove(old)
+        if left and self._directory is not None:
+            directory = self._directory()
+            for name in left:
+                with contextlib.suppress(OSError):
+                    (directory / name).unlink(missing_ok=True)
 
     def discard(self, publish_id: str) -> None:
         with self._lock:
             known = publish_id in self._covers
             self._covers.pop(publish_id, None)
-            if self._left:
+            if self._left:  # a cover a previous run left: its file goes too
                 name = self._path(publish_id).name
-                known = known or name in self._left
-                self._left.discard(name)
+                if name in self._left:
+                    del self._left[name]
+                    known = True
         if known:
             self._remove(publish_id)
 

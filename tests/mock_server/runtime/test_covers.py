@@ -112,13 +112,26 @@ def test_covers_a_previous_run_left_are_served_and_removed_with_their_publish(
     before = CoverStore(directory=lambda: tmp_path)
     for n in range(3):
         before.put(f"p{n}", bytes([n]))
-    after = CoverStore(limit=2, directory=lambda: tmp_path)  # a resumed data directory
+    after = CoverStore(limit=3, directory=lambda: tmp_path)  # a resumed data directory
     assert after.get("p0") is None  # not looked for until told what is there
     after.find_left()
     assert after.get("p0") == b"\x00" and after.get("p1") == b"\x01"
     assert after.get("unknown") is None
     after.discard("p2")  # its publish was forgotten before anyone asked for its cover
-    after.put("p3", b"\x03")  # past the limit: the oldest known (p0) goes
+    after.put("p3", b"\x03")
+    after.put("p4", b"\x04")  # past the limit: the oldest known (p0) goes
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        before._path(n).name for n in ("p1", "p3")
+        before._path(n).name for n in ("p1", "p3", "p4")
     )
+
+
+def test_covers_left_by_previous_runs_count_toward_the_limit(tmp_path: Path) -> None:
+    for run in range(4):  # each run makes 3 covers of its own, then the directory restarts
+        store = CoverStore(limit=3, directory=lambda: tmp_path)
+        store.find_left()
+        for n in range(3):
+            store.put(f"run{run}-p{n}", bytes([n]))
+    assert len(list(tmp_path.glob("cover-*.jpeg"))) == 3
+    again = CoverStore(limit=3, directory=lambda: tmp_path)
+    again.find_left()
+    assert [again.get(f"run3-p{n}") for n in range(3)] == [b"\x00", b"\x01", b"\x02"]

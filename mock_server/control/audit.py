@@ -14,6 +14,7 @@ from mock_server.api.http import sandbox
 from mock_server.audit import AuditReport, audit_state
 from mock_server.audit.run import instant
 from mock_server.control.routes import ControlError, _client_key_param, control
+from mock_server.domain.text import quoted
 from mock_server.responses import HTMLResponse
 from mock_server.state import SandboxState
 from mock_server.templating import render
@@ -35,7 +36,7 @@ def _report(state: SandboxState, request: Request) -> AuditReport:
     try:
         return audit_state(state, key, since=since, until=until)
     except KeyError as exc:  # the app went away with a reset since the check above
-        raise ControlError(404, "not_found", f"no app with client_key {key!r}") from exc
+        raise ControlError(404, "not_found", f"no app with client_key {quoted(key)}") from exc
 
 
 async def audit_json(request: Request) -> dict[str, Any]:

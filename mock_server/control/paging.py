@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from mock_server.domain.text import plain_decimal
+from mock_server.domain.text import plain_decimal, quoted
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -81,8 +81,3 @@ def _limit(request: Request) -> int:
     if value is None or not 1 <= value <= MAX_LIMIT:
         raise PageRequestError(f"limit: expected a whole number 1-{MAX_LIMIT}, got {quoted(text)}")
     return value
-
-
-def quoted(text: str, most: int = 64) -> str:
-    """`text` as an error message quotes it: whole when short, else its start."""
-    return repr(text) if len(text) <= most else f"{text[:most]!r}... ({len(text)} characters)"

@@ -28,7 +28,7 @@ from mock_server.api.http import (
 from mock_server.control.dashboard import DASHBOARD_FORMS
 from mock_server.control.dashboard_data import publish_label
 from mock_server.control.flash import back_to_dashboard
-from mock_server.control.paging import PageRequestError, next_link, paged, quoted
+from mock_server.control.paging import PageRequestError, next_link, paged
 from mock_server.control.render import (
     app_json,
     creator_json,
@@ -53,7 +53,7 @@ from mock_server.domain.publishing import (
 )
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
-from mock_server.domain.text import plain_decimal
+from mock_server.domain.text import plain_decimal, quoted
 from mock_server.forms import FIELD
 from mock_server.openapi import openapi_document
 from mock_server.population import (
@@ -149,14 +149,14 @@ def keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
 def find_app(state: SandboxState, client_key: str) -> Any:
     app = state.world.apps.get(client_key)
     if app is None:
-        raise ControlError(404, "not_found", f"no app with client_key {client_key!r}")
+        raise ControlError(404, "not_found", f"no app with client_key {quoted(client_key)}")
     return app
 
 
 def _creator(state: SandboxState, username: str) -> Creator:
     creator = state.world.creators.get(username)
     if creator is None:
-        raise ControlError(404, "not_found", f"no creator with username {username!r}")
+        raise ControlError(404, "not_found", f"no creator with username {quoted(username)}")
     return creator
 
 
@@ -199,12 +199,12 @@ def _reset(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     seed = data.get("seed")
     if seed is not None and (type(seed) is not int or seed < 0):
         raise ControlError(
-            400, "invalid_request", f"seed: expected a non-negative integer, got {seed!r}"
+            400, "invalid_request", f"seed: expected a non-negative integer, got {quoted(seed)}"
         )
     scenario = data.get("scenario")
     if scenario is not None and not isinstance(scenario, str):
         raise ControlError(
-            400, "invalid_request", f"scenario: expected a name or path, got {scenario!r}"
+            400, "invalid_request", f"scenario: expected a name or path, got {quoted(scenario)}"
         )
     try:
         # Over HTTP only built-in names and files under the server's scenario directories load,
@@ -377,7 +377,7 @@ async def list_publishes(request: Request) -> dict[str, Any]:
             raise ControlError(
                 400,
                 "invalid_request",
-                f"status: expected one of {', '.join(PUBLISH_STATUSES)}, got {status!r}",
+                f"status: expected one of {', '.join(PUBLISH_STATUSES)}, got {quoted(status)}",
             )
         world = state.world
         base = base_url(request)
@@ -399,7 +399,7 @@ async def get_publish(request: Request) -> dict[str, Any]:
     with state.lock:
         publish = state.world.publishes.get(publish_id)
         if publish is None:
-            raise ControlError(404, "not_found", f"no publish with publish_id {publish_id!r}")
+            raise ControlError(404, "not_found", f"no publish with publish_id {quoted(publish_id)}")
         return publish_json(state.world, publish, base_url(request))
 
 
@@ -461,7 +461,7 @@ def _act(request: Request, state: SandboxState, data: dict[str, Any]) -> Publish
     publish_id = request.path_params["publish_id"]
     publish = state.world.publishes.get(publish_id)
     if publish is None:
-        raise ControlError(404, "not_found", f"no publish with publish_id {publish_id!r}")
+        raise ControlError(404, "not_found", f"no publish with publish_id {quoted(publish_id)}")
     note(request, client_key=publish.client_key, rule=str(data.get("action")))
     try:
         _apply_action(state, publish, data)
@@ -561,7 +561,7 @@ async def delete_fault(request: Request) -> dict[str, Any]:
     with state.lock:
         kept = [r for r in state.world.faults if r.rule_id != rule_id]
         if len(kept) == len(state.world.faults):
-            raise ControlError(404, "not_found", f"no fault rule {rule_id!r}")
+            raise ControlError(404, "not_found", f"no fault rule {quoted(rule_id)}")
         state.world.faults[:] = kept
         return {"faults": [fault_json(state.world, r) for r in kept]}
 
@@ -589,12 +589,12 @@ async def post_clock(request: Request) -> dict[str, Any]:
         raise ControlError(
             400,
             "invalid_request",
-            f"advance_seconds: expected a non-negative number, got {advance!r}",
+            f"advance_seconds: expected a non-negative number, got {quoted(advance)}",
         )
     freeze = data.get("freeze")
     if freeze is not None and type(freeze) is not bool:
         raise ControlError(
-            400, "invalid_request", f"freeze: expected true or false, got {freeze!r}"
+            400, "invalid_request", f"freeze: expected true or false, got {quoted(freeze)}"
         )
     target = None
     if data.get("set") is not None:
@@ -702,7 +702,8 @@ def _authorize(state: SandboxState, data: dict[str, Any], *, exchange: bool = Fa
     elif data.get("open_id"):
         found = state.world.creator_by_open_id(app.client_key, data["open_id"])
         if found is None:
-            raise ControlError(404, "not_found", f"no creator with open_id {data['open_id']!r}")
+            message = f"no creator with open_id {quoted(data['open_id'])}"
+            raise ControlError(404, "not_found", message)
         creator = found
     else:
         raise ControlError(400, "invalid_request", "username or open_id: one is required")

@@ -37,3 +37,12 @@ def plain_decimal(text: str, max_digits: int = 19) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= max_digits:
         return int(text)
     return None
+
+
+def quoted(value: object, most: int = 64) -> str:
+    """`value` as an error message quotes it (its repr): whole when short, else its start and
+    how long it is, so a 5,000-character query value does not make a 5,000-character answer."""
+    if isinstance(value, str) and len(value) > most:
+        return f"{value[:most]!r}... ({len(value)} characters)"
+    shown = repr(value)
+    return shown if len(shown) <= most + 2 else f"{shown[:most]}... ({len(shown)} characters)"

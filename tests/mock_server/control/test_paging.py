@@ -129,16 +129,19 @@ def test_an_unknown_cursor_is_a_400_that_says_to_start_again(http: httpx.Client)
     assert "list again without cursor" in answer.json()["error"]["message"]
 
 
-def test_a_long_bad_cursor_or_limit_is_quoted_by_its_start_only(http: httpx.Client) -> None:
+def test_a_long_bad_query_value_is_quoted_by_its_start_only(http: httpx.Client) -> None:
     long = "x" * 5000
     for path, param in (
         ("/_sandbox/creators", "cursor"),
         ("/_sandbox/publishes", "limit"),
         ("/_sandbox/journal", "cursor"),
         ("/_sandbox/journal", "limit"),
+        ("/_sandbox/publishes", "status"),
+        ("/_sandbox/publishes", "creator"),
+        ("/_sandbox/grants", "client_key"),
     ):
         answer = http.get(path, params={param: long})
-        assert answer.status_code == 400, (path, param)
+        assert answer.status_code in (400, 404), (path, param)  # unknown creator, app: 404
         message = answer.json()["error"]["message"]
         assert f"'{'x' * 64}'... (5000 characters)" in message, message
         assert len(message) < 300, message

@@ -192,19 +192,26 @@ def app_view(
     """`recent`: the tokens the rate limiter holds hits of (only those can have windows)."""
     creators: dict[str, Creator] = {}  # the ones listed
     authorized: dict[str, str] = {}  # uid -> username, of every one
+
+    def count(uid: str) -> str | None:
+        """Count the creator `uid` (listed while fewer than MAX_APP_CREATORS are); its
+        username, None when it is not there."""
+        username = authorized.get(uid)
+        if username is None:
+            creator = world.creator_by_uid(uid)
+            if creator is None:
+                return None
+            username = authorized[uid] = creator.username
+            if len(creators) < MAX_APP_CREATORS:
+                creators[username] = creator
+        return username
+
     tokens: list[dict[str, Any]] = []
     live_tokens = 0
     for grant in grants:
-        if grant.revoked:
-            continue
-        username = authorized.get(grant.creator_uid)
+        username = None if grant.revoked else count(grant.creator_uid)
         if username is None:
-            creator = world.creator_by_uid(grant.creator_uid)
-            if creator is None:
-                continue
-            username = authorized[grant.creator_uid] = creator.username
-            if len(creators) < MAX_APP_CREATORS:
-                creators[username] = creator
+            continue
         for token in reversed(grant.access_tokens):
             record = dict.get(world.access_tokens, token)
             if record is None or record.expires_at <= now:
@@ -223,13 +230,7 @@ def app_view(
                     }
                 )
     for uid in app.active_creators.active(now):
-        if uid in authorized:
-            continue
-        creator = world.creator_by_uid(uid)
-        if creator is not None:
-            authorized[uid] = creator.username
-            if len(creators) < MAX_APP_CREATORS:
-                creators[creator.username] = creator
+        count(uid)
     cap = effective_active_creator_cap(app.stage, app.active_creator_cap)
     return {
         "name": app.name,

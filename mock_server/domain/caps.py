@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 
 DAY_SECONDS = 24 * 3600
 
+
+def in_window(at: float, now: float, span: float) -> bool:
+    """Whether the instant `at` is in the `span` seconds up to `now`: after `now - span`, and
+    not after `now` (a clock set back leaves instants after it: they count once it is there
+    again). The rule of the rate-limit windows and the 24 h caps."""
+    return now - span < at <= now
+
+
 # ref 15.1: an unaudited client may have at most 5 distinct posting users in 24 h.
 UNAUDITED_ACTIVE_CREATOR_CAP = 5
 
@@ -23,8 +31,7 @@ class ActiveCreatorWindow:
 
     def active(self, now: float) -> set[str]:
         self._prune(now)
-        # A post after `now` was made before the clock was set back: not in the 24 h up to now.
-        return {uid for uid, at in self.last_post.items() if at <= now}
+        return {uid for uid, at in self.last_post.items() if in_window(at, now, DAY_SECONDS)}
 
     def admits(self, creator_uid: str, now: float, cap: int | None) -> bool:
         """Whether `creator_uid` may post now without making the app exceed `cap` creators."""

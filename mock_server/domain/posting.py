@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from mock_server.domain.caps import DAY_SECONDS, effective_active_creator_cap
+from mock_server.domain.caps import DAY_SECONDS, effective_active_creator_cap, in_window
 from mock_server.domain.errors import ApiError
 from mock_server.domain.lifecycle import downloaded_bytes, fail, pull_started, upload_started
 from mock_server.domain.models import App, Creator
@@ -430,9 +430,8 @@ def pending_shares(world: World, creator: Creator, now: float) -> int:
     # Drafts posted, failed or forgotten can never count again: let go, the list stays short.
     pending = [p for i in drafts if (p := world.publishes.get(i)) is not None and p.pending_share]
     drafts[:] = [p.publish_id for p in pending]
-    # Those after `now` (the clock was set back) are not in the 24 h up to now, as for posts.
-    real = sum(1 for p in pending if now - DAY_SECONDS < p.created_at <= now)
-    declared = sum(1 for t in creator.pending_share_times if now - DAY_SECONDS < t <= now)
+    real = sum(1 for p in pending if in_window(p.created_at, now, DAY_SECONDS))
+    declared = sum(1 for t in creator.pending_share_times if in_window(t, now, DAY_SECONDS))
     return real + declared
 
 

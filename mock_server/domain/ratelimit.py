@@ -6,6 +6,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable
 
+from mock_server.domain.caps import in_window
 from mock_server.domain.changes import Changes
 from mock_server.domain.errors import ApiError
 
@@ -56,7 +57,7 @@ class SlidingWindowLimiter:
             del hits[: bisect_right(hits, cutoff)]
         if hits and hits[-1] > now:
             # Hits after `now` were admitted before the clock was set back (POST
-            # /_sandbox/clock): not in the last minute; they count once the clock is there.
+            # /_sandbox/clock): not in the last minute (caps.in_window, here on sorted hits).
             within = bisect_right(hits, now)
             if within >= limit:
                 return False
@@ -84,7 +85,7 @@ class SlidingWindowLimiter:
 
     def admitted(self, key: Hashable, now: float) -> list[float]:
         """When the requests still counting against `key` were admitted, oldest first."""
-        return [t for t in self._hits.get(key, ()) if now - self.window < t <= now]
+        return [t for t in self._hits.get(key, ()) if in_window(t, now, self.window)]
 
     def _sweep(self, now: float) -> None:
         """Forget keys with no hit in the window, so memory follows live tokens only: a token

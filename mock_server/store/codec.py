@@ -620,6 +620,11 @@ class Section:
     path: str
     value: Callable[[SandboxState], Any]
     fingerprint: Callable[[SandboxState], object] | None = None
+    # The state's attributes (dotted paths) the value is made of, when they are few, plain
+    # and seldom change (none: a constant): a commit reads those of all such sections at
+    # once, and compares the sections one by one only when one moved. None: compare it each
+    # commit.
+    made_of: tuple[str, ...] | None = None
 
 
 def _world_section(name: str) -> Callable[[SandboxState], Any]:
@@ -631,21 +636,25 @@ def section_rows() -> tuple[Section, ...]:
     """Every section row, the one list both the whole state (`full_rows`) and a commit's rows
     (store.recorder) are made from. The id streams move at different paces: a row each."""
     return (
-        Section("written_by", lambda s: f"tiktok-sandbox {__version__}"),
-        Section("sandbox.seed", lambda s: s.seed),
-        Section("sandbox.scenario", lambda s: s.scenario.source),
-        Section("sandbox.generation", lambda s: s._generation),
-        Section("sandbox.built_at", lambda s: _float_out(s.built_at)),
-        Section("sandbox.clock", clock_section),
+        Section("written_by", lambda s: f"tiktok-sandbox {__version__}", made_of=()),
+        Section("sandbox.seed", lambda s: s.seed, made_of=("seed",)),
+        Section("sandbox.scenario", lambda s: s.scenario.source, made_of=("scenario.source",)),
+        Section("sandbox.generation", lambda s: s._generation, made_of=("_generation",)),
+        Section("sandbox.built_at", lambda s: _float_out(s.built_at), made_of=("built_at",)),
+        Section("sandbox.clock", clock_section, made_of=("clock._offset", "clock._frozen_at")),
         Section(
             "sandbox.faker_random",
             lambda s: random_state(s.faker.random),
             lambda s: moved(s.faker.random),
         ),
         Section("journal.seq", lambda s: s.journal._seq),
-        Section("journal.cleared", lambda s: s.journal._cleared),
-        Section("world.ids.seed", lambda s: s.world.ids.seed),
-        Section("world.ids.secrets", lambda s: s.world.ids._secrets.counter),
+        Section("journal.cleared", lambda s: s.journal._cleared, made_of=("journal._cleared",)),
+        Section("world.ids.seed", lambda s: s.world.ids.seed, made_of=("world.ids.seed",)),
+        Section(
+            "world.ids.secrets",
+            lambda s: s.world.ids._secrets.counter,
+            made_of=("world.ids._secrets.counter",),
+        ),
         Section("world.ids.logs", lambda s: s.world.ids._logs.counter),
         Section(
             "world.ids.ids",
@@ -663,11 +672,24 @@ def section_rows() -> tuple[Section, ...]:
             lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
         ),
         *(
-            Section(f"world.{name}", _world_section(name))
+            Section(f"world.{name}", _world_section(name), made_of=_plain_world_field(name))
             for name in WORLD_SECTIONS
             if name not in ("ids", "fault_rng", "schedule")
         ),
     )
+
+
+def _plain_world_field(name: str) -> tuple[str, ...] | None:
+    """What a World section's value is made of, when that is a plain value (or the one field
+    of it the section keeps); None for the lists changed in place (faults, injections)."""
+    if name == "outbox":
+        return ("world.outbox.added",)
+    if name == "limiter":
+        return ("world.limiter.window",)
+    hint = _hints(World)[name]
+    if hint in (int, float, str, bool) or name == "timing":  # Timing is frozen: replaced
+        return (f"world.{name}",)
+    return None
 
 
 def full_rows(state: SandboxState) -> Rows:

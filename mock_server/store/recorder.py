@@ -12,6 +12,7 @@ those are compared by a fingerprint and encoded only when it moved.
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,11 @@ class Recorder:
         # (kind, key) -> the encoded value last written, for the records written most lately.
         self._written: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._journal_first = 1  # the journal's oldest entry when last committed
+        # What the sections with `made_of` are made of, read at once, when last compared.
+        self._quiet_read = operator.attrgetter(
+            *(name for row in codec.section_rows() for name in row.made_of or ())
+        )
+        self._quiet: object = None
         self._encoders = {
             name: codec.encoder(codec._hints(World)[name].__args__[1]) for name in COLLECTIONS
         }
@@ -88,6 +94,7 @@ class Recorder:
         """A write failed: the next `take` writes the whole state again."""
         self._world = None
         self._written.clear()
+        self._quiet = None
 
     def adopt(self, state: SandboxState, sections: dict[str, str]) -> None:
         """The store already holds `state` (just read from it; its sections' texts are
@@ -96,6 +103,7 @@ class Recorder:
         state.journal.changes = world.track()
         self._texts = dict(sections)
         self._prints, self._values = {}, {}  # the next commit compares every section's text
+        self._quiet = None
         self._journal_first = _journal_first(state)
 
     # -- everything --------------------------------------------------------------------------
@@ -108,6 +116,7 @@ class Recorder:
         rows = codec.full_rows(state)
         self._texts = dict(rows[codec.SECTIONS])
         self._prints, self._values = {}, {}
+        self._quiet = None
         self._written.clear()
         self._journal_first = _journal_first(state)
         return Change(full=rows)
@@ -171,9 +180,14 @@ class Recorder:
 
     def _sections(self, state: SandboxState, change: Change) -> None:
         """Write the sections whose value moved: compared as encoded values (no JSON text
-        unless one moved), the costly ones first by a fingerprint."""
+        unless one moved), the costly ones first by a fingerprint, the plain ones (`made_of`)
+        only when one of them moved (all read at once: most commits move none)."""
         values = self._values
+        quiet = self._quiet_read(state)
+        unmoved = quiet == self._quiet
         for row in codec.section_rows():
+            if unmoved and row.made_of is not None:
+                continue
             path = row.path
             if row.fingerprint is not None:
                 now = row.fingerprint(state)
@@ -188,6 +202,7 @@ class Recorder:
             if self._texts.get(path) != text:
                 self._texts[path] = text
                 change.upserts.append((codec.SECTIONS, path, text))
+        self._quiet = quiet
 
 
 def _row(name: str, key: Any) -> tuple[str, str]:

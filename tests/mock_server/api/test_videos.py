@@ -15,7 +15,7 @@ from PIL import Image
 from conformance.media import make_image, make_video
 from mock_server.runtime.fetcher import StaticFetcher
 from tests.mock_server.api.test_posting import expect_error, expect_ok
-from tests.mock_server.lifecycle_kit import ACME_MEDIA, ANA, AUDITED, VIDEO_INIT, Studio
+from tests.mock_server.lifecycle_kit import ACME_MEDIA, ANA, AUDITED, VIDEO_INIT, Studio, plan
 
 LIST = "/v2/video/list/"
 QUERY = "/v2/video/query/"
@@ -366,21 +366,7 @@ def test_a_forgotten_video_leaves_the_list_the_query_and_its_cover(
     assert old["id"] == gone
     world = st.sandbox.state.world
     world.max_publishes = len(world.publishes)  # the next init forgets the first final one
-    expect_ok(
-        st.post(
-            VIDEO_INIT,
-            access,
-            {
-                "post_info": {"privacy_level": "SELF_ONLY"},
-                "source_info": {
-                    "source": "FILE_UPLOAD",
-                    "video_size": 1000,
-                    "chunk_size": 1000,
-                    "total_chunk_count": 1,
-                },
-            },
-        )
-    )
+    st.init(access, plan(1000))
     assert [v["id"] for v in videos(call(st, LIST, access, {}, fields="id"))] == [kept]
     body = {"filters": {"video_ids": [gone, kept]}}
     assert [v["id"] for v in videos(call(st, QUERY, access, body, fields="id"))] == [kept]

@@ -30,7 +30,7 @@ from mock_server.domain.publishing import (
     SEND_TO_USER_INBOX,
     Publish,
 )
-from mock_server.domain.ratelimit import RATE_LIMITS, WINDOW_SECONDS
+from mock_server.domain.ratelimit import RATE_LIMITS, WINDOW_SECONDS, tokens_in_use
 from mock_server.domain.webhooks import Delivery
 from mock_server.domain.world import World
 from mock_server.runtime.journal import JournalEntry
@@ -528,7 +528,7 @@ def board(
             grants_by_app.setdefault(client_key, []).extend(
                 grant for i in grant_ids if (grant := dict.get(world.grants, i)) is not None
             )
-    recent = {key[1] for key in world.limiter.keys_in_use() if isinstance(key, tuple)}
+    recent = tokens_in_use(world.limiter)
     journal_counts: Counter[str] = Counter()
     matching = []
     for entry in journal:

@@ -43,14 +43,7 @@ from mock_server.domain.errors import OAuthError
 from mock_server.domain.models import Creator
 from mock_server.domain.oauth import AuthorizeError
 from mock_server.domain.outcomes import FAIL_REASONS
-from mock_server.domain.publishing import (
-    FAILED,
-    PROCESSING_DOWNLOAD,
-    PROCESSING_UPLOAD,
-    PUBLISH_COMPLETE,
-    SEND_TO_USER_INBOX,
-    Publish,
-)
+from mock_server.domain.publishing import STATUSES, Publish
 from mock_server.domain.scopes import parse_scope_list
 from mock_server.domain.settings import SettingError
 from mock_server.domain.text import plain_decimal, quoted
@@ -71,15 +64,6 @@ from mock_server.scenario import ScenarioError, builtin_names, load_scenario, re
 from mock_server.state import SandboxState
 
 T = TypeVar("T")
-
-# What `GET /_sandbox/publishes?status=` may ask for: the statuses a publish can have.
-PUBLISH_STATUSES = (
-    PROCESSING_UPLOAD,
-    PROCESSING_DOWNLOAD,
-    SEND_TO_USER_INBOX,
-    PUBLISH_COMPLETE,
-    FAILED,
-)
 
 
 class ControlError(Exception):
@@ -373,11 +357,11 @@ async def list_publishes(request: Request) -> dict[str, Any]:
         creator = request.query_params.get("creator")
         uid = _creator(state, creator).uid if creator else None
         status = request.query_params.get("status")
-        if status is not None and status not in PUBLISH_STATUSES:
+        if status is not None and status not in STATUSES:
             raise ControlError(
                 400,
                 "invalid_request",
-                f"status: expected one of {', '.join(PUBLISH_STATUSES)}, got {quoted(status)}",
+                f"status: expected one of {', '.join(STATUSES)}, got {quoted(status)}",
             )
         world = state.world
         base = base_url(request)

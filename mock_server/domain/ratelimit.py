@@ -101,6 +101,12 @@ class SlidingWindowLimiter:
                 self.changes.note(("limiter", key))
 
 
+def tokens_in_use(limiter: SlidingWindowLimiter) -> set[str]:
+    """The access tokens `check_rate` holds hits of (its keys are `(endpoint, token)`): the
+    ones used in the last minute, and a few more until the limiter's next sweep."""
+    return {key[1] for key in limiter.keys_in_use() if isinstance(key, tuple)}
+
+
 def check_rate(limiter: SlidingWindowLimiter, endpoint: str, token: str, now: float) -> None:
     """ref 4.3: over the endpoint's per-token limit is `rate_limit_exceeded` (429)."""
     limit = RATE_LIMITS.get(endpoint)

@@ -22,7 +22,7 @@ from mock_server.domain.posting import (
     PHOTO_TITLE_MAX,
     VIDEO_TITLE_MAX,
 )
-from mock_server.domain.publishing import PRIVACY_LEVELS
+from mock_server.domain.publishing import PRIVACY_LEVELS, STATUSES
 from mock_server.domain.scopes import USER_INFO_FIELDS, VIDEO_FIELDS
 from mock_server.domain.videos import MAX_COUNT, MAX_QUERY_IDS
 
@@ -469,16 +469,7 @@ ENDPOINT_SCHEMAS: dict[str, Endpoint] = {
         example=PUBLISH_ID_EXAMPLE,
         data=obj(
             {
-                "status": {
-                    "type": "string",
-                    "enum": [
-                        "PROCESSING_UPLOAD",
-                        "PROCESSING_DOWNLOAD",
-                        "SEND_TO_USER_INBOX",
-                        "PUBLISH_COMPLETE",
-                        "FAILED",
-                    ],
-                },
+                "status": {"type": "string", "enum": list(STATUSES)},
                 "fail_reason": {"type": "string", "enum": list(FAIL_REASONS)},
                 "publicaly_available_post_id": {"type": "array", "items": INT64},
                 "uploaded_bytes": INT64,

@@ -108,8 +108,7 @@ def _restart_pulls(state: SandboxState) -> None:
     with state.lock:
         pulling = [
             (p.publish_id, p.client_key)
-            for p in dict.values(state.world.publishes)
-            if p.status == PROCESSING_DOWNLOAD
+            for p in state.world.iter_publishes(status=PROCESSING_DOWNLOAD)
         ]
     for publish_id, client_key in pulling:
         state.downloads.start(publish_id, client_key)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server.api import jsontext
-from mock_server.domain.endpoints import family_of
+from mock_server.domain.endpoints import READS_ONLY, family_of
 from mock_server.domain.errors import (
     API_ERRORS,
     MALFORMED_PARAMETERS,
@@ -62,6 +62,8 @@ async def authorized(request: Request, endpoint: str) -> Session:
     with state.lock:
         now = state.now()
         session = session_for(request, state, now)
+        if endpoint not in READS_ONLY:  # its handler may change them (domain.changes)
+            state.world.note_session(session.token, session.grant, session.app, session.creator)
         require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
         check_rate(state.world.limiter, endpoint, session.token, now)
         faults = bool(state.world.faults)

@@ -189,7 +189,8 @@ async def _publish_request(request: Request, endpoint: str) -> tuple[SandboxStat
 async def status_fetch(request: Request) -> Response:
     state, session, publish_id = await _publish_request(request, "status_fetch")
     with state.lock:
-        publish = posting.owned_publish(state.world, session, publish_id)
+        # Only read (endpoints.READS_ONLY): not noted as changed.
+        publish = posting.owned_publish(state.world, session, publish_id, noted=False)
         view = posting.status_view(state.world, publish, state.now())
     return envelope(request, view)
 

@@ -30,7 +30,8 @@ class ActiveCreatorWindow:
             del self.last_post[uid]
 
     def active(self, now: float) -> set[str]:
-        self._prune(now)
+        """Who posted in the 24 h up to `now`. Only reads: a creator_info asks it, and changes
+        nothing (a data directory need not write the app again)."""
         return {uid for uid, at in self.last_post.items() if in_window(at, now, DAY_SECONDS)}
 
     def admits(self, creator_uid: str, now: float, cap: int | None) -> bool:
@@ -41,6 +42,9 @@ class ActiveCreatorWindow:
         return creator_uid in active or len(active) < cap
 
     def record(self, creator_uid: str, now: float) -> None:
+        """A post by `creator_uid`: its instant is kept, and creators whose last post left
+        the window are let go (so the window stays as short as the cap)."""
+        self._prune(now)
         self.last_post[creator_uid] = now
 
 

@@ -20,6 +20,13 @@ ENDPOINTS: dict[str, str] = {
 }
 
 
+# The endpoints whose handling changes none of the caller's records (its token, grant, app and
+# creator) nor the publish it asks about: only the rate limiter and the journal. A data
+# directory does not look at those records again after such a request (api.http.authorized);
+# any other endpoint has them noted as changed (domain.changes).
+READS_ONLY = frozenset({"user_info", "video_list", "video_query", "creator_info", "status_fetch"})
+
+
 def endpoint_of(path: str) -> str | None:
     """The name of the TikTok endpoint at `path` (`video_init`, `upload`...), or None."""
     for name, endpoint_path in ENDPOINTS.items():

@@ -41,6 +41,9 @@ from mock_server.domain.redirects import find_registered
 from mock_server.domain.scopes import REQUIRED_SCOPES, SCOPES, parse_scope_list, shared_scopes
 from mock_server.domain.world import World
 
+# Lookups that do not note the record (a World in a data directory has TrackedDicts).
+_get, _item = dict.get, dict.__getitem__
+
 # Recorded error_description strings (docs/fidelity.md).
 REFRESH_INVALID = "Refresh token is invalid or expired."
 REVOKE_INVALID = "Access token is invalid or expired."
@@ -503,20 +506,23 @@ INVALID_TOKEN = "access_token_invalid"
 
 
 def resolve_access_token(world: World, value: str | None, now: float) -> Session:
-    """Resolve a bearer token; anything but a live user token is `access_token_invalid` (401)."""
+    """Resolve a bearer token; anything but a live user token is `access_token_invalid` (401).
+
+    Only reads: the records are looked up without noting them (domain.changes). A caller that
+    goes on to change any of them notes them with `World.note_session`."""
     if not value:
         raise ApiError(INVALID_TOKEN, rule="token_missing")
-    token = world.access_tokens.get(value)
+    token = _get(world.access_tokens, value)
     if token is None:
         rule = "client_token_on_user_endpoint" if value in world.client_tokens else "token_unknown"
         raise ApiError(INVALID_TOKEN, rule=rule)
-    grant = world.grants[token.grant_id]
+    grant = _item(world.grants, token.grant_id)
     if grant.revoked:
         raise ApiError(INVALID_TOKEN, rule="token_revoked")
     if token.expires_at <= now:
         raise ApiError(INVALID_TOKEN, rule="token_expired")
-    app = world.apps.get(grant.client_key)
-    creator = world.creator_by_uid(grant.creator_uid)
+    app = _get(world.apps, grant.client_key)
+    creator = world.creator_by_uid(grant.creator_uid, noted=False)
     if app is None or creator is None:
         raise ApiError(INVALID_TOKEN, rule="token_orphaned")
     # The sandbox's own copy of the token, not the request's: the rate limiter keeps it (in

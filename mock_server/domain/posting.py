@@ -549,9 +549,13 @@ def init_publish(world: World, session: Session, request: InitRequest, now: floa
 # -- status and cancel ----------------------------------------------------------------------
 
 
-def owned_publish(world: World, session: Session, publish_id: str) -> Publish:
-    """ref 11, 12: unknown ids and other apps' or other creators' publishes are refused."""
-    publish = world.publishes.get(publish_id)
+def owned_publish(
+    world: World, session: Session, publish_id: str, *, noted: bool = True
+) -> Publish:
+    """ref 11, 12: unknown ids and other apps' or other creators' publishes are refused.
+    `noted=False`: only to read it (domain.changes)."""
+    publishes = world.publishes
+    publish = publishes.get(publish_id) if noted else dict.get(publishes, publish_id)
     if publish is None:
         raise ApiError("invalid_publish_id", rule="publish_unknown")
     if publish.client_key != session.app.client_key or publish.creator_uid != session.creator.uid:

@@ -246,11 +246,23 @@ class World:
             self._by_uid.pop(creator.uid, None)
             self._by_open_id.clear()
 
-    def creator_by_uid(self, uid: str) -> Creator | None:
+    def creator_by_uid(self, uid: str, *, noted: bool = True) -> Creator | None:
+        """`noted=False`: only to read it (domain.changes)."""
         creator = self._by_uid.get(uid)
-        if creator is not None and self.changes is not None:
+        if noted and creator is not None and self.changes is not None:
             touch(self.changes, "creators", creator.username)
         return creator
+
+    def note_session(self, token: str, grant: Grant, app: App, creator: Creator) -> None:
+        """The records behind a session may change (domain.oauth.resolve_access_token reads
+        them without noting)."""
+        changes = self.changes
+        if changes is not None:
+            note = changes.note
+            note(("access_tokens", token))
+            note(("grants", grant.grant_id))
+            note(("apps", app.client_key))
+            note(("creators", creator.username))
 
     def creator_by_open_id(self, client_key: str, oid: str) -> Creator | None:
         """The creator an app knows as `oid` (open_ids are hashes: indexed per app on first use)."""

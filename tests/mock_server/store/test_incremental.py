@@ -25,7 +25,18 @@ from mock_server.sandbox import Sandbox
 from mock_server.store import sqlite as store_sqlite
 from mock_server.store.codec import full_rows
 from tests.mock_server.api.conftest import LOOPBACK_MEDIA, HeldFetcher
-from tests.mock_server.lifecycle_kit import ANA, AUDITED, CHUNK, SCOPES, T0, VIDEO_INIT, plan
+from tests.mock_server.lifecycle_kit import (
+    ANA,
+    AUDITED,
+    BEN,
+    CHUNK,
+    SCOPES,
+    STATUS,
+    T0,
+    UNAUDITED,
+    VIDEO_INIT,
+    plan,
+)
 from tests.mock_server.store.workload import STEPS, Facts, check, step
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
@@ -135,6 +146,39 @@ def test_a_read_writes_its_journal_entry_not_the_records_it_only_read(tmp_path: 
     kinds = {kind for kind, _, _ in written[-1]}
     assert "journal.entries" in kinds and "world.limiter.hits" in kinds
     assert not kinds & {"world.apps", "world.creators", "world.access_tokens", "world.grants"}
+    sandbox.close()
+
+
+def test_the_endpoints_that_only_read_leave_every_row_as_the_state_holds_it(
+    tmp_path: Path,
+) -> None:
+    """creator_info, status fetch, user info and the video endpoints do not note the caller's
+    token, grant, app, creator or publish (domain.endpoints.READS_ONLY): they must change none
+    of them, even where a read could tidy up (an unaudited app's active creators, a day on)."""
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    token = sandbox.issue_tokens(UNAUDITED, BEN, SCOPES)["access_token"]
+    with sandbox.client() as http:
+        body = {"post_info": {"privacy_level": "SELF_ONLY"}, "source_info": plan(1000)}
+        answer = http.post(VIDEO_INIT, headers={"Authorization": f"Bearer {token}"}, json=body)
+        assert answer.json()["error"]["code"] == "ok", answer.text
+        publish_id = answer.json()["data"]["publish_id"]
+        sandbox.advance(25 * 3600)  # BEN's post has left the app's 24 h window
+        token = sandbox.issue_tokens(UNAUDITED, BEN, SCOPES)["access_token"]
+        display = sandbox.issue_tokens(AUDITED, ANA, [*SCOPES, "video.list"])["access_token"]
+        reads = [
+            (token, "POST", CREATOR_INFO, None),
+            (token, "POST", STATUS, {"publish_id": publish_id}),
+            (token, "GET", "/v2/user/info/?fields=open_id,display_name", None),
+            (display, "POST", "/v2/video/list/?fields=id,title", {"max_count": 5}),
+            (display, "POST", "/v2/video/query/?fields=id", {"filters": {"video_ids": ["7"]}}),
+        ]
+        for bearer, method, path, json_body in reads:
+            auth = {"Authorization": f"Bearer {bearer}"}
+            answer = http.request(method, path, headers=auth, json=json_body)
+            assert answer.status_code == 200, answer.text
+            expected = full_rows(sandbox.state)
+            assert comparable(rows_on_disk(directory)) == comparable(expected), path
     sandbox.close()
 
 

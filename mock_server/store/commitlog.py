@@ -68,23 +68,32 @@ Op = tuple[str, str, str | None]  # (kind, key, the row's text or None for a del
 class LogRows:
     """What logs hold over the database: each row's last text (None: deleted), in the order
     the database would give the rows, and which were deleted then written again (such a row
-    is new, so it comes last in its collection)."""
+    is new, so it comes last in its collection). Rows known to be new when first written here
+    (`born`: a journal entry) and deleted since (pushed out of the journal) are left out
+    altogether: the database never held them, so neither their text nor their delete need
+    reach it. A busy second pushes out most of the entries it added."""
 
-    __slots__ = ("last", "moved")
+    __slots__ = ("born", "last", "moved")
 
     def __init__(self) -> None:
         self.last: dict[tuple[str, str], str | None] = {}
         self.moved: set[tuple[str, str]] = set()
+        self.born: set[tuple[str, str]] = set()
 
     def __bool__(self) -> bool:
         return bool(self.last)
 
-    def add(self, ops: Iterable[Op]) -> None:
-        """A commit's rows, in order."""
-        last = self.last
+    def add(self, ops: Iterable[Op], born: Iterable[tuple[str, str]] = ()) -> None:
+        """A commit's rows, in order; `born`: those of its upserts that write rows the store
+        never held (a commit never deletes a row it writes)."""
+        last, new = self.last, self.born
         for kind, key, doc in ops:
             row = (kind, key)
             if doc is None:
+                if row in new:  # written here first, as new: nothing to delete
+                    new.discard(row)
+                    last.pop(row, None)
+                    continue
                 last.pop(row, None)  # a row written again after this comes last, as new
                 last[row] = None
             elif row in last and last[row] is None:
@@ -93,6 +102,7 @@ class LogRows:
                 self.moved.add(row)
             else:
                 last[row] = doc
+        new.update(born)
 
     def deletes(self) -> list[tuple[str, str]]:
         """The rows to delete first: the deleted ones, and the ones written anew."""

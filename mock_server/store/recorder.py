@@ -37,6 +37,9 @@ class Change:
     full: codec.Rows | None = None
     upserts: list[tuple[str, str, str]] = field(default_factory=list)
     deletes: list[tuple[str, str]] = field(default_factory=list)
+    # The upserts of rows the store has never held (a new journal entry): deleted before the
+    # log is folded, they need not reach the database at all (commitlog.LogRows).
+    born: list[tuple[str, str]] = field(default_factory=list)
     # With `verify`: every row as it should be once this change is written (tests), but for
     # the records changes still under way hold (their own commits write them).
     expected: codec.Rows | None = None
@@ -56,6 +59,7 @@ class Recorder:
         # (kind, key) -> the encoded value last written, for the records written most lately.
         self._written: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._journal_first = 1  # the journal's oldest entry when last committed
+        self._journal_last = 0  # the newest journal entry written (entries above it are new)
         # What the sections with `made_of` are made of, read at once, when last compared.
         self._quiet_read = operator.attrgetter(
             *(name for row in codec.section_rows() for name in row.made_of or ())
@@ -105,6 +109,7 @@ class Recorder:
         self._prints, self._values = {}, {}  # the next commit compares every section's text
         self._quiet = None
         self._journal_first = _journal_first(state)
+        self._journal_last = _journal_last(state)
 
     # -- everything --------------------------------------------------------------------------
 
@@ -119,6 +124,7 @@ class Recorder:
         self._quiet = None
         self._written.clear()
         self._journal_first = _journal_first(state)
+        self._journal_last = _journal_last(state)
         return Change(full=rows)
 
     # -- records -----------------------------------------------------------------------------
@@ -148,7 +154,11 @@ class Recorder:
             if name == "journal":
                 if key >= journal_first:  # not pushed out of the journal meanwhile
                     text = codec.text(codec.journal_entry(value))
-                    upserts.append((codec.JOURNAL_ENTRIES, str(key), text))
+                    row = str(key)
+                    upserts.append((codec.JOURNAL_ENTRIES, row, text))
+                    if key > self._journal_last:  # numbered after every entry written
+                        self._journal_last = key
+                        change.born.append((codec.JOURNAL_ENTRIES, row))
                 continue
             record = dict.get(getattr(world, name), key)
             kind = f"world.{name}"
@@ -214,6 +224,13 @@ def _row(name: str, key: Any) -> tuple[str, str]:
     if name == "journal":
         return codec.JOURNAL_ENTRIES, str(key)
     return f"world.{name}", key
+
+
+def _journal_last(state: SandboxState) -> int:
+    """The seq of the last entry the journal numbered."""
+    journal = state.journal
+    with journal._lock:
+        return journal._seq
 
 
 def _journal_first(state: SandboxState) -> int:

@@ -279,7 +279,7 @@ class SqliteStore:
                 self._append(self._log_fd, data)
                 ops: list[Op] = [(kind, key, None) for kind, key in change.deletes]
                 ops.extend(change.upserts)
-                self._pending.add(ops)
+                self._pending.add(ops, change.born)
                 self._log_rows += len(ops)
                 self._log_bytes += len(data)
                 full = self._log_rows >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES

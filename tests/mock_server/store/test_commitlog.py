@@ -83,6 +83,44 @@ def test_a_log_folds_to_the_rows_and_order_the_commits_made_one_by_one(
     )
 
 
+@settings(max_examples=150, deadline=None)
+@given(base=st.lists(st.sampled_from("abc"), unique=True), commits=ops_strategy)
+def test_rows_written_as_new_and_deleted_before_the_fold_never_reach_the_database(
+    base: list[str], commits: list[list[tuple[str, str | None]]]
+) -> None:
+    # A commit's writes of rows the store never held (not in the database, not written
+    # before: a new journal entry) are `born`; the fold then makes the same database, and
+    # neither writes nor deletes those of them deleted meanwhile.
+    expected = {key: "0" for key in base}
+    seen = set(base)
+    pending = LogRows()
+    gone_new: set[str] = set()
+    for commit in commits:
+        commit = list({key: doc for key, doc in commit}.items())  # a row once per commit
+        commit.sort(key=lambda op: op[1] is not None)  # a commit's deletes first
+        born = [(ROWS, key) for key, doc in commit if doc is not None and key not in seen]
+        for key, doc in commit:
+            if doc is None:
+                expected.pop(key, None)
+                if (ROWS, key) in pending.born:
+                    gone_new.add(key)
+                    continue
+            else:
+                expected[key] = doc
+            gone_new.discard(key)  # asked for again since
+        seen.update(key for key, _ in commit)
+        pending.add([(ROWS, key, doc) for key, doc in commit], born)
+    asked = {key for _, key in pending.deletes()} | {key for _, key, _ in pending.upserts()}
+    assert not asked & gone_new
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE rows(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY(kind, key))")
+    db.executemany("INSERT INTO rows VALUES (?, ?, '0')", [(ROWS, key) for key in base])
+    store_sqlite._write_rows(db, pending)
+    assert db.execute("SELECT key, doc FROM rows ORDER BY rowid").fetchall() == list(
+        expected.items()
+    )
+
+
 # -- the file ---------------------------------------------------------------------------------
 
 

@@ -25,8 +25,11 @@ log = logging.getLogger("tiktok_sandbox")
 # only to fault it in again cost page faults and made RSS swing by 4-6 MiB every cycle without
 # lowering its peaks (docs/performance.md, "Memory over time").
 GIVE_BACK_EVERY_SECONDS = 3600.0
-# How often a data directory's WAL is copied back into its database (store.sqlite).
-CHECKPOINT_EVERY_SECONDS = 1.0
+# How often a data directory's commit log is folded into its database (store.sqlite): what
+# changed since is written once per row however often it changed, so a fold every few seconds
+# writes a busy server's rate-limit keys and journal entries a fraction as often as one a
+# second. A restart replays at most this long of commits (and at most sqlite.FOLD_BYTES).
+CHECKPOINT_EVERY_SECONDS = 5.0
 
 
 class Ticker:

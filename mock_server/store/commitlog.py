@@ -1,5 +1,5 @@
 """The data directory's commit log: a commit is one append to `commits.log`, and the log is
-folded into the database (store.sqlite) about once a second.
+folded into the database (store.sqlite) every few seconds.
 
 A commit made as an SQLite transaction writes every page it touches into SQLite's WAL: an
 answer's journal entry, its rate-limit key and two sections are about ten 4 KiB pages, most of

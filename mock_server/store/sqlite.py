@@ -6,7 +6,7 @@ SQLite's `-wal` and `-shm` files), `commits.log` (the commits since the last fol
 `commits.folding.log` while one is folded), `commits.lock` (taken by readers of a running
 server's directory while they read, by the server while it swaps logs), `spool/` (upload
 chunks). A commit is one append of the rows a change touched (store.recorder) to the log; the
-log is folded into the database in one transaction about once a second (`checkpoint`, a served
+log is folded into the database in one transaction every few seconds (`checkpoint`, a served
 sandbox's ticker) or once it is large, and at close. With `fsync=False` (the default) a commit
 is in the operating system's hands when it returns: it survives the process being killed at any
 moment, not a power loss; with `fsync=True` each append waits for the disk (fdatasync) and
@@ -47,8 +47,11 @@ LOGS_LOCK_NAME = "commits.lock"
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
 KNOWN_NAMES = frozenset({LOCK_NAME, SPOOL_NAME, LOG_NAME, FOLDING_NAME, LOGS_LOCK_NAME, *DB_FILES})
 AUTO_CHECKPOINT_PAGES = 10_000  # 40 MB of WAL at SQLite's 4 KiB pages
-# The log is folded at once when it holds this much (in process there is no ticker to fold it
-# every second): a restart then replays at most this much.
+# The log is folded at once when it holds this many different rows (what the fold writes, and
+# keeps in memory until then) or this many bytes (what a restart replays at most). In process
+# there is no ticker to fold it every few seconds. Rows, not commits: a busy second commits
+# each of a few thousand rate-limit keys and the journal's latest entries many times over, and
+# the fold writes each once.
 FOLD_ROWS = 20_000
 FOLD_BYTES = 32 * 1024 * 1024
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -75,7 +78,7 @@ class SqliteStore:
         self._logs_lock_fd: int | None = None
         # What the logs hold and the database does not (since the last fold).
         self._pending = LogRows()
-        self._log_rows = self._log_bytes = 0
+        self._log_bytes = 0
         self._epoch = 0  # the database's: a whole-state write starts the next
         self._log_number = 0  # the active log's (commitlog: each log's is one more)
         self._unnumbered = False  # the last run's logs include format 2 ones (no number)
@@ -280,9 +283,8 @@ class SqliteStore:
                 ops: list[Op] = [(kind, key, None) for kind, key in change.deletes]
                 ops.extend(change.upserts)
                 self._pending.add(ops, change.born)
-                self._log_rows += len(ops)
                 self._log_bytes += len(data)
-                full = self._log_rows >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
+                full = len(self._pending.last) >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
             if full:
                 self.checkpoint()
         if change.expected is not None:
@@ -364,7 +366,7 @@ class SqliteStore:
             os.fsync(fd)
             _fsync_directory(self.directory)
         self._log_fd = fd
-        self._log_rows = self._log_bytes = 0
+        self._log_bytes = 0
 
     def checkpoint(self) -> None:
         """Fold the log into the database: one transaction of what it holds, each row once.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 from typing import TYPE_CHECKING
 
@@ -39,18 +40,21 @@ def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -
 class GroupCommitter:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self._ready = threading.Condition(threading.Lock())
+        # What waits (`_touched`, `_waiters`) is shared under `_lock`; an idle writer sleeps on
+        # `_wake` (a queue, not a Condition: waking it is one C call, on every answer's path).
+        self._lock = threading.Lock()
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._touched: Touched = {}
         self._waiters: list[_Waiter] = []
         self._closed = False
-        self._idle = False  # the writer waits for work
+        self._idle = False  # the writer sleeps on `_wake`, to be woken once
         self._thread: threading.Thread | None = None
 
     async def commit(self, touched: Touched) -> None:
         """Return once what `touched` holds (and everything before it) is kept."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        with self._ready:
+        with self._lock:
             if self._closed:
                 raise RuntimeError("the sandbox is stopping")
             self._touched.update(touched)
@@ -62,28 +66,33 @@ class GroupCommitter:
                     target=self._run, name="tiktok-sandbox-commits", daemon=True
                 )
                 self._thread.start()
-            if self._idle:  # a writer busy writing takes this with the next batch anyway
-                self._ready.notify()
+            wake, self._idle = self._idle, False  # a busy writer takes this next anyway
+        if wake:
+            self._wake.put(None)
         await future
 
     def _run(self) -> None:
         while True:
-            with self._ready:
-                while not self._waiters and not self._closed:
-                    self._idle = True
-                    self._ready.wait()
-                    self._idle = False
+            with self._lock:
                 if not self._waiters:
-                    return
-                touched, self._touched = self._touched, {}
-                waiters, self._waiters = self._waiters, []
+                    if self._closed:
+                        return
+                    self._idle = True
+                    sleep = True
+                else:
+                    sleep = False
+                    touched, self._touched = self._touched, {}
+                    waiters, self._waiters = self._waiters, []
+            if sleep:  # until a commit or close wakes it (once: whoever cleared `_idle`)
+                self._wake.get()
+                continue
             error: BaseException | None = None
             try:
                 self.state.commit(touched)
             except BaseException as exc:  # every waiter learns its answer is not kept
                 log.exception("tiktok-sandbox: writing to the data directory failed")
                 error = exc
-            with self._ready:
+            with self._lock:
                 if OPEN.get(id(self)) is touched:
                     del OPEN[id(self)]
             by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
@@ -95,9 +104,11 @@ class GroupCommitter:
 
     def close(self) -> None:
         """Write what waits, then stop the writer."""
-        with self._ready:
+        with self._lock:
             self._closed = True
-            self._ready.notify()
+            wake, self._idle = self._idle, False
             thread = self._thread
+        if wake:
+            self._wake.put(None)
         if thread is not None:
             thread.join(10)

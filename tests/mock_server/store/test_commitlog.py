@@ -51,6 +51,16 @@ ops_strategy = st.lists(
 )
 
 
+def folded(base: list[str], pending: LogRows) -> list[tuple[str, str]]:
+    """The rows, in order, of a database holding `base` (each as "0") once `pending` is folded
+    into it."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE rows(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY(kind, key))")
+    db.executemany("INSERT INTO rows VALUES (?, ?, '0')", [(ROWS, key) for key in base])
+    store_sqlite._write_rows(db, pending)
+    return db.execute("SELECT key, doc FROM rows ORDER BY rowid").fetchall()
+
+
 @settings(max_examples=150, deadline=None)
 @given(base=st.lists(st.sampled_from("abcdef"), unique=True), commits=ops_strategy)
 def test_a_log_folds_to_the_rows_and_order_the_commits_made_one_by_one(
@@ -74,13 +84,7 @@ def test_a_log_folds_to_the_rows_and_order_the_commits_made_one_by_one(
     pending.over(rows)
     assert list(rows[ROWS].items()) == list(expected.items())
     # ...and folded into the database itself.
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE rows(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY(kind, key))")
-    db.executemany("INSERT INTO rows VALUES (?, ?, '0')", [(ROWS, key) for key in base])
-    store_sqlite._write_rows(db, pending)
-    assert db.execute("SELECT key, doc FROM rows ORDER BY rowid").fetchall() == list(
-        expected.items()
-    )
+    assert folded(base, pending) == list(expected.items())
 
 
 @settings(max_examples=150, deadline=None)
@@ -112,13 +116,7 @@ def test_rows_written_as_new_and_deleted_before_the_fold_never_reach_the_databas
         pending.add([(ROWS, key, doc) for key, doc in commit], born)
     asked = {key for _, key in pending.deletes()} | {key for _, key, _ in pending.upserts()}
     assert not asked & gone_new
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE rows(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY(kind, key))")
-    db.executemany("INSERT INTO rows VALUES (?, ?, '0')", [(ROWS, key) for key in base])
-    store_sqlite._write_rows(db, pending)
-    assert db.execute("SELECT key, doc FROM rows ORDER BY rowid").fetchall() == list(
-        expected.items()
-    )
+    assert folded(base, pending) == list(expected.items())
 
 
 # -- the file ---------------------------------------------------------------------------------

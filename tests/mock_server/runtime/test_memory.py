@@ -62,9 +62,10 @@ def test_resets_many_times_a_second_neither_stop_checkpoints_nor_each_give_memor
         checkpoint()
 
     monkeypatch.setattr(state.store, "checkpoint", counted)
+    monkeypatch.setattr(ticker, "CHECKPOINT_EVERY_SECONDS", 1.0)  # within the 2.5 s below
     with ticker.Ticker(state, interval=0.01):
         for _ in range(25):
             threading.Event().wait(0.1)
             state.reset()
-    assert checkpoints  # once a second, whatever the resets
+    assert checkpoints  # every CHECKPOINT_EVERY_SECONDS, whatever the resets
     assert len(given) < 25  # at most once a second, not once a reset

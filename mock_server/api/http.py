@@ -63,7 +63,7 @@ async def authorized(request: Request, endpoint: str) -> Session:
         now = state.now()
         session = session_for(request, state, now)
         if endpoint not in READS_ONLY:  # its handler may change them (domain.changes)
-            state.world.note_session(session.token, session.grant, session.app, session.creator)
+            state.world.note_session(session)
         require_scope(session, ENDPOINT_SCOPES[endpoint], rule=f"{endpoint}_scope")
         check_rate(state.world.limiter, endpoint, session.token, now)
         faults = bool(state.world.faults)

@@ -18,6 +18,7 @@ from mock_server.control.explain import fail_reason_meaning, rule_doc
 from mock_server.control.render import grant_json
 from mock_server.domain import properties
 from mock_server.domain.caps import effective_active_creator_cap
+from mock_server.domain.changes import peek
 from mock_server.domain.endpoints import ENDPOINTS, endpoint_of
 from mock_server.domain.models import App, Creator
 from mock_server.domain.posting import PENDING_SHARE_CAP, pending_shares, posts_in_window
@@ -213,7 +214,7 @@ def app_view(
         if username is None:
             continue
         for token in reversed(grant.access_tokens):
-            record = dict.get(world.access_tokens, token)
+            record = peek(world.access_tokens, token)
             if record is None or record.expires_at <= now:
                 continue
             live_tokens += 1
@@ -526,7 +527,7 @@ def board(
     for (client_key, _), grant_ids in world.grants_by_pair.items():
         if client_key in shown:
             grants_by_app.setdefault(client_key, []).extend(
-                grant for i in grant_ids if (grant := dict.get(world.grants, i)) is not None
+                grant for i in grant_ids if (grant := peek(world.grants, i)) is not None
             )
     recent = tokens_in_use(world.limiter)
     journal_counts: Counter[str] = Counter()

@@ -132,6 +132,12 @@ class TrackedDict(dict[K, V]):
             self._changes.note((self._kind, key))
 
 
+# A record only read: looked up without being noted (a TrackedDict's own `get` notes what it
+# hands out; a plain dict, a World in memory, is the same either way). `peek(world.grants, k)`;
+# `peek_item` for one that must be there (KeyError).
+peek, peek_item = dict.get, dict.__getitem__
+
+
 def touch(changes: Changes | None, kind: str, key: Any, value: Any = None) -> None:
     """Note a record changed by a way its collection cannot see (no-op for a World in memory)."""
     if changes is not None:

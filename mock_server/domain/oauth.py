@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mock_server.domain import retention
+from mock_server.domain.changes import peek, peek_item
 from mock_server.domain.errors import (
     API_ERRORS,
     BAD_CLIENT,
@@ -40,9 +41,6 @@ from mock_server.domain.models import (
 from mock_server.domain.redirects import find_registered
 from mock_server.domain.scopes import REQUIRED_SCOPES, SCOPES, parse_scope_list, shared_scopes
 from mock_server.domain.world import World
-
-# Lookups that do not note the record (a World in a data directory has TrackedDicts).
-_get, _item = dict.get, dict.__getitem__
 
 # Recorded error_description strings (docs/fidelity.md).
 REFRESH_INVALID = "Refresh token is invalid or expired."
@@ -512,16 +510,16 @@ def resolve_access_token(world: World, value: str | None, now: float) -> Session
     goes on to change any of them notes them with `World.note_session`."""
     if not value:
         raise ApiError(INVALID_TOKEN, rule="token_missing")
-    token = _get(world.access_tokens, value)
+    token = peek(world.access_tokens, value)
     if token is None:
         rule = "client_token_on_user_endpoint" if value in world.client_tokens else "token_unknown"
         raise ApiError(INVALID_TOKEN, rule=rule)
-    grant = _item(world.grants, token.grant_id)
+    grant = peek_item(world.grants, token.grant_id)
     if grant.revoked:
         raise ApiError(INVALID_TOKEN, rule="token_revoked")
     if token.expires_at <= now:
         raise ApiError(INVALID_TOKEN, rule="token_expired")
-    app = _get(world.apps, grant.client_key)
+    app = peek(world.apps, grant.client_key)
     creator = world.creator_by_uid(grant.creator_uid, noted=False)
     if app is None or creator is None:
         raise ApiError(INVALID_TOKEN, rule="token_orphaned")

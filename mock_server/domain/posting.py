@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from mock_server.domain.caps import DAY_SECONDS, effective_active_creator_cap, in_window
+from mock_server.domain.changes import peek
 from mock_server.domain.errors import ApiError
 from mock_server.domain.lifecycle import downloaded_bytes, fail, pull_started, upload_started
 from mock_server.domain.models import App, Creator
@@ -554,8 +555,7 @@ def owned_publish(
 ) -> Publish:
     """ref 11, 12: unknown ids and other apps' or other creators' publishes are refused.
     `noted=False`: only to read it (domain.changes)."""
-    publishes = world.publishes
-    publish = publishes.get(publish_id) if noted else dict.get(publishes, publish_id)
+    publish = world.publishes.get(publish_id) if noted else peek(world.publishes, publish_id)
     if publish is None:
         raise ApiError("invalid_publish_id", rule="publish_unknown")
     if publish.client_key != session.app.client_key or publish.creator_uid != session.creator.uid:

@@ -7,8 +7,9 @@ import random
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mock_server.domain.changes import COLLECTIONS, Changes, TrackedDict, touch
+from mock_server.domain.changes import COLLECTIONS, Changes, TrackedDict, peek, touch
 from mock_server.domain.faults import FaultRule
 from mock_server.domain.ids import CountedRandom, IdFactory, open_id
 from mock_server.domain.models import (
@@ -26,6 +27,9 @@ from mock_server.domain.ratelimit import SlidingWindowLimiter
 from mock_server.domain.schedule import Schedule
 from mock_server.domain.timing import DEFAULT_PROFILE, TIMING_PROFILES, Timing
 from mock_server.domain.webhooks import Outbox
+
+if TYPE_CHECKING:
+    from mock_server.domain.oauth import Session
 
 # DESIGN principle 7: everything a client can make the sandbox keep has a limit.
 MAX_PUBLISHES = 10_000  # the oldest final ones are forgotten first, then the oldest others
@@ -213,12 +217,12 @@ class World:
 
     def _publishes_of(self, ids: Iterable[str]) -> Iterator[Publish]:
         publishes = self.publishes
-        return (p for i in ids if (p := dict.get(publishes, i)) is not None)
+        return (p for i in ids if (p := peek(publishes, i)) is not None)
 
     def publish_of_post(self, post_id: str) -> Publish | None:
         """The publish that was given `post_id` (a read, as above)."""
         publish_id = self.by_post_id.get(post_id)
-        return None if publish_id is None else dict.get(self.publishes, publish_id)
+        return None if publish_id is None else peek(self.publishes, publish_id)
 
     def forget_old_publishes(self, keep: int | None = None) -> None:
         """Bound what the sandbox keeps: past `keep` (`max_publishes`) publishes, the ones that
@@ -253,16 +257,16 @@ class World:
             touch(self.changes, "creators", creator.username)
         return creator
 
-    def note_session(self, token: str, grant: Grant, app: App, creator: Creator) -> None:
+    def note_session(self, session: Session) -> None:
         """The records behind a session may change (domain.oauth.resolve_access_token reads
         them without noting)."""
         changes = self.changes
         if changes is not None:
             note = changes.note
-            note(("access_tokens", token))
-            note(("grants", grant.grant_id))
-            note(("apps", app.client_key))
-            note(("creators", creator.username))
+            note(("access_tokens", session.token))
+            note(("grants", session.grant.grant_id))
+            note(("apps", session.app.client_key))
+            note(("creators", session.creator.username))
 
     def creator_by_open_id(self, client_key: str, oid: str) -> Creator | None:
         """The creator an app knows as `oid` (open_ids are hashes: indexed per app on first use)."""

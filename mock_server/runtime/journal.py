@@ -216,6 +216,13 @@ class Journal:
             else:
                 self._cleared = self._seq > 0
 
+    def span(self) -> tuple[int, int]:
+        """The seq of the oldest entry held (the next one's, when it holds none) and of the
+        last entry numbered."""
+        with self._lock:
+            first = self._entries[0].seq if self._entries else self._seq + 1
+            return first, self._seq
+
     def lost_entries(self) -> bool:
         """Whether the journal misses part of the run since the last reset (pushed out by its
         capacity, or cleared without a reset)."""

@@ -80,8 +80,9 @@ class LogRows:
         self.moved: set[tuple[str, str]] = set()
         self.born: set[tuple[str, str]] = set()
 
-    def __bool__(self) -> bool:
-        return bool(self.last)
+    def __len__(self) -> int:
+        """How many rows it holds (written or deleted): what a fold writes."""
+        return len(self.last)
 
     def add(self, ops: Iterable[Op], born: Iterable[tuple[str, str]] = ()) -> None:
         """A commit's rows, in order; `born`: those of its upserts that write rows the store

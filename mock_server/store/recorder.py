@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mock_server.domain.changes import COLLECTIONS, GONE, Touched, uncommitted
+from mock_server.domain.changes import COLLECTIONS, GONE, Touched, peek, uncommitted
 from mock_server.domain.world import World
 from mock_server.store import codec
 
@@ -108,8 +108,7 @@ class Recorder:
         self._texts = dict(sections)
         self._prints, self._values = {}, {}  # the next commit compares every section's text
         self._quiet = None
-        self._journal_first = _journal_first(state)
-        self._journal_last = _journal_last(state)
+        self._journal_first, self._journal_last = state.journal.span()
 
     # -- everything --------------------------------------------------------------------------
 
@@ -123,8 +122,7 @@ class Recorder:
         self._prints, self._values = {}, {}
         self._quiet = None
         self._written.clear()
-        self._journal_first = _journal_first(state)
-        self._journal_last = _journal_last(state)
+        self._journal_first, self._journal_last = state.journal.span()
         return Change(full=rows)
 
     # -- records -----------------------------------------------------------------------------
@@ -133,7 +131,7 @@ class Recorder:
         world = state.world
         upserts, deletes = change.upserts, change.deletes
         written = self._written
-        journal_first = _journal_first(state)
+        journal_first, _ = state.journal.span()
         for (name, key), value in keys.items():
             if name == "outbox":
                 if value is GONE:
@@ -160,7 +158,7 @@ class Recorder:
                         self._journal_last = key
                         change.born.append((codec.JOURNAL_ENTRIES, row))
                 continue
-            record = dict.get(getattr(world, name), key)
+            record = peek(getattr(world, name), key)
             kind = f"world.{name}"
             if record is None:
                 written.pop((kind, key), None)
@@ -224,17 +222,3 @@ def _row(name: str, key: Any) -> tuple[str, str]:
     if name == "journal":
         return codec.JOURNAL_ENTRIES, str(key)
     return f"world.{name}", key
-
-
-def _journal_last(state: SandboxState) -> int:
-    """The seq of the last entry the journal numbered."""
-    journal = state.journal
-    with journal._lock:
-        return journal._seq
-
-
-def _journal_first(state: SandboxState) -> int:
-    """The seq of the journal's oldest entry (the next one's, when it holds none)."""
-    journal = state.journal
-    with journal._lock:
-        return journal._entries[0].seq if journal._entries else journal._seq + 1

@@ -284,7 +284,7 @@ class SqliteStore:
                 ops.extend(change.upserts)
                 self._pending.add(ops, change.born)
                 self._log_bytes += len(data)
-                full = len(self._pending.last) >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
+                full = len(self._pending) >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
             if full:
                 self.checkpoint()
         if change.expected is not None:

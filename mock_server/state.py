@@ -8,6 +8,7 @@ counters (rate limits, caps) are exact under concurrency.
 from __future__ import annotations
 
 import functools
+import random
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,6 +126,17 @@ class SandboxState:
         # Resumed or imported: the scenario file and seed of the sandbox that saved it.
         self.made_with: tuple[str, int | None] | None = None
         self._commit_lock = threading.Lock()
+
+    @property
+    def faker(self) -> Faker:
+        return self._faker
+
+    @faker.setter
+    def faker(self, faker: Faker) -> None:
+        self._faker = faker
+        # Its generator, read once: through Faker's proxy a read costs most of a commit's
+        # comparison of the sections (store.codec's fingerprint of `sandbox.faker_random`).
+        self.faker_random: random.Random = faker.random
 
     @property
     def seed(self) -> int:

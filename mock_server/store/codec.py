@@ -14,6 +14,7 @@ import base64
 import dataclasses
 import json
 import math
+import operator
 import random
 import struct
 import types
@@ -393,6 +394,11 @@ def hits_out(hits: Iterable[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(times)}d", *times)).decode("ascii")
 
 
+def hits_text(hits: Iterable[float]) -> str:
+    """`text(hits_out(hits))`: base64 needs no escaping in JSON."""
+    return f'"{hits_out(hits)}"'
+
+
 def hits_in(data: Any) -> list[float]:
     if isinstance(data, list):  # format 1: the instants as JSON numbers
         return decode(data, list[float])  # type: ignore[no-any-return]
@@ -563,6 +569,17 @@ def _bytes_in(data: Any) -> bytes:
     raise StateFormatError(f"bytes as {type(data).__name__}")
 
 
+def _headers_out(headers: list[tuple[bytes, bytes]]) -> list[list[str | dict[str, str]]]:
+    """The recorded headers (their names are ASCII: they are known names), each pair as
+    `_bytes_out` would write it; decoded as ASCII at once where they are (as they all are but
+    for a rare value), which costs a third of a call per part."""
+    kept = [pair for pair in headers if pair[0] in _RECORDED_HEADERS]
+    try:
+        return [[name.decode("ascii"), value.decode("ascii")] for name, value in kept]
+    except UnicodeDecodeError:
+        return [[_bytes_out(name), _bytes_out(value)] for name, value in kept]
+
+
 def recording_out(recording: Recording) -> Any:
     head = recording.request_head
     if recording.request_size > REPLAY_BYTES:  # not replayed: only its preview is read
@@ -575,12 +592,8 @@ def recording_out(recording: Recording) -> Any:
             "path": recording.path,
             "query": _bytes_out(recording.query),
             "status": recording.status,
-            "notes": {k: _any(v) for k, v in recording.notes.items()},
-            "headers": [
-                [_bytes_out(k), _bytes_out(v)]
-                for k, v in recording.headers
-                if k in _RECORDED_HEADERS
-            ],
+            "notes": {k: v if type(v) in _PLAIN else _any(v) for k, v in recording.notes.items()},
+            "headers": _headers_out(recording.headers),
             "request_head": _bytes_out(head),
             "request_size": recording.request_size,
             "response_head": _bytes_out(recording.response_head),
@@ -644,8 +657,8 @@ def section_rows() -> tuple[Section, ...]:
         Section("sandbox.clock", clock_section, made_of=("clock._offset", "clock._frozen_at")),
         Section(
             "sandbox.faker_random",
-            lambda s: random_state(s.faker.random),
-            lambda s: moved(s.faker.random),
+            lambda s: random_state(s.faker_random),
+            lambda s: moved(s.faker_random),
         ),
         Section("journal.seq", lambda s: s.journal._seq),
         Section("journal.cleared", lambda s: s.journal._cleared, made_of=("journal._cleared",)),
@@ -672,11 +685,23 @@ def section_rows() -> tuple[Section, ...]:
             lambda s: (s.world.schedule.seq, len(s.world.schedule.heap)),
         ),
         *(
-            Section(f"world.{name}", _world_section(name), made_of=_plain_world_field(name))
+            Section(
+                f"world.{name}",
+                _world_section(name),
+                None if _plain_world_field(name) else _unless_empty(name),
+                made_of=_plain_world_field(name),
+            )
             for name in WORLD_SECTIONS
             if name not in ("ids", "fault_rng", "schedule")
         ),
     )
+
+
+def _unless_empty(name: str) -> Callable[[SandboxState], object]:
+    """The fingerprint of a World list changed in place (faults, injections): the same while
+    it stays empty, as it does in most sandboxes, else new every time (its value is compared)."""
+    read = operator.attrgetter(f"world.{name}")
+    return lambda state: () if not read(state) else object()
 
 
 def _plain_world_field(name: str) -> tuple[str, ...] | None:

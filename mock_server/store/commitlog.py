@@ -35,8 +35,17 @@ class LogCorrupt(ValueError):
     """A commit log this version cannot read (one line, for StoreError)."""
 
 
-@lru_cache(maxsize=16_384)
 def _key(key: str) -> str:
+    """A row key as a JSON string: a journal entry's number needs no escaping (and is new
+    every time: no cache would hold it), the others are cached (records and rate-limit keys
+    are written again and again)."""
+    if key.isascii() and key.isdigit():
+        return f'"{key}"'
+    return _escaped(key)
+
+
+@lru_cache(maxsize=16_384)
+def _escaped(key: str) -> str:
     return json.dumps(key)
 
 
@@ -85,24 +94,36 @@ class LogRows:
         return len(self.last)
 
     def add(self, ops: Iterable[Op], born: Iterable[tuple[str, str]] = ()) -> None:
-        """A commit's rows, in order; `born`: those of its upserts that write rows the store
+        """Commits' rows, in order; `born`: those of their upserts that write rows the store
         never held (a commit never deletes a row it writes)."""
-        last, new = self.last, self.born
         for kind, key, doc in ops:
-            row = (kind, key)
             if doc is None:
-                if row in new:  # written here first, as new: nothing to delete
-                    new.discard(row)
-                    last.pop(row, None)
-                    continue
-                last.pop(row, None)  # a row written again after this comes last, as new
-                last[row] = None
-            elif row in last and last[row] is None:
-                del last[row]
-                last[row] = doc
-                self.moved.add(row)
+                self.add_change(((kind, key),), ())
             else:
-                last[row] = doc
+                self.add_change((), ((kind, key, doc),))
+        self.born.update(born)
+
+    def add_change(
+        self,
+        deletes: Iterable[tuple[str, str]],
+        upserts: Iterable[tuple[str, str, str]],
+        born: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """One commit's rows: its deletes, then its upserts (`add`, without the ops)."""
+        last, new = self.last, self.born
+        for row in deletes:
+            if row in new:  # written here first, as new: nothing to delete
+                new.discard(row)
+                last.pop(row, None)
+                continue
+            last.pop(row, None)  # a row written again after this comes last, as new
+            last[row] = None
+        for kind, key, doc in upserts:
+            row = (kind, key)
+            if row in last and last[row] is None:
+                del last[row]
+                self.moved.add(row)
+            last[row] = doc
         new.update(born)
 
     def deletes(self) -> list[tuple[str, str]]:

@@ -60,11 +60,19 @@ class Recorder:
         self._written: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._journal_first = 1  # the journal's oldest entry when last committed
         self._journal_last = 0  # the newest journal entry written (entries above it are new)
-        # What the sections with `made_of` are made of, read at once, when last compared.
-        self._quiet_read = operator.attrgetter(
-            *(name for row in codec.section_rows() for name in row.made_of or ())
-        )
-        self._quiet: object = None
+        # What the sections with `made_of` are made of, read at once, when last compared; each
+        # such section with where its parts lie in that tuple.
+        parts = [name for row in codec.section_rows() for name in row.made_of or ()]
+        self._quiet_read = operator.attrgetter(*parts)
+        self._quiet: tuple[object, ...] | None = None
+        self._plain_rows: list[tuple[codec.Section, int, int]] = []
+        start = 0
+        for row in codec.section_rows():
+            if row.made_of is not None:
+                self._plain_rows.append((row, start, start + len(row.made_of)))
+                start += len(row.made_of)
+        # The others: compared by their fingerprint, or their value, every commit.
+        self._other_rows = [row for row in codec.section_rows() if row.made_of is None]
         self._encoders = {
             name: codec.encoder(codec._hints(World)[name].__args__[1]) for name in COLLECTIONS
         }
@@ -133,23 +141,7 @@ class Recorder:
         written = self._written
         journal_first, _ = state.journal.span()
         for (name, key), value in keys.items():
-            if name == "outbox":
-                if value is GONE:
-                    deletes.append((codec.OUTBOX_DELIVERIES, key))
-                else:
-                    upserts.append(
-                        (codec.OUTBOX_DELIVERIES, key, codec.text(codec.delivery_out(value)))
-                    )
-                continue
-            if name == "limiter":
-                hits = world.limiter._hits.get(key)
-                row = codec.limiter_key(key)
-                if hits is None:
-                    deletes.append((codec.LIMITER_HITS, row))
-                else:
-                    upserts.append((codec.LIMITER_HITS, row, codec.text(codec.hits_out(hits))))
-                continue
-            if name == "journal":
+            if name == "journal":  # one a request, by far the most common
                 if key >= journal_first:  # not pushed out of the journal meanwhile
                     text = codec.text(codec.journal_entry(value))
                     row = str(key)
@@ -157,6 +149,22 @@ class Recorder:
                     if key > self._journal_last:  # numbered after every entry written
                         self._journal_last = key
                         change.born.append((codec.JOURNAL_ENTRIES, row))
+                continue
+            if name == "limiter":
+                hits = world.limiter._hits.get(key)
+                row = codec.limiter_key(key)
+                if hits is None:
+                    deletes.append((codec.LIMITER_HITS, row))
+                else:
+                    upserts.append((codec.LIMITER_HITS, row, codec.hits_text(hits)))
+                continue
+            if name == "outbox":
+                if value is GONE:
+                    deletes.append((codec.OUTBOX_DELIVERIES, key))
+                else:
+                    upserts.append(
+                        (codec.OUTBOX_DELIVERIES, key, codec.text(codec.delivery_out(value)))
+                    )
                 continue
             record = peek(getattr(world, name), key)
             kind = f"world.{name}"
@@ -190,27 +198,33 @@ class Recorder:
         """Write the sections whose value moved: compared as encoded values (no JSON text
         unless one moved), the costly ones first by a fingerprint, the plain ones (`made_of`)
         only when one of them moved (all read at once: most commits move none)."""
-        values = self._values
         quiet = self._quiet_read(state)
-        unmoved = quiet == self._quiet
-        for row in codec.section_rows():
-            if unmoved and row.made_of is not None:
-                continue
-            path = row.path
-            if row.fingerprint is not None:
-                now = row.fingerprint(state)
-                if now == self._prints.get(path):
+        before = self._quiet
+        if quiet != before:
+            for row, start, end in self._plain_rows:  # those whose parts moved (or all, anew)
+                if before is None or quiet[start:end] != before[start:end]:
+                    self._section(row, row.value(state), change)
+            self._quiet = quiet
+        prints = self._prints
+        for row in self._other_rows:
+            fingerprint = row.fingerprint
+            if fingerprint is not None:
+                now = fingerprint(state)
+                if now == prints.get(row.path):
                     continue
-                self._prints[path] = now
-            value = row.value(state)
-            if path in values and values[path] == value:
-                continue
-            values[path] = value
-            text = codec.text(value)
-            if self._texts.get(path) != text:
-                self._texts[path] = text
-                change.upserts.append((codec.SECTIONS, path, text))
-        self._quiet = quiet
+                prints[row.path] = now
+            self._section(row, row.value(state), change)
+
+    def _section(self, row: codec.Section, value: object, change: Change) -> None:
+        path = row.path
+        values = self._values
+        if path in values and values[path] == value:
+            return
+        values[path] = value
+        text = codec.text(value)
+        if self._texts.get(path) != text:
+            self._texts[path] = text
+            change.upserts.append((codec.SECTIONS, path, text))
 
 
 def _row(name: str, key: Any) -> tuple[str, str]:

@@ -29,7 +29,6 @@ from mock_server.store.codec import FORMAT, READS, ROW_KINDS, SECTIONS, VERSION,
 from mock_server.store.commitlog import (
     LogCorrupt,
     LogRows,
-    Op,
     Replayed,
     commit_bytes,
     count,
@@ -280,9 +279,7 @@ class SqliteStore:
                     # writes the whole state (Recorder.forget), which starts the logs again.
                     raise StoreError(f"--data-dir {self.directory}: {self._broken or 'no log'}")
                 self._append(self._log_fd, data)
-                ops: list[Op] = [(kind, key, None) for kind, key in change.deletes]
-                ops.extend(change.upserts)
-                self._pending.add(ops, change.born)
+                self._pending.add_change(change.deletes, change.upserts, change.born)
                 self._log_bytes += len(data)
                 full = len(self._pending) >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
             if full:

@@ -127,6 +127,7 @@ def _served(rounds: int, seconds: float, creators: int) -> tuple[list[str], list
         return ["served: skipped (wrk could not be installed)"], []
     cores = Cores.pick()
     rates: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}  # the server's CPU time per answer
     wrong = 0
     with tempfile.TemporaryDirectory(prefix="bench-data-dir-served-") as tmp, ExitStack() as stack:
         answers = {name: Path(tmp, f"answers-{name}.json") for name in ("memory", "data dir")}
@@ -153,10 +154,13 @@ def _served(rounds: int, seconds: float, creators: int) -> tuple[list[str], list
             for case in ("creator_info", "status_fetch"):
                 for name in order if round_ % 2 == 0 else order[::-1]:
                     fresh_window(servers[name].url, fixtures[name])
+                    before = servers[name].cpu_seconds()
                     measured = run_wrk(
                         wrk, servers[name].url, scripts[name][case], seconds, 16, cores.load
                     )
+                    used = servers[name].cpu_seconds() - before
                     rates.setdefault((case, name), []).append(measured.requests_per_second)
+                    cpu.setdefault((case, name), []).append(used / max(1, measured.requests))
                     wrong += measured.non_2xx
     figures: list[Figure] = []
     lines = [
@@ -170,6 +174,12 @@ def _served(rounds: int, seconds: float, creators: int) -> tuple[list[str], list
         lines.append(
             f"  {label:13} in memory {memory:7.0f}/s, data dir {durable:7.0f}/s: "
             f"{ratio:5.2f}x the time per request (goal <= 1.25x)"
+        )
+        # The server's CPU time per answer moves less with the machine's load than the rates.
+        spent = [statistics.median(cpu[(case, name)]) * 1e6 for name in ("memory", "data dir")]
+        lines.append(
+            f"  {'':13} server CPU per answer: in memory {spent[0]:5.1f} us, data dir "
+            f"{spent[1]:5.1f} us: {spent[1] / spent[0]:5.2f}x"
         )
         figures.append(
             Figure(f"served {label}", f"{ratio:.2f}x in memory's", "<= 1.25x", ratio <= 1.25)

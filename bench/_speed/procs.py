@@ -50,6 +50,11 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user and system, all its threads)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def memory_kib(self, field: str) -> int:
         """`VmRSS` or `VmHWM` (peak) of the server process, in KiB."""
         text = Path(f"/proc/{self.pid}/status").read_text()

@@ -197,7 +197,7 @@ class Recorder:
     def _sections(self, state: SandboxState, change: Change) -> None:
         """Write the sections whose value moved: compared as encoded values (no JSON text
         unless one moved), the costly ones first by a fingerprint, the plain ones (`made_of`)
-        only when one of them moved (all read at once: most commits move none)."""
+        only when their own parts moved (all parts read at once: most commits move none)."""
         quiet = self._quiet_read(state)
         before = self._quiet
         if quiet != before:

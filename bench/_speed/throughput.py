@@ -123,6 +123,20 @@ def report(result: Throughput, rounds: int, seconds: float) -> list[str]:
             f"  {CASE_NAMES[case]:34} {bh:10.0f} {sh:12.0f} {sh / bh:5.2f}x"
             f" {bf:10.0f} {sf:13.0f} {sf / bf:5.2f}x {sf / bh:13.2f}x"
         )
+    # Each round measures a case's servers back to back: the ratio round by round shows how
+    # much of a median ratio's spread is the machine's phase (docs/performance.md).
+    lines.append("  sandbox / bare on h11, round by round (each pair measured back to back):")
+    for case in ("creator_info", "status_fetch"):
+        paired = [
+            sandbox / bare
+            for sandbox, bare in zip(
+                result.rates[(case, "sandbox/h11")], result.rates[(case, "bare/h11")], strict=True
+            )
+        ]
+        spread = " ".join(f"{ratio:.2f}" for ratio in paired)
+        lines.append(
+            f"    {CASE_NAMES[case]:32} {spread}  (median {statistics.median(paired):.2f}x)"
+        )
     wrong = {k: v for k, v in result.wrong_answers.items() if v}
     for (case, name), count in wrong.items():
         lines.append(f"  ! {name} {case}: {count} answers were not 200 (rate budget too small?)")

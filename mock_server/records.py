@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from mock_server.control.render import delivery_json, publish_json
+from mock_server.domain.changes import peek
 from mock_server.domain.endpoints import ENDPOINTS, endpoint_of
 from mock_server.runtime.journal import JournalEntry
 from mock_server.state import SandboxState
@@ -223,7 +224,7 @@ def publishes(
         world = state.world
         uid = None
         if creator is not None:
-            found = dict.get(world.creators, creator)
+            found = peek(world.creators, creator)
             if found is None:
                 return []
             uid = found.uid

@@ -41,6 +41,7 @@ class Ticker:
 
     def __enter__(self) -> Ticker:
         self.state.background_dispatch = True
+        self.state.store.folds_on_tick = True
         self._thread.start()
         return self
 
@@ -48,6 +49,7 @@ class Ticker:
         self._stop.set()
         self._thread.join(10)
         self.state.background_dispatch = False
+        self.state.store.folds_on_tick = False
 
     def _run(self) -> None:
         ticks = 0
@@ -60,7 +62,8 @@ class Ticker:
             except Exception:  # a failing tick must not stop later ones
                 log.exception("tiktok-sandbox: background tick failed")
             ticks += 1
-            if ticks % max(1, round(CHECKPOINT_EVERY_SECONDS / self.interval)) == 0:
+            checkpoint_every = max(1, round(CHECKPOINT_EVERY_SECONDS / self.interval))
+            if ticks % checkpoint_every == 0 or self.state.store.checkpoint_due():
                 try:
                     self.state.store.checkpoint()
                 except Exception:

@@ -26,6 +26,10 @@ class StoreError(Exception):
 class StateStore(Protocol):
     # Whether a commit waits for the disk (fsync): then it is made off the event loop.
     fsync: bool
+    # Set while a served sandbox's ticker calls `checkpoint`: a commit then leaves what takes
+    # longer (folding the log into the database) to it, rather than doing it on the answers'
+    # path, which the event loop itself may be making (store.group).
+    folds_on_tick: bool
 
     def load(self) -> dict[str, Any] | None:
         """The document the store held when opened, or None when it holds none yet."""
@@ -39,6 +43,11 @@ class StateStore(Protocol):
         """Housekeeping off the answers' path (a served sandbox's ticker, every few seconds)."""
         ...
 
+    def checkpoint_due(self) -> bool:
+        """Whether `checkpoint` should run at the ticker's next tick rather than when its few
+        seconds are up (a commit found the log full)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -46,6 +55,7 @@ class MemoryStore:
     """No store: the sandbox's state lives and dies with the process."""
 
     fsync = False
+    folds_on_tick = False
 
     def load(self) -> dict[str, Any] | None:
         return None
@@ -55,6 +65,9 @@ class MemoryStore:
 
     def checkpoint(self) -> None:
         return None
+
+    def checkpoint_due(self) -> bool:
+        return False
 
     def close(self) -> None:
         return None

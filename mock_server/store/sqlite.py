@@ -67,6 +67,8 @@ class SqliteStore:
         """Take DIR for this process, or raise StoreError without changing anything in it."""
         self.directory = Path(directory)
         self.fsync = fsync
+        self.folds_on_tick = False  # StateStore: set while a served sandbox's ticker runs
+        self._fold_due = False  # a commit found the log full, with folds left to the ticker
         self._lock_fd: int | None = None
         self._db: sqlite3.Connection | None = None
         # `_fold`: the database and the logs' files (a fold, a whole-state write, close);
@@ -283,7 +285,10 @@ class SqliteStore:
                 self._log_bytes += len(data)
                 full = len(self._pending) >= FOLD_ROWS or self._log_bytes >= FOLD_BYTES
             if full:
-                self.checkpoint()
+                if self.folds_on_tick:  # within a tick, on the ticker's thread
+                    self._fold_due = True
+                else:
+                    self.checkpoint()
         if change.expected is not None:
             _verify(self._effective_rows(), change.expected, change.excused)
 
@@ -365,9 +370,13 @@ class SqliteStore:
         self._log_fd = fd
         self._log_bytes = 0
 
+    def checkpoint_due(self) -> bool:
+        return self._fold_due
+
     def checkpoint(self) -> None:
         """Fold the log into the database: one transaction of what it holds, each row once.
         Commits go on meanwhile, into a new log."""
+        self._fold_due = False  # a commit that finds the log full again sets it again
         with self._fold:
             db = self._db
             if db is None or not self._started:

@@ -8,6 +8,7 @@ import os
 import random
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from mock_server.domain.changes import Changes, TrackedDict, scope
 from mock_server.domain.publishing import PROCESSING_DOWNLOAD
+from mock_server.runtime import ticker
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.fetcher import StaticFetcher
 from mock_server.runtime.webhooks import RecordingWebhookSender
@@ -352,14 +354,16 @@ def test_a_change_not_yet_committed_is_not_written_by_anothers_commit(tmp_path: 
     sandbox.close()
 
 
+@pytest.mark.parametrize("fsync", [False, True], ids=["by-the-event-loop", "by-the-writer"])
 def test_served_concurrent_changes_keep_the_rows_the_states(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool
 ) -> None:
     """Every commit of a served sandbox under concurrent requests checks its rows against the
-    whole state (a mismatch would answer 500)."""
+    whole state (a mismatch would answer 500): commits made by the event loop for the answers
+    of each of its turns, and (with fsync) by the writer thread."""
     monkeypatch.setenv("TIKTOK_SANDBOX_VERIFY_STORE", "1")
     directory = tmp_path / "data"
-    sandbox = sandbox_in(directory)
+    sandbox = sandbox_in(directory, fsync=fsync)
     statuses: list[int] = []
     with sandbox.serve() as running:
 
@@ -382,6 +386,43 @@ def test_served_concurrent_changes_keep_the_rows_the_states(
             list(pool.map(work, range(8)))
     sandbox.close()
     assert statuses and set(statuses) == {200}
+
+
+def test_served_a_full_log_is_folded_by_the_ticker_not_on_the_answers_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A log this full is folded at once in process; served, within a tick of the ticker's
+    # thread, while the answers go on (the event loop makes their commits).
+    monkeypatch.setattr(store_sqlite, "FOLD_ROWS", 5)
+    monkeypatch.setattr(ticker, "CHECKPOINT_EVERY_SECONDS", 3600.0)  # no fold but a full log's
+    folds: list[str] = []
+    fold = store_sqlite.SqliteStore.checkpoint
+
+    def noted_fold(store: store_sqlite.SqliteStore) -> None:
+        folds.append(threading.current_thread().name)
+        fold(store)
+
+    monkeypatch.setattr(store_sqlite.SqliteStore, "checkpoint", noted_fold)
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    with sandbox.serve() as running, httpx.Client(base_url=running.url) as http:
+        folds.clear()  # those of the start, in process
+        made = [
+            http.post(
+                "/_sandbox/tokens", json={"client_key": AUDITED, "username": ANA, "scopes": SCOPES}
+            ).json()["access_token"]
+            for _ in range(6)
+        ]
+        deadline = time.monotonic() + 10
+        while not folds and time.monotonic() < deadline:
+            time.sleep(0.02)
+        db = sqlite3.connect(directory / store_sqlite.DB_NAME)
+        in_database = {key for (key,) in db.execute("SELECT key FROM rows")}
+        db.close()
+        seen = list(folds)
+    sandbox.close()
+    assert seen and set(seen) == {"tiktok-sandbox-ticker"}
+    assert set(made) <= in_database
 
 
 def test_an_import_that_does_not_decode_leaves_the_directory_alone(tmp_path: Path) -> None:

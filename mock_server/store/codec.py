@@ -576,11 +576,18 @@ def _headers_out(headers: list[tuple[bytes, bytes]]) -> list[list[str | dict[str
     """The recorded headers (their names are ASCII: they are known names), each pair as
     `_bytes_out` would write it; decoded as ASCII at once where they are (as they all are but
     for a rare value), which costs a third of a call per part."""
-    kept = [pair for pair in headers if pair[0] in _RECORDED_HEADERS]
     try:
-        return [[name.decode("ascii"), value.decode("ascii")] for name, value in kept]
+        return [
+            [name.decode("ascii"), value.decode("ascii")]
+            for name, value in headers
+            if name in _RECORDED_HEADERS
+        ]
     except UnicodeDecodeError:
-        return [[_bytes_out(name), _bytes_out(value)] for name, value in kept]
+        return [
+            [_bytes_out(name), _bytes_out(value)]
+            for name, value in headers
+            if name in _RECORDED_HEADERS
+        ]
 
 
 def recording_out(recording: Recording) -> Any:

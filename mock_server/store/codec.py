@@ -11,14 +11,17 @@ from other fields (`World._by_uid`, `World._by_open_id`) are rebuilt, never stor
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import json
 import math
 import operator
 import random
 import struct
+import sys
 import types
 import typing
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from mock_server.state import SandboxState
 
 FORMAT = "tiktok-sandbox-state"
+_LITTLE_ENDIAN = sys.byteorder == "little"
 # 2: a journal entry may be kept as the request it records (`recording_out`), rate-limit hits
 # are packed (`hits_out`). A document or a data directory of format 1 is read as it is.
 VERSION = 2
@@ -389,9 +393,15 @@ def limiter_key(key: Any) -> str:
 
 def hits_out(hits: Iterable[float]) -> str:
     """A key's hit times, as base64 of little-endian doubles: exact, and written on every
-    request a limit counts, where the JSON of 20 instants costs about 10 us (their digits)."""
-    times = tuple(hits)
-    return base64.b64encode(struct.pack(f"<{len(times)}d", *times)).decode("ascii")
+    request a limit counts, where the JSON of 20 instants costs about 10 us (their digits).
+    The limiter keeps them in an `array("d")`, whose bytes are those doubles as they are on
+    a little-endian machine (one copy, not a float object per instant)."""
+    if type(hits) is array and _LITTLE_ENDIAN:
+        packed = hits.tobytes()
+    else:
+        times = tuple(hits)
+        packed = struct.pack(f"<{len(times)}d", *times)
+    return binascii.b2a_base64(packed, newline=False).decode("ascii")
 
 
 def hits_text(hits: Iterable[float]) -> str:
@@ -542,7 +552,7 @@ def world_section(world: World, name: str) -> Any:
 def journal_entry(entry: JournalEntry | Recording) -> Any:
     """A journal row: the request as it went by, when it is one (about half the text of the
     entry it becomes, and a third of the cost to write: most are never read), else the entry."""
-    if isinstance(entry, Recording):
+    if type(entry) is Recording:
         return recording_out(entry)
     return encoder(JournalEntry)(entry)
 
@@ -591,25 +601,41 @@ def _headers_out(headers: list[tuple[bytes, bytes]]) -> list[list[str | dict[str
 
 
 def recording_out(recording: Recording) -> Any:
+    """A Recording's row. Written for every answer with a data directory, so the common case
+    is spelled out rather than called for: notes of JSON's own types used as they are (the
+    value is only turned into text), an ASCII query and bodies decoded at once."""
     head = recording.request_head
     if recording.request_size > REPLAY_BYTES:  # not replayed: only its preview is read
         head = head[:BODY_PREVIEW_BYTES]
+    query, response_head, notes, at = (
+        recording.query,
+        recording.response_head,
+        recording.notes,
+        recording.at,
+    )
+    if not _PLAIN.issuperset(map(type, notes.values())):
+        notes = {k: v if type(v) in _PLAIN else _any(v) for k, v in notes.items()}
+    server = recording.server
     return {
         "recording": {
             "seq": recording.seq,
-            "at": _float_out(recording.at),
+            "at": at if math.isfinite(at) else _float_out(at),
             "method": recording.method,
             "path": recording.path,
-            "query": _bytes_out(recording.query),
+            "query": query.decode("ascii") if query.isascii() else _bytes_out(query),
             "status": recording.status,
-            "notes": {k: v if type(v) in _PLAIN else _any(v) for k, v in recording.notes.items()},
+            "notes": notes,
             "headers": _headers_out(recording.headers),
-            "request_head": _bytes_out(head),
+            "request_head": head.decode("ascii") if head.isascii() else _bytes_out(head),
             "request_size": recording.request_size,
-            "response_head": _bytes_out(recording.response_head),
+            "response_head": (
+                response_head.decode("ascii")
+                if response_head.isascii()
+                else _bytes_out(response_head)
+            ),
             "response_headers": recording.response_headers,
             "scheme": recording.scheme,
-            "server": None if recording.server is None else list(recording.server),
+            "server": None if server is None else list(server),
         }
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from array import array
 from typing import Any
 
 import pytest
@@ -206,6 +207,9 @@ def test_rate_limit_hits_are_packed_exactly() -> None:
     times = [1_767_225_600.123456789, 1_767_225_604.5, 0.1 + 0.2, 5e-324]
     assert hits_in(json.loads(json.dumps(hits_out(times)))) == times
     assert hits_in(hits_out([])) == []
+    # The limiter's own array of doubles, packed from its bytes: the same text.
+    assert hits_out(array("d", times)) == hits_out(times)
+    assert hits_out(array("d")) == hits_out([])
     for bad in ("not base64!", "AAAA", 12):
         with pytest.raises((StateFormatError, ValueError)):
             hits_in(bad)

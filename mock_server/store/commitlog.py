@@ -62,11 +62,16 @@ def header(epoch: int, number: int | None = None) -> bytes:
 
 
 def commit_bytes(
-    upserts: Iterable[tuple[str, str, str]], deletes: Iterable[tuple[str, str]]
+    upserts: Iterable[tuple[str, str, str]],
+    deletes: Iterable[tuple[str, str]],
+    born: Iterable[tuple[tuple[str, str], str]] = (),
 ) -> bytes:
-    """One commit: its deletes, then its upserts (a change never does both to one row)."""
+    """One commit: its deletes, then its upserts, then the rows it writes that the store never
+    held (`born`, as (row, doc): upserts too, to whoever reads the log back). A change never
+    does two of these to one row."""
     parts = [f"{kind}\t{_key(key)}\n" for kind, key in deletes]
-    parts.extend(f"{kind}\t{_key(key)}\t{doc}\n" for kind, key, doc in upserts)
+    parts += [f"{kind}\t{_key(key)}\t{doc}\n" for kind, key, doc in upserts]
+    parts += [f"{kind}\t{_key(key)}\t{doc}\n" for (kind, key), doc in born]
     parts.append(".\n")
     return "".join(parts).encode("ascii")
 
@@ -87,7 +92,8 @@ class LogRows:
     def __init__(self) -> None:
         self.last: dict[tuple[str, str], str | None] = {}
         self.moved: set[tuple[str, str]] = set()
-        self.born: set[tuple[str, str]] = set()
+        # The born rows still held (as keys: a dict, so a commit's are added in one step).
+        self.born: dict[tuple[str, str], object] = {}
 
     def __len__(self) -> int:
         """How many rows it holds (written or deleted): what a fold writes."""
@@ -101,19 +107,21 @@ class LogRows:
                 self.add_change(((kind, key),), ())
             else:
                 self.add_change((), ((kind, key, doc),))
-        self.born.update(born)
+        self.born.update(dict.fromkeys(born))
 
     def add_change(
         self,
         deletes: Iterable[tuple[str, str]],
         upserts: Iterable[tuple[str, str, str]],
-        born: Iterable[tuple[str, str]] = (),
+        born: list[tuple[tuple[str, str], str]] | None = None,
     ) -> None:
-        """One commit's rows: its deletes, then its upserts (`add`, without the ops)."""
+        """One commit's rows, as `commit_bytes` writes them: its deletes, its upserts, then
+        the rows it writes that the store never held (`born`, as (row, doc)). Those are not
+        held here either (or they would not be new): they go last, in one step."""
         last, new = self.last, self.born
         for row in deletes:
             if row in new:  # written here first, as new: nothing to delete
-                new.discard(row)
+                del new[row]
                 last.pop(row, None)
                 continue
             last.pop(row, None)  # a row written again after this comes last, as new
@@ -124,7 +132,9 @@ class LogRows:
                 del last[row]
                 self.moved.add(row)
             last[row] = doc
-        new.update(born)
+        if born:
+            last.update(born)
+            new.update(born)
 
     def deletes(self) -> list[tuple[str, str]]:
         """The rows to delete first: the deleted ones, and the ones written anew."""

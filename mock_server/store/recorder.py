@@ -37,16 +37,17 @@ class Change:
     full: codec.Rows | None = None
     upserts: list[tuple[str, str, str]] = field(default_factory=list)
     deletes: list[tuple[str, str]] = field(default_factory=list)
-    # The upserts of rows the store has never held (a new journal entry): deleted before the
-    # log is folded, they need not reach the database at all (commitlog.LogRows).
-    born: list[tuple[str, str]] = field(default_factory=list)
+    # Rows the store has never held (a new journal entry, one an answer), written after the
+    # upserts: deleted before the log is folded, they need not reach the database at all
+    # (commitlog.LogRows), and being new they are added to it in one step.
+    born: list[tuple[tuple[str, str], str]] = field(default_factory=list)
     # With `verify`: every row as it should be once this change is written (tests), but for
     # the records changes still under way hold (their own commits write them).
     expected: codec.Rows | None = None
     excused: set[tuple[str, str]] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return self.full is not None or bool(self.upserts or self.deletes)
+        return self.full is not None or bool(self.upserts or self.deletes or self.born)
 
 
 class Recorder:
@@ -137,18 +138,18 @@ class Recorder:
 
     def _records(self, state: SandboxState, keys: Touched, change: Change) -> None:
         world = state.world
-        upserts, deletes = change.upserts, change.deletes
+        upserts, deletes, born = change.upserts, change.deletes, change.born
         written = self._written
         journal_first, _ = state.journal.span()
         for (name, key), value in keys.items():
             if name == "journal":  # one a request, by far the most common
                 if key >= journal_first:  # not pushed out of the journal meanwhile
                     text = codec.text(codec.journal_entry(value))
-                    row = str(key)
-                    upserts.append((codec.JOURNAL_ENTRIES, row, text))
                     if key > self._journal_last:  # numbered after every entry written
                         self._journal_last = key
-                        change.born.append((codec.JOURNAL_ENTRIES, row))
+                        born.append(((codec.JOURNAL_ENTRIES, str(key)), text))
+                    else:
+                        upserts.append((codec.JOURNAL_ENTRIES, str(key), text))
                 continue
             if name == "limiter":
                 hits = world.limiter._hits.get(key)

@@ -272,7 +272,7 @@ class SqliteStore:
         else:
             if not self._started:
                 self._start()
-            data = commit_bytes(change.upserts, change.deletes)
+            data = commit_bytes(change.upserts, change.deletes, change.born)
             with self._use:
                 if self._db is None:  # closed: the sandbox stopped, its late work is dropped
                     return

@@ -26,6 +26,7 @@ from mock_server.runtime.webhooks import RecordingWebhookSender
 from mock_server.sandbox import Sandbox
 from mock_server.store import sqlite as store_sqlite
 from mock_server.store.codec import full_rows
+from mock_server.store.recorder import Change
 from tests.mock_server.api.conftest import LOOPBACK_MEDIA, HeldFetcher
 from tests.mock_server.lifecycle_kit import (
     ANA,
@@ -136,9 +137,10 @@ def test_a_read_writes_its_journal_entry_not_the_records_it_only_read(tmp_path: 
     store = sandbox.state.store
     apply = store.apply
 
-    def spy(change: object) -> None:
-        written.append(list(change.upserts))  # type: ignore[attr-defined]
-        apply(change)  # type: ignore[arg-type]
+    def spy(change: Change) -> None:
+        # Its upserts, and the rows it writes that the store never held (a new journal entry).
+        written.append([*change.upserts, *((kind, key, doc) for (kind, key), doc in change.born)])
+        apply(change)
 
     store.apply = spy  # type: ignore[method-assign]
     with sandbox.client() as http:

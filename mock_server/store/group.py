@@ -13,7 +13,10 @@ of their own (twice the answers a commit with 16 connections, about 6 % less ser
 answer; one client alone pays one more turn, about 2 us). There is no thread to wake and no
 hand-back from one, about 3 us less server CPU an answer than a writer thread
 (docs/design/state-store.md, "Cost"); the fold into SQLite, which takes longer, is left to the
-ticker's thread (`StateStore.folds_on_tick`). With `fsync` each commit waits for the disk: a
+ticker's thread (`StateStore.folds_on_tick`). A commit takes the answers waiting on every
+event loop, not only its own (a served sandbox and an in-process client on another thread
+share the World: an answer on one may show a change waiting on the other, which must be kept
+first), and `close` commits whatever still waits. With `fsync` each commit waits for the disk: a
 writer thread takes every change waiting while the previous one was written, so the event loop
 never waits for the disk. A sandbox answering one request at a time (in process) commits
 inline instead: there would be nothing to share.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import queue
 import threading
@@ -70,9 +74,11 @@ class GroupCommitter:
         self._closed = False
         self._idle = False  # the writer sleeps on `_wake`, to be woken once
         self._thread: threading.Thread | None = None
-        # Without fsync: the answers waiting in the current turn of each event loop (a served
-        # sandbox has one; an in-process async client on another thread would be a second).
+        # Without fsync: the answers waiting on each event loop (a served sandbox has one; an
+        # in-process client on another thread is a second), under `_lock`; `_order` keeps the
+        # commits that take them in the order they took them.
         self._turns: dict[asyncio.AbstractEventLoop, _Turn] = {}
+        self._order = threading.Lock()
 
     async def commit(self, touched: Touched) -> None:
         """Return once what `touched` holds (and everything before it) is kept."""
@@ -83,29 +89,58 @@ class GroupCommitter:
         if self.state.store.fsync:
             await self._by_writer(loop, future, touched)
             return
-        turn = self._turns.get(loop)
-        if turn is None:  # the first answer to wait: the commit comes after the next turn
-            turn = self._turns[loop] = _Turn()
-            OPEN[id(turn)] = turn.touched  # still to be committed (store verification)
-            # Scheduled from the next turn, it runs after that turn's answers too: those of the
-            # requests read meanwhile, which join this commit rather than make their own.
-            loop.call_soon(loop.call_soon, self._commit_turn, loop, turn)
-        turn.touched.update(touched)
-        touched.clear()
-        turn.futures.append(future)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the sandbox is stopping")
+            turn = self._turns.get(loop)
+            if turn is None:  # the first answer to wait: the commit comes after the next turn
+                turn = self._turns[loop] = _Turn()
+                OPEN[id(turn)] = turn.touched  # still to be committed (store verification)
+                # Scheduled from the next turn, it runs after that turn's answers too: those of
+                # the requests read meanwhile, which join this commit rather than make their
+                # own. In a context of its own: the request's change scope is not the commit's.
+                context = contextvars.Context()
+                loop.call_soon(loop.call_soon, self._commit_turn, loop, turn, context=context)
+            turn.touched.update(touched)
+            touched.clear()
+            turn.futures.append(future)
         await future
 
     def _commit_turn(self, loop: asyncio.AbstractEventLoop, turn: _Turn) -> None:
-        """On the event loop, after the answers of two turns: their commit."""
-        del self._turns[loop]
-        error: BaseException | None = None
+        """On the event loop, after the answers of two turns: the commit of every answer
+        waiting (unless another loop's commit, or `close`, has taken this turn already)."""
+        with self._lock:
+            if self._turns.get(loop) is not turn:
+                return
+        self._commit_waiting()
+
+    def _commit_waiting(self) -> None:
+        """Commit the answers waiting on every event loop, then let each go on."""
+        with self._order:
+            with self._lock:
+                turns, self._turns = self._turns, {}
+            if not turns:
+                return
+            touched: Touched = {}
+            for turn in turns.values():
+                touched.update(turn.touched)
+            error: BaseException | None = None
+            try:
+                self.state.commit(touched)
+            except BaseException as exc:  # every answer waiting learns it is not kept
+                log.exception("tiktok-sandbox: writing to the data directory failed")
+                error = exc
         try:
-            self.state.commit(turn.touched)
-        except BaseException as exc:  # every answer waiting learns it is not kept
-            log.exception("tiktok-sandbox: writing to the data directory failed")
-            error = exc
-        OPEN.pop(id(turn), None)
-        _resolve(turn.futures, error)
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # `close`, on a thread with no event loop
+            here = None
+        for loop, turn in turns.items():
+            OPEN.pop(id(turn), None)
+            if loop is here:
+                _resolve(turn.futures, error)
+            else:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                    loop.call_soon_threadsafe(_resolve, turn.futures, error)
 
     async def _by_writer(
         self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None], touched: Touched
@@ -160,12 +195,12 @@ class GroupCommitter:
                     loop.call_soon_threadsafe(_resolve, futures, error)
 
     def close(self) -> None:
-        """Write what waits, then stop the writer. (A turn's commit is already scheduled on
-        its event loop, which runs it before the answers waiting for it go on.)"""
+        """Write what waits (on any event loop, or for the writer), then stop the writer."""
         with self._lock:
             self._closed = True
             wake, self._idle = self._idle, False
             thread = self._thread
+        self._commit_waiting()
         if wake:
             self._wake.put(None)
         if thread is not None:

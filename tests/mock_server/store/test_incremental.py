@@ -3,7 +3,9 @@ fails is made good by the next, and what was under way when the sandbox stopped 
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import json
 import os
 import random
 import sqlite3
@@ -390,41 +392,95 @@ def test_served_concurrent_changes_keep_the_rows_the_states(
     assert statuses and set(statuses) == {200}
 
 
+def _waiting_on_a_loop_of_its_own(sandbox: Sandbox) -> tuple[asyncio.AbstractEventLoop, object]:
+    """A token made through an in-process async client on an event loop of its own, stepped
+    until its answer waits for its commit (as a served sandbox's commits are shared: the
+    ticker sets `background_dispatch`); that loop is then left alone, as a thread might be."""
+    sandbox.state.background_dispatch = True
+    loop = asyncio.new_event_loop()
+    client = sandbox.async_client()
+    body = {"client_key": AUDITED, "username": ANA, "scopes": SCOPES}
+    task = loop.create_task(client.post("/_sandbox/tokens", json=body))
+    for _ in range(500):
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+        group = sandbox.state._group
+        if group is not None and loop in group._turns:
+            return loop, task
+    raise AssertionError("the request never waited for its commit")
+
+
+def test_an_answer_on_one_event_loop_leaves_once_what_waits_on_another_is_kept(
+    tmp_path: Path,
+) -> None:
+    # An answer may show a change another event loop's request made (the journal lists it):
+    # when it leaves, that change is in the directory too, whichever loop commits first.
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    loop, task = _waiting_on_a_loop_of_its_own(sandbox)
+    with sandbox.client() as http:  # this thread's own event loop
+        listed = http.get("/_sandbox/journal").json()["entries"]
+    made = [entry for entry in listed if entry["path"] == "/_sandbox/tokens"]
+    assert made, "the other loop's request is in the journal"
+    token = json.loads(made[0]["response_body"])["access_token"]
+    assert token in rows_on_disk(directory).get("world.access_tokens", {})  # as kill -9 leaves it
+    answer = loop.run_until_complete(task)  # type: ignore[arg-type]
+    assert answer.status_code == 200 and answer.json()["access_token"] == token
+    loop.close()
+    sandbox.close()
+
+
+def test_closing_keeps_what_still_waits_for_its_commit(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    sandbox = sandbox_in(directory)
+    loop, task = _waiting_on_a_loop_of_its_own(sandbox)
+    sandbox.close()
+    answer = loop.run_until_complete(task)  # type: ignore[arg-type]
+    loop.close()
+    assert answer.status_code == 200
+    assert answer.json()["access_token"] in rows_on_disk(directory).get("world.access_tokens", {})
+
+
 def test_served_a_full_log_is_folded_by_the_ticker_not_on_the_answers_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A log this full is folded at once in process; served, within a tick of the ticker's
     # thread, while the answers go on (the event loop makes their commits).
-    monkeypatch.setattr(store_sqlite, "FOLD_ROWS", 5)
+    monkeypatch.setattr(store_sqlite, "FOLD_ROWS", 5)  # every commit here leaves it full
     monkeypatch.setattr(ticker, "CHECKPOINT_EVERY_SECONDS", 3600.0)  # no fold but a full log's
-    folds: list[str] = []
+    folds: list[str] = []  # the thread of each fold
     fold = store_sqlite.SqliteStore.checkpoint
 
     def noted_fold(store: store_sqlite.SqliteStore) -> None:
         folds.append(threading.current_thread().name)
         fold(store)
 
+    def in_database() -> set[str]:
+        db = sqlite3.connect(directory / store_sqlite.DB_NAME)
+        try:
+            return {key for (key,) in db.execute("SELECT key FROM rows")}
+        finally:
+            db.close()
+
     monkeypatch.setattr(store_sqlite.SqliteStore, "checkpoint", noted_fold)
     directory = tmp_path / "data"
     sandbox = sandbox_in(directory)
     with sandbox.serve() as running, httpx.Client(base_url=running.url) as http:
         folds.clear()  # those of the start, in process
-        made = [
+        made = {
             http.post(
                 "/_sandbox/tokens", json={"client_key": AUDITED, "username": ANA, "scopes": SCOPES}
             ).json()["access_token"]
             for _ in range(6)
-        ]
+        }
         deadline = time.monotonic() + 10
-        while not folds and time.monotonic() < deadline:
+        while not made <= in_database() and time.monotonic() < deadline:
             time.sleep(0.02)
-        db = sqlite3.connect(directory / store_sqlite.DB_NAME)
-        in_database = {key for (key,) in db.execute("SELECT key FROM rows")}
-        db.close()
-        seen = list(folds)
+        folded = made <= in_database()
+        seen = set(folds)
     sandbox.close()
-    assert seen and set(seen) == {"tiktok-sandbox-ticker"}
-    assert set(made) <= in_database
+    assert folded, "the full log was not folded into the database"
+    assert seen == {"tiktok-sandbox-ticker"}
 
 
 def test_an_import_that_does_not_decode_leaves_the_directory_alone(tmp_path: Path) -> None:

@@ -82,8 +82,6 @@ class GroupCommitter:
 
     async def commit(self, touched: Touched) -> None:
         """Return once what `touched` holds (and everything before it) is kept."""
-        if self._closed:
-            raise RuntimeError("the sandbox is stopping")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         if self.state.store.fsync:
@@ -124,12 +122,7 @@ class GroupCommitter:
             touched: Touched = {}
             for turn in turns.values():
                 touched.update(turn.touched)
-            error: BaseException | None = None
-            try:
-                self.state.commit(touched)
-            except BaseException as exc:  # every answer waiting learns it is not kept
-                log.exception("tiktok-sandbox: writing to the data directory failed")
-                error = exc
+            error = self._commit(touched)
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:  # `close`, on a thread with no event loop
@@ -178,12 +171,7 @@ class GroupCommitter:
             if sleep:  # until a commit or close wakes it (once: whoever cleared `_idle`)
                 self._wake.get()
                 continue
-            error: BaseException | None = None
-            try:
-                self.state.commit(touched)
-            except BaseException as exc:  # every waiter learns its answer is not kept
-                log.exception("tiktok-sandbox: writing to the data directory failed")
-                error = exc
+            error = self._commit(touched)
             with self._lock:
                 if OPEN.get(id(self)) is touched:
                     del OPEN[id(self)]
@@ -193,6 +181,16 @@ class GroupCommitter:
             for loop, futures in by_loop.items():  # one wake-up per event loop
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                     loop.call_soon_threadsafe(_resolve, futures, error)
+
+    def _commit(self, touched: Touched) -> BaseException | None:
+        """Commit `touched`; None, or the error every answer waiting for it learns (its
+        change is not kept)."""
+        try:
+            self.state.commit(touched)
+        except BaseException as exc:
+            log.exception("tiktok-sandbox: writing to the data directory failed")
+            return exc
+        return None
 
     def close(self) -> None:
         """Write what waits (on any event loop, or for the writer), then stop the writer."""

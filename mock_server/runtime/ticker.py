@@ -56,13 +56,13 @@ class Ticker:
         every_second = max(1, round(1.0 / self.interval))
         world = None  # the first tick gives back what starting up freed
         given_back_at = time.monotonic()
+        checkpoint_every = max(1, round(CHECKPOINT_EVERY_SECONDS / self.interval))
         while not self._stop.wait(self.interval):
             try:
                 self.state.pump(background=True)
             except Exception:  # a failing tick must not stop later ones
                 log.exception("tiktok-sandbox: background tick failed")
             ticks += 1
-            checkpoint_every = max(1, round(CHECKPOINT_EVERY_SECONDS / self.interval))
             if ticks % checkpoint_every == 0 or self.state.store.checkpoint_due():
                 try:
                     self.state.store.checkpoint()

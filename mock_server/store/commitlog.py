@@ -99,15 +99,14 @@ class LogRows:
         """How many rows it holds (written or deleted): what a fold writes."""
         return len(self.last)
 
-    def add(self, ops: Iterable[Op], born: Iterable[tuple[str, str]] = ()) -> None:
-        """Commits' rows, in order; `born`: those of their upserts that write rows the store
-        never held (a commit never deletes a row it writes)."""
+    def add(self, ops: Iterable[Op]) -> None:
+        """Commits' rows, in order, as a log read back gives them (which rows were new it
+        cannot tell: they are upserts like the others)."""
         for kind, key, doc in ops:
             if doc is None:
                 self.add_change(((kind, key),), ())
             else:
                 self.add_change((), ((kind, key, doc),))
-        self.born.update(dict.fromkeys(born))
 
     def add_change(
         self,

@@ -52,6 +52,24 @@ class _Turn:
         self.futures: list[asyncio.Future[None]] = []
 
 
+def _resolve_on(
+    loop: asyncio.AbstractEventLoop,
+    futures: list[asyncio.Future[None]],
+    error: BaseException | None,
+) -> None:
+    """Resolve `loop`'s `futures` from wherever this runs: at once on that loop's own thread,
+    else through the loop."""
+    try:
+        here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # the writer thread, or `close` on a thread with no event loop
+        here = None
+    if loop is here:
+        _resolve(futures, error)
+        return
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+        loop.call_soon_threadsafe(_resolve, futures, error)
+
+
 def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
     for future in futures:
         if future.done():
@@ -123,17 +141,9 @@ class GroupCommitter:
             for turn in turns.values():
                 touched.update(turn.touched)
             error = self._commit(touched)
-        try:
-            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:  # `close`, on a thread with no event loop
-            here = None
         for loop, turn in turns.items():
             OPEN.pop(id(turn), None)
-            if loop is here:
-                _resolve(turn.futures, error)
-            else:
-                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                    loop.call_soon_threadsafe(_resolve, turn.futures, error)
+            _resolve_on(loop, turn.futures, error)
 
     async def _by_writer(
         self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None], touched: Touched
@@ -179,8 +189,7 @@ class GroupCommitter:
             for loop, future in waiters:
                 by_loop.setdefault(loop, []).append(future)
             for loop, futures in by_loop.items():  # one wake-up per event loop
-                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                    loop.call_soon_threadsafe(_resolve, futures, error)
+                _resolve_on(loop, futures, error)
 
     def _commit(self, touched: Touched) -> BaseException | None:
         """Commit `touched`; None, or the error every answer waiting for it learns (its

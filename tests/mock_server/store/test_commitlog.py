@@ -101,8 +101,9 @@ def test_rows_written_as_new_and_deleted_before_the_fold_never_reach_the_databas
     gone_new: set[str] = set()
     for commit in commits:
         commit = list({key: doc for key, doc in commit}.items())  # a row once per commit
-        commit.sort(key=lambda op: op[1] is not None)  # a commit's deletes first
-        born = [(ROWS, key) for key, doc in commit if doc is not None and key not in seen]
+        new = {key for key, doc in commit if doc is not None and key not in seen}
+        # As a commit writes them: its deletes, its other writes, then its new rows.
+        commit.sort(key=lambda op: (op[1] is not None) + (op[0] in new))
         for key, doc in commit:
             if doc is None:
                 expected.pop(key, None)
@@ -113,7 +114,11 @@ def test_rows_written_as_new_and_deleted_before_the_fold_never_reach_the_databas
                 expected[key] = doc
             gone_new.discard(key)  # asked for again since
         seen.update(key for key, _ in commit)
-        pending.add([(ROWS, key, doc) for key, doc in commit], born)
+        pending.add_change(
+            [(ROWS, key) for key, doc in commit if doc is None],
+            [(ROWS, key, doc) for key, doc in commit if doc is not None and key not in new],
+            [((ROWS, key), doc) for key, doc in commit if key in new and doc is not None],
+        )
     asked = {key for _, key in pending.deletes()} | {key for _, key, _ in pending.upserts()}
     assert not asked & gone_new
     assert folded(base, pending) == list(expected.items())
